@@ -1,0 +1,88 @@
+// The small interface every probe implements. The shared runner (src/runner) adds
+// scheduling, timeouts, single-flight, success/duration metrics, state hysteresis and logs,
+// so a probe only opens its connections, measures and closes.
+import type { Severity, Status, Thresholds } from '../checks/levels.ts';
+import type { MetricDecl } from '../metrics/family.ts';
+import type { Logger } from '../log/logger.ts';
+
+/** Declared once per check kind, e.g. `disk:utilization`; keyed `component:measurement`. */
+export interface CheckDecl {
+  readonly id: string;
+  /** IETF health draft componentType: `system`, `datastore`, `component`… */
+  readonly componentType: string;
+  /** observedUnit in /health/detailed, e.g. `percent`, `s`, `bytes`. */
+  readonly unit: string;
+  /** The runbook playbook an operator should open when this check is not passing. */
+  readonly playbook: string;
+  /** Severity when the check fails for a reason other than a threshold (error, unreachable). */
+  readonly failSeverity: Severity;
+  readonly description: string;
+}
+
+/** One measurement of one check for one component (a mount, a target…). */
+export interface CheckObservation {
+  readonly check: CheckDecl;
+  /** e.g. the mount point `/var`, a target name. */
+  readonly componentId: string;
+  readonly observedValue: number | string | boolean | null;
+  /** When given and `status` is not, the status is derived from the value. */
+  readonly thresholds?: Thresholds;
+  /** Explicit status for non-numeric outcomes (unreachable, read-only…). */
+  readonly status?: Status;
+  /** Explicit severity; defaults to the crossed level's, or `check.failSeverity` on fail. */
+  readonly severity?: Severity;
+  /** Short human explanation, e.g. `statfs timed out after 5s`. */
+  readonly output?: string;
+}
+
+/** A metric value. `metric` is the declaration object (see src/metrics/family.ts). */
+export interface Sample {
+  readonly metric: MetricDecl;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number;
+}
+
+/** Something went wrong for part of a run; the rest of the results still count. */
+export interface PartialError {
+  readonly componentId?: string;
+  readonly message: string;
+}
+
+export interface Collection {
+  readonly samples: Sample[];
+  readonly checks: CheckObservation[];
+  readonly errors: PartialError[];
+}
+
+export interface Probe {
+  /** Config key of the probe kind, e.g. `disk`. */
+  readonly kind: string;
+  /** Instance name, unique across probes: the kind for host probes, `kind/target` otherwise. */
+  readonly name: string;
+  /** Every metric this probe may emit (so stale series can be removed). */
+  readonly metrics: readonly MetricDecl[];
+  /** Every check this probe may report. */
+  readonly checks: readonly CheckDecl[];
+  /** Opens connections, takes baseline samples. Must honour the signal. */
+  start(signal: AbortSignal): Promise<void>;
+  /** One measurement round. Throwing fails every check of this probe for this run. */
+  collect(signal: AbortSignal): Promise<Collection>;
+  /** Closes connections. Must not throw. */
+  stop(): Promise<void>;
+}
+
+/** Where host probes read from; in a DaemonSet the host's `/` is mounted at e.g. `/host`. */
+export interface HostPaths {
+  readonly proc: string;
+  readonly sys: string;
+  readonly rootfs: string;
+}
+
+export interface ProbeContext {
+  readonly logger: Logger;
+  readonly host: HostPaths;
+}
+
+export function emptyCollection(): Collection {
+  return { samples: [], checks: [], errors: [] };
+}
