@@ -64,7 +64,15 @@ const roots = new WeakMap<Logger, Logger>();
 
 /** Errors as `{type, message, code}`: no stack traces in production logs unless debugging. */
 export function serializeError(err: unknown): Record<string, unknown> {
-  if (!(err instanceof Error)) return { type: typeof err, message: String(err) };
+  if (!(err instanceof Error)) {
+    const plain = err as { type?: unknown; message?: unknown; code?: unknown } | null;
+    if (plain && typeof plain === 'object' && typeof plain.message === 'string') {
+      const out: Record<string, unknown> = { type: typeof plain.type === 'string' ? plain.type : 'Error', message: plain.message };
+      if (typeof plain.code === 'string' || typeof plain.code === 'number') out.code = plain.code;
+      return out;
+    }
+    return { type: typeof err, message: String(err) };
+  }
   const out: Record<string, unknown> = { type: err.name, message: err.message };
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' || typeof code === 'number') out.code = code;

@@ -1,0 +1,19 @@
+#!/bin/sh
+# Installs what the test suite needs beyond npm packages, when missing, so a fresh machine
+# passes `npm test`: promtool (Debian package `prometheus`) to lint /metrics like Prometheus does.
+set -eu
+
+need_apt=""
+command -v promtool >/dev/null 2>&1 || need_apt="$need_apt prometheus"
+
+if [ -n "$need_apt" ]; then
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "test-deps: please install:$need_apt (Debian/Ubuntu packages)" >&2
+    exit 1
+  fi
+  echo "test-deps: installing$need_apt" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $need_apt >/dev/null
+fi

@@ -1,0 +1,101 @@
+// Wires the configured probes, the runner, the stores and the HTTP app; owns the lifecycle.
+// It never exits the process: main decides that from what start()/shutdown() return or throw.
+import type { FastifyInstance } from 'fastify';
+import { CheckStore } from './checks/store.ts';
+import type { ResolvedConfig } from './config/load.ts';
+import { formatDuration } from './config/duration.ts';
+import { VigilError } from './errors.ts';
+import { buildApp } from './http/app.ts';
+import { EventLoopWatch } from './http/liveness.ts';
+import { componentLogger, type Logger } from './log/logger.ts';
+import { registerCoreMetrics } from './metrics/core.ts';
+import { MetricStore } from './metrics/family.ts';
+import type { ProbeKind } from './probes/kind.ts';
+import { Runner } from './runner/runner.ts';
+import { VERSION } from './version.ts';
+
+export interface AgentParts {
+  readonly checks: CheckStore;
+  readonly metrics: MetricStore;
+  readonly runner: Runner;
+}
+
+/** Builds stores, metrics and probes (no I/O yet). Shared by the daemon and `vigil check`. */
+export function assemble(config: ResolvedConfig, kinds: readonly ProbeKind[], logger: Logger): AgentParts {
+  const checks = new CheckStore();
+  const metrics = new MetricStore();
+  const core = registerCoreMetrics(metrics, checks);
+  const byKey = new Map(kinds.map((k) => [k.key, k]));
+  const probes = config.probes.map((settings) => {
+    const kind = byKey.get(settings.kind);
+    if (!kind) throw new Error(`no probe kind ${settings.kind}`);
+    const probe = kind.create(settings, { logger: componentLogger(logger, `probe.${settings.kind}`), host: config.host });
+    return { probe, settings };
+  });
+  const runner = new Runner(probes, { checks, metrics, core, logger });
+  return { checks, metrics, runner };
+}
+
+export class Agent {
+  readonly app: FastifyInstance;
+  readonly parts: AgentParts;
+  private readonly config: ResolvedConfig;
+  private readonly log: Logger;
+  private readonly watch = new EventLoopWatch();
+  private shuttingDown = false;
+  private stopped: Promise<void> | undefined;
+
+  constructor(config: ResolvedConfig, kinds: readonly ProbeKind[], logger: Logger) {
+    this.config = config;
+    this.log = logger;
+    this.parts = assemble(config, kinds, logger);
+    this.app = buildApp({
+      checks: this.parts.checks,
+      metrics: this.parts.metrics,
+      service: config.service,
+      identity: config.identity,
+      logger,
+      liveness: () => this.watch.report(),
+      firstRoundDone: () => this.parts.runner.firstRoundDone,
+      shuttingDown: () => this.shuttingDown,
+    });
+  }
+
+  /** Listens, then starts the probes. Resolves once listening; throws VigilError if it cannot. */
+  async start(): Promise<string> {
+    const { host, port } = this.config.http;
+    let address: string;
+    try {
+      address = await this.app.listen({ host, port });
+    } catch (err) {
+      throw new VigilError('LISTEN_FAILED', `cannot listen on ${host}:${port}: ${(err as Error).message}`);
+    }
+    const probes = this.config.probes.map((p) => p.name);
+    this.log.info(
+      { event: 'agent.started', details: { version: VERSION, address, probes, config: this.config.source ?? '(defaults)', node: this.config.identity.nodeName } },
+      `vigil ${VERSION} listening on ${address}, probes: ${probes.join(', ') || 'none'}`,
+    );
+    void this.parts.runner.start().then(() => {
+      if (!this.shuttingDown) this.log.info({ event: 'agent.ready' }, 'first round of probes finished');
+    });
+    return address;
+  }
+
+  /**
+   * Graceful stop: /ready answers 503 from this instant, the drain delay lets load balancers
+   * notice, then the server and the probes close. Safe to call more than once.
+   */
+  shutdown(reason: string): Promise<void> {
+    this.shuttingDown = true;
+    this.stopped ??= (async () => {
+      const drain = this.config.http.drainDelayMs;
+      this.log.info({ event: 'agent.stopping', details: { reason, drain_delay_ms: drain } }, `${reason}: readiness off, draining for ${formatDuration(drain)}`);
+      await new Promise((resolve) => setTimeout(resolve, drain));
+      await this.app.close();
+      await this.parts.runner.stop();
+      this.watch.close();
+      this.log.info({ event: 'agent.stopped' }, 'stopped');
+    })();
+    return this.stopped;
+  }
+}

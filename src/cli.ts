@@ -1,0 +1,155 @@
+// Command line: parses arguments and runs a command, returning its exit code. Never exits.
+import { parseArgs } from 'node:util';
+import { hostname } from 'node:os';
+import { Agent } from './agent.ts';
+import { runCheckCommand } from './check-command.ts';
+import { loadConfig, ENV_OVERRIDES, DEFAULT_PORT, type ResolvedConfig } from './config/load.ts';
+import { configJsonSchema } from './config/schema.ts';
+import { EXIT, VigilError, type ExitCode } from './errors.ts';
+import { createLogger, type Logger } from './log/logger.ts';
+import type { ProbeKind } from './probes/kind.ts';
+import { VERSION } from './version.ts';
+
+export const HELP = `vigil ${VERSION} — node and dependency health agent
+
+Usage:
+  vigil [run] [--config FILE]        run the agent (HTTP on :${DEFAULT_PORT}: /health, /ready,
+                                     /health/detailed, /metrics; JSON logs on stdout)
+  vigil check [--config FILE] [--json] [--no-color]
+                                     run every configured probe once, print a table;
+                                     exit 0 pass, 1 warn, 2 fail (--json: health+json)
+  vigil config check FILE            validate a config file and exit (0 valid, 2 invalid)
+  vigil config schema                print the config file's JSON Schema
+  vigil --help | --version
+
+Options:
+  -c, --config FILE   YAML config file (default: $VIGIL_CONFIG, else built-in defaults:
+                      disk, memory and cpu probes every 15s)
+      --json          (check) print the application/health+json document
+      --no-color      (check) plain output even on a terminal
+  -h, --help          this help
+  -v, --version       print the version
+
+Environment:
+${ENV_OVERRIDES.map((o) => `  ${o.env.padEnd(18)}overrides ${o.path.join('.')}`).join('\n')}
+  VIGIL_CONFIG      config file when --config is not given
+  NODE_NAME, POD_NAME, POD_NAMESPACE
+                    node identity shown in /health/detailed (Kubernetes downward API)
+
+Exit codes: 0 ok, 1 warn, 2 fail or invalid config, 3 cannot start (e.g. port in use),
+64 bad command line, 70 internal error. SIGTERM/SIGINT: /ready turns 503, the agent
+drains (http.drain_delay, default 5s), closes and exits 0; a second signal exits at once.
+`;
+
+export interface CliIo {
+  readonly argv: readonly string[];
+  readonly env: NodeJS.ProcessEnv;
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly isTty: boolean;
+  readonly kinds: readonly ProbeKind[];
+  /** Called with the running agent so main can wire signals. */
+  readonly onAgent?: (agent: Agent, logger: Logger) => void;
+}
+
+export type Command =
+  | { name: 'run'; config?: string }
+  | { name: 'check'; config?: string; json: boolean; color: boolean }
+  | { name: 'config-check'; file: string }
+  | { name: 'config-schema' }
+  | { name: 'help' }
+  | { name: 'version' };
+
+export function parseCommand(argv: readonly string[], isTty: boolean): Command {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      json: { type: 'boolean' },
+      'no-color': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+  });
+  if (values.help) return { name: 'help' };
+  if (values.version) return { name: 'version' };
+  const [verb = 'run', ...rest] = positionals;
+  const config = values.config;
+  const noExtra = (n: number) => {
+    if (rest.length > n) throw new VigilError('USAGE', `unexpected argument: ${rest[n]}`);
+  };
+  switch (verb) {
+    case 'run':
+      noExtra(0);
+      return config === undefined ? { name: 'run' } : { name: 'run', config };
+    case 'check': {
+      noExtra(0);
+      const color = isTty && !values['no-color'];
+      const json = values.json ?? false;
+      return config === undefined ? { name: 'check', json, color } : { name: 'check', config, json, color };
+    }
+    case 'config': {
+      const [sub, file] = rest;
+      if (sub === 'schema') return { name: 'config-schema' };
+      if (sub !== 'check') throw new VigilError('USAGE', 'usage: vigil config check FILE | vigil config schema');
+      const target = file ?? config;
+      if (!target) throw new VigilError('USAGE', 'usage: vigil config check FILE');
+      if (rest.length > 2) throw new VigilError('USAGE', `unexpected argument: ${rest[2]}`);
+      return { name: 'config-check', file: target };
+    }
+    default:
+      throw new VigilError('USAGE', `unknown command: ${verb} (see vigil --help)`);
+  }
+}
+
+/** Runs the command. Returns an exit code for the short commands, or `undefined` when the agent keeps running. */
+export async function runCli(io: CliIo): Promise<ExitCode | undefined> {
+  let command: Command;
+  try {
+    command = parseCommand(io.argv, io.isTty);
+  } catch (err) {
+    io.stderr(`vigil: ${err instanceof VigilError ? err.message : (err as Error).message}\n\n${HELP}`);
+    return EXIT.USAGE;
+  }
+  try {
+    switch (command.name) {
+      case 'help':
+        io.stdout(HELP);
+        return EXIT.OK;
+      case 'version':
+        io.stdout(`${VERSION}\n`);
+        return EXIT.OK;
+      case 'config-schema':
+        io.stdout(`${JSON.stringify(configJsonSchema(io.kinds), null, 2)}\n`);
+        return EXIT.OK;
+      case 'config-check': {
+        const config = await loadConfig({ path: command.file, env: io.env, kinds: io.kinds });
+        io.stdout(`${command.file}: valid (${config.probes.length} probes: ${config.probes.map((p) => p.name).join(', ') || 'none'})\n`);
+        return EXIT.OK;
+      }
+      case 'check': {
+        const config = await loadConfig({ path: command.config, env: io.env, kinds: io.kinds });
+        // Logs go to stderr so stdout stays the table (or JSON); only problems are shown.
+        const logger = createLogger({ level: 'warn', service: config.service.name, destination: { write: (s: string) => io.stderr(s) } });
+        return await runCheckCommand(config, io.kinds, logger, { json: command.json, color: command.color, write: io.stdout });
+      }
+      case 'run': {
+        const config = await loadConfig({ path: command.config, env: io.env, kinds: io.kinds });
+        const logger = createLogger({ level: config.log.level, service: config.service.name, host: hostname() });
+        const agent = new Agent(config, io.kinds, logger);
+        io.onAgent?.(agent, logger);
+        await agent.start();
+        return undefined;
+      }
+    }
+  } catch (err) {
+    if (err instanceof VigilError) {
+      io.stderr(`vigil: ${err.message}${err.problems.map((p) => `\n  ${p}`).join('')}\n`);
+      return err.exitCode;
+    }
+    throw err;
+  }
+}
+

@@ -1,0 +1,7 @@
+// Every probe kind Vigil knows. Adding a probe: a folder under src/probes/ and one line here.
+import type { ProbeKind } from './kind.ts';
+import { diskKind } from './disk/index.ts';
+import { memoryKind } from './memory/index.ts';
+import { cpuKind } from './cpu/index.ts';
+
+export const PROBE_KINDS: readonly ProbeKind[] = [diskKind, memoryKind, cpuKind] as readonly ProbeKind<any, any>[] as readonly ProbeKind[];

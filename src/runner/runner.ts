@@ -1,0 +1,298 @@
+// Runs every probe on its own schedule: timeout via AbortSignal, a little jitter, never two runs
+// of the same probe at once, results into the check store and the metric store. Logs only
+// changes: a check changing state, a probe starting or stopping to fail, partial errors
+// appearing or clearing. A probe that ignores its signal is waited for no longer than its
+// timeout, and is not started again while its previous run is still pending.
+import { componentLogger, type Logger } from '../log/logger.ts';
+import type { CheckStore, Transition } from '../checks/store.ts';
+import type { MetricStore } from '../metrics/family.ts';
+import { probeLastSuccess, probeRuns, probeSuccess, type CoreMetrics } from '../metrics/core.ts';
+import type { ProbeSettings } from '../probes/kind.ts';
+import type { Collection, Probe } from '../probes/types.ts';
+import { formatDuration } from '../config/duration.ts';
+import { describeThresholds } from '../checks/levels.ts';
+
+export interface RunnerDeps {
+  readonly checks: CheckStore;
+  readonly metrics: MetricStore;
+  readonly core: CoreMetrics;
+  readonly logger: Logger;
+  /** Clock and randomness, injectable for tests. */
+  readonly now?: () => Date;
+  readonly random?: () => number;
+}
+
+type RunResult = 'success' | 'error' | 'timeout' | 'skipped' | 'aborted';
+
+interface Slot {
+  readonly probe: Probe;
+  readonly settings: ProbeSettings<unknown>;
+  started: boolean;
+  timer: NodeJS.Timeout | undefined;
+  /** The probe's own promise of the current run; stays set while a timed-out run still hangs. */
+  inFlight: Promise<unknown> | undefined;
+  /** Resolves when the scheduled execution (not the probe's promise) is over. */
+  execution: Promise<void> | undefined;
+  completedRuns: number;
+  lastFailure: string | undefined;
+  lastPartialErrors: string;
+}
+
+/** Upper bound of the random delay added to each run, as a fraction of the interval. */
+const JITTER_FRACTION = 0.1;
+const JITTER_MAX_MS = 1000;
+
+export class Runner {
+  private readonly slots: Slot[];
+  private readonly deps: RunnerDeps;
+  private readonly log: Logger;
+  private readonly shutdown = new AbortController();
+  private readonly now: () => Date;
+  private readonly random: () => number;
+  private firstRound: Promise<void> | undefined;
+
+  constructor(probes: readonly { probe: Probe; settings: ProbeSettings<unknown> }[], deps: RunnerDeps) {
+    this.deps = deps;
+    this.log = componentLogger(deps.logger, 'runner');
+    this.now = deps.now ?? (() => new Date());
+    this.random = deps.random ?? Math.random;
+    this.slots = probes.map(({ probe, settings }) => ({
+      probe,
+      settings,
+      started: false,
+      timer: undefined,
+      inFlight: undefined,
+      execution: undefined,
+      completedRuns: 0,
+      lastFailure: undefined,
+      lastPartialErrors: '',
+    }));
+    for (const { probe } of this.slots) for (const decl of probe.metrics) deps.metrics.register(decl);
+  }
+
+  /** True once every probe has finished (or failed) its first run. */
+  get firstRoundDone(): boolean {
+    return this.slots.every((s) => s.completedRuns > 0);
+  }
+
+  /** Starts the schedules; the returned promise resolves when the first round is over. */
+  start(): Promise<void> {
+    if (!this.firstRound) {
+      this.firstRound = Promise.all(
+        this.slots.map(async (slot) => {
+          // Stagger the first runs slightly so probes do not all hit the system at the same instant.
+          await sleep(this.random() * Math.min(250, slot.settings.schedule.intervalMs / 10), this.shutdown.signal);
+          await this.execute(slot);
+        }),
+      ).then(() => undefined);
+    }
+    return this.firstRound;
+  }
+
+  /** Runs every probe once (for `vigil check`), without scheduling more runs. */
+  async runOnce(): Promise<void> {
+    await Promise.all(this.slots.map((slot) => this.run(slot)));
+  }
+
+  /** Cancels timers, aborts runs in flight, closes every probe. */
+  async stop(): Promise<void> {
+    this.shutdown.abort();
+    for (const slot of this.slots) clearTimeout(slot.timer);
+    await Promise.all(this.slots.map((s) => s.execution));
+    await Promise.all(
+      this.slots.map(async (slot) => {
+        try {
+          await withTimeout(slot.probe.stop(), slot.settings.schedule.timeoutMs);
+        } catch (err) {
+          this.log.warn({ event: 'probe.stop_failed', details: { probe: slot.probe.name }, error: err }, `probe ${slot.probe.name} did not stop cleanly`);
+        }
+      }),
+    );
+  }
+
+  private async execute(slot: Slot): Promise<void> {
+    if (this.shutdown.signal.aborted) return;
+    const startedAt = Date.now();
+    slot.execution = this.run(slot);
+    await slot.execution;
+    slot.execution = undefined;
+    if (this.shutdown.signal.aborted) return;
+    const { intervalMs } = slot.settings.schedule;
+    const jitter = this.random() * Math.min(intervalMs * JITTER_FRACTION, JITTER_MAX_MS);
+    const delay = Math.max(0, startedAt + intervalMs - Date.now()) + jitter;
+    slot.timer = setTimeout(() => void this.execute(slot), delay);
+  }
+
+  /** One run of one probe: never throws. */
+  private async run(slot: Slot): Promise<void> {
+    const { probe, settings } = slot;
+    const { timeoutMs } = settings.schedule;
+    if (slot.inFlight) {
+      // The previous run timed out and has still not returned: do not pile up another.
+      this.finish(slot, 'skipped', 0, `previous run still in progress (timed out after ${formatDuration(timeoutMs)})`);
+      return;
+    }
+    // Not AbortSignal.timeout(): its timer is unref'd, and `vigil check` has nothing else keeping
+    // the process alive while a probe hangs.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new Error('timeout')), timeoutMs);
+    const signal = AbortSignal.any([this.shutdown.signal, deadline.signal]);
+    const t0 = performance.now();
+    let collection: Collection | undefined;
+    let result: RunResult = 'success';
+    let reason: string | undefined;
+    try {
+      const work = (async () => {
+        if (!slot.started) {
+          await probe.start(signal);
+          slot.started = true;
+        }
+        return probe.collect(signal);
+      })();
+      slot.inFlight = work;
+      work.then(
+        () => (slot.inFlight = undefined),
+        () => (slot.inFlight = undefined),
+      );
+      collection = await abortable(work, signal);
+    } catch (err) {
+      if (this.shutdown.signal.aborted) result = 'aborted';
+      else if (signal.aborted) {
+        result = 'timeout';
+        reason = `timed out after ${formatDuration(timeoutMs)}`;
+      } else {
+        result = 'error';
+        reason = err instanceof Error ? err.message : String(err);
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    if (result === 'aborted') return;
+    this.deps.core.duration.observe(probe.name, seconds);
+    this.finish(slot, result, seconds, reason, collection);
+  }
+
+  private finish(slot: Slot, result: RunResult, seconds: number, reason: string | undefined, collection?: Collection): void {
+    const { probe, settings } = slot;
+    const { metrics, checks } = this.deps;
+    const now = this.now();
+    slot.completedRuns++;
+    metrics.set(probeRuns, { probe: probe.name, result }, (metrics.value(probeRuns, { probe: probe.name, result }) ?? 0) + 1);
+    metrics.set(probeSuccess, { probe: probe.name }, result === 'success' ? 1 : 0);
+
+    let transitions: Transition[];
+    if (result === 'success' && collection) {
+      metrics.set(probeLastSuccess, { probe: probe.name }, now.getTime() / 1000);
+      try {
+        metrics.publish(probe.name, probe.metrics, collection.samples);
+      } catch (err) {
+        // A probe emitting a wrong sample is a bug; keep the checks, say it loudly once.
+        this.log.error({ event: 'probe.bad_samples', details: { probe: probe.name }, error: err }, `probe ${probe.name} emitted bad samples`);
+      }
+      transitions = checks.record(probe.name, settings.schedule, collection.checks, now);
+      if (slot.lastFailure !== undefined) {
+        this.log.info({ event: 'probe.recovered', details: { probe: probe.name, duration_s: round(seconds) } }, `probe ${probe.name} is running again`);
+        slot.lastFailure = undefined;
+      }
+      this.reportPartialErrors(slot, collection);
+    } else {
+      const why = reason ?? 'failed';
+      transitions = checks.recordFailure(probe.name, settings.schedule, probe.checks, why, now);
+      metrics.publish(probe.name, probe.metrics, []);
+      if (slot.lastFailure !== why) {
+        this.log.error({ event: 'probe.failed', details: { probe: probe.name, result }, error: { type: result, message: why } }, `probe ${probe.name} failed: ${why}`);
+        slot.lastFailure = why;
+      }
+    }
+    for (const t of transitions) this.logTransition(t);
+  }
+
+  private reportPartialErrors(slot: Slot, collection: Collection): void {
+    const summary = collection.errors.map((e) => (e.componentId ? `${e.componentId}: ${e.message}` : e.message)).join('; ');
+    if (summary === slot.lastPartialErrors) return;
+    if (summary) {
+      this.log.warn({ event: 'probe.partial_errors', details: { probe: slot.probe.name, errors: collection.errors } }, `probe ${slot.probe.name}: ${summary}`);
+    } else {
+      this.log.info({ event: 'probe.partial_errors_cleared', details: { probe: slot.probe.name } }, `probe ${slot.probe.name}: earlier errors cleared`);
+    }
+    slot.lastPartialErrors = summary;
+  }
+
+  private logTransition(t: Transition): void {
+    const e = t.entry;
+    // The first pass of a check is the normal case: stay quiet about it.
+    if (t.from === null && t.to === 'pass') return;
+    const level = t.to === 'fail' ? 'error' : t.to === 'warn' ? 'warn' : 'info';
+    const observed = e.observedValue === null ? '' : ` (${formatObserved(e.observedValue, e.check.unit)})`;
+    const what = t.from === null ? `is ${t.to}` : t.from === t.to ? `is still ${t.to}, now ${e.severity ?? 'no severity'}` : `changed ${t.from} → ${t.to}`;
+    const message = `check ${e.check.id} ${e.componentId} ${what}${observed}${e.output ? `: ${e.output}` : ''}`;
+    const fields: Record<string, unknown> = {
+      event: 'check.transition',
+      details: {
+        check: e.check.id,
+        component_id: e.componentId,
+        probe: e.probe,
+        from: t.from,
+        to: t.to,
+        observed_value: e.observedValue,
+        thresholds: e.thresholds ? describeThresholds(e.thresholds, e.check.unit) : undefined,
+        playbook: t.to === 'pass' ? undefined : e.check.playbook,
+        critical: e.critical,
+      },
+    };
+    if (e.severity) fields.severity_label = e.severity;
+    this.log[level](fields, message);
+  }
+}
+
+export function formatObserved(value: unknown, unit: string): string {
+  if (typeof value === 'number') return unit === 'percent' ? `${round(value)} %` : `${round(value)}${unit ? ` ${unit}` : ''}`;
+  return String(value);
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+/** Settles with `work`, or rejects as soon as `signal` aborts. */
+function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(new Error(`timed out after ${formatDuration(ms)}`)), ms);
+  try {
+    return await abortable(work, deadline.signal);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted || ms <= 0) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,127 @@
+// Shared test helpers: a logger that keeps its lines, a scriptable probe, the log schema.
+import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { createLogger, type Logger, type LogLevel } from '../src/log/logger.ts';
+import { gauge } from '../src/metrics/family.ts';
+import type { CheckDecl, Collection, Probe } from '../src/probes/types.ts';
+import type { ProbeSettings } from '../src/probes/kind.ts';
+import { BUILTIN_SCHEDULE, type ProbeSchedule } from '../src/config/common.ts';
+
+export interface CapturedLogs {
+  readonly logger: Logger;
+  readonly lines: Record<string, unknown>[];
+  readonly raw: string[];
+}
+
+export function captureLogs(level: LogLevel = 'debug'): CapturedLogs {
+  const lines: Record<string, unknown>[] = [];
+  const raw: string[] = [];
+  const logger = createLogger({
+    level,
+    service: 'vigil',
+    host: 'test-host',
+    destination: {
+      write(chunk: string) {
+        for (const line of chunk.split('\n').filter(Boolean)) {
+          raw.push(line);
+          lines.push(JSON.parse(line) as Record<string, unknown>);
+        }
+      },
+    },
+  });
+  return { logger, lines, raw };
+}
+
+const schema = JSON.parse(readFileSync(new URL('../deploy/logging/log-line.schema.json', import.meta.url), 'utf8')) as object;
+const ajv = new Ajv2020({ allErrors: true, strict: false });
+const validateLine = ajv.compile(schema);
+
+/** Returns the schema errors of one parsed log line, or [] when valid. */
+export function logLineErrors(line: unknown): string[] {
+  if (validateLine(line)) return [];
+  return (validateLine.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`);
+}
+
+export const testCheck: CheckDecl = Object.freeze({
+  id: 'test:value',
+  componentType: 'component',
+  unit: 'percent',
+  playbook: 'Severe Performance Degradation',
+  failSeverity: 'SEV2',
+  description: 'a scripted value',
+});
+
+export const testMetric = gauge('vigil_test_value_ratio', 'A scripted value.', ['item']);
+
+type Step = Collection | Error | 'hang' | ((signal: AbortSignal) => Promise<Collection>);
+
+/** A probe whose runs follow a script; the last step repeats. */
+export class ScriptedProbe implements Probe {
+  readonly kind = 'test';
+  readonly name: string;
+  readonly metrics = [testMetric];
+  readonly checks = [testCheck];
+  calls = 0;
+  stopped = false;
+  private readonly steps: Step[];
+
+  constructor(name: string, steps: Step[]) {
+    this.name = name;
+    this.steps = steps;
+  }
+  async start(): Promise<void> {}
+  async collect(signal: AbortSignal): Promise<Collection> {
+    const step = this.steps[Math.min(this.calls, this.steps.length - 1)] as Step;
+    this.calls++;
+    if (step === 'hang') return new Promise<Collection>(() => {});
+    if (step instanceof Error) throw step;
+    if (typeof step === 'function') return step(signal);
+    return step;
+  }
+  async stop(): Promise<void> {
+    this.stopped = true;
+  }
+}
+
+/** A collection with one threshold-evaluated value (warn ≥ 70, fail ≥ 90) for `componentId`. */
+export function valueCollection(value: number, componentId = 'c1'): Collection {
+  return {
+    samples: [{ metric: testMetric, labels: { item: componentId }, value: value / 100 }],
+    checks: [
+      {
+        check: testCheck,
+        componentId,
+        observedValue: value,
+        thresholds: {
+          direction: 'above',
+          levels: [
+            { status: 'warn', at: 70, severity: 'SEV3' },
+            { status: 'fail', at: 90, severity: 'SEV2' },
+          ],
+        },
+      },
+    ],
+    errors: [],
+  };
+}
+
+export function schedule(overrides: Partial<ProbeSchedule> = {}): ProbeSchedule {
+  return { ...BUILTIN_SCHEDULE, ...overrides };
+}
+
+export function settingsFor(name: string, overrides: Partial<ProbeSchedule> = {}): ProbeSettings<unknown> {
+  return { kind: 'test', name, schedule: schedule(overrides), options: {} };
+}
+
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `predicate` until true or `timeoutMs` elapses. */
+export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 5000, stepMs = 10): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs}ms`);
+    await delay(stepMs);
+  }
+}

@@ -1,0 +1,87 @@
+import t from 'tap';
+import { CheckStore } from '../src/checks/store.ts';
+import { registerCoreMetrics } from '../src/metrics/core.ts';
+import { MetricStore } from '../src/metrics/family.ts';
+import { Runner } from '../src/runner/runner.ts';
+import { captureLogs, delay, logLineErrors, ScriptedProbe, settingsFor, testMetric, valueCollection, waitFor } from './helpers.ts';
+import type { ProbeSchedule } from '../src/config/common.ts';
+
+function setup(probe: ScriptedProbe, overrides: Partial<ProbeSchedule> = {}) {
+  const logs = captureLogs();
+  const checks = new CheckStore();
+  const metrics = new MetricStore();
+  const core = registerCoreMetrics(metrics, checks);
+  const runner = new Runner([{ probe, settings: settingsFor(probe.name, overrides) }], { checks, metrics, core, logger: logs.logger, random: () => 0 });
+  return { logs, checks, metrics, runner };
+}
+
+t.test('a run that ignores its signal fails at the timeout and is not started twice', async (t) => {
+  const probe = new ScriptedProbe('slow', ['hang']);
+  const { runner, checks, metrics, logs } = setup(probe, { intervalMs: 100, timeoutMs: 50, failureThreshold: 1 });
+  const t0 = Date.now();
+  await runner.start();
+  t.ok(Date.now() - t0 < 1000, 'first round ends at the timeout');
+  t.equal(runner.firstRoundDone, true);
+  const [v] = checks.views(new Date());
+  t.equal(v?.status, 'fail');
+  t.equal(v?.output, 'timed out after 50ms');
+  await delay(350);
+  t.equal(probe.calls, 1, 'hung run never restarted');
+  t.ok((metrics.value(
+    (await import('../src/metrics/core.ts')).probeRuns, { probe: 'slow', result: 'skipped' }) ?? 0) >= 2, 'skipped runs counted');
+  t.match(checks.views(new Date())[0]?.output, /previous run still in progress/);
+  await runner.stop();
+  t.equal(probe.stopped, true);
+  const failures = logs.lines.filter((l) => l.event === 'probe.failed');
+  t.equal(failures.length, 2, 'one line for the timeout, one when the reason changed, not one per run');
+});
+
+t.test('errors fail the checks; recovery is logged once; success stays quiet', async (t) => {
+  const probe = new ScriptedProbe('flaky', [valueCollection(10), new Error('connection refused'), new Error('connection refused'), valueCollection(10)]);
+  const { runner, checks, metrics, logs } = setup(probe, { intervalMs: 30, timeoutMs: 20, failureThreshold: 2, successThreshold: 1 });
+  await runner.start();
+  t.equal(checks.views(new Date())[0]?.status, 'pass');
+  t.equal(metrics.value(testMetric, { item: 'c1' }), 0.1);
+  await waitFor(() => probe.calls >= 6, 3000);
+  await runner.stop();
+  const events = logs.lines.map((l) => l.event);
+  t.equal(events.filter((e) => e === 'probe.failed').length, 1, 'failure logged once');
+  t.equal(events.filter((e) => e === 'probe.recovered').length, 1, 'recovery logged once');
+  const transitions = logs.lines.filter((l) => l.event === 'check.transition');
+  t.same(
+    transitions.map((l) => [(l.details as Record<string, unknown>).from, (l.details as Record<string, unknown>).to, l.level, l.severity_label]),
+    [
+      ['pass', 'fail', 'ERROR', 'SEV2'],
+      ['fail', 'pass', 'INFO', undefined],
+    ],
+  );
+  t.equal(metrics.value(testMetric, { item: 'c1' }), 0.1, 'series back after recovery');
+  for (const line of logs.lines) t.same(logLineErrors(line), [], `log line valid: ${line.message}`);
+});
+
+t.test('series of a failed run are withdrawn', async (t) => {
+  const probe = new ScriptedProbe('gone', [valueCollection(10), new Error('boom')]);
+  const { runner, metrics } = setup(probe, { intervalMs: 20, timeoutMs: 10 });
+  await runner.start();
+  t.equal(metrics.value(testMetric, { item: 'c1' }), 0.1);
+  await waitFor(() => probe.calls >= 2);
+  await delay(5);
+  await runner.stop();
+  t.equal(metrics.value(testMetric, { item: 'c1' }), undefined);
+});
+
+t.test('stop aborts the signal of a run in flight', async (t) => {
+  let seen: AbortSignal | undefined;
+  const probe = new ScriptedProbe('abortable', [
+    (signal) =>
+      new Promise((_, reject) => {
+        seen = signal;
+        signal.addEventListener('abort', () => reject(signal.reason));
+      }),
+  ]);
+  const { runner } = setup(probe, { intervalMs: 10_000, timeoutMs: 5_000 });
+  void runner.start();
+  await waitFor(() => seen !== undefined);
+  await runner.stop();
+  t.equal(seen?.aborted, true);
+});
