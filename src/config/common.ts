@@ -5,7 +5,7 @@ import { DURATION_PATTERN, parseDuration } from './duration.ts';
 /** A duration written as text ("10s", "500ms"); validated here, converted when resolving. */
 export const duration = z
   .string({ error: 'must be a duration such as 500ms, 10s or 1m' })
-  .regex(new RegExp(DURATION_PATTERN), { error: 'must be a duration such as 500ms, 10s or 1m' })
+  .regex(new RegExp(DURATION_PATTERN), { error: 'must be a duration such as 500ms, 10s or 1m', abort: true })
   .refine((v) => (parseDuration(v) ?? 0) > 0, { error: 'must be longer than 0' });
 
 export const percent = z

@@ -68,11 +68,13 @@ export async function loadConfig(options: LoadOptions): Promise<ResolvedConfig> 
 /** Validates YAML text (may be empty) plus environment overrides. Throws VigilError with every problem. */
 export function resolveConfigText(text: string, source: string | null, env: NodeJS.ProcessEnv, kinds: readonly ProbeKind[]): ResolvedConfig {
   const where = source ?? 'config';
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const problems = doc.errors.map((e) => {
       const pos = e.linePos?.[0];
-      return `${pos ? `line ${pos.line}, column ${pos.col}: ` : ''}${e.message.split('\n')[0]}`;
+      // prettyErrors appends "at line L, column C:" and a code excerpt; keep the first sentence.
+      const first = (e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+      return `${pos ? `line ${pos.line}, column ${pos.col}: ` : ''}${first}`;
     });
     throw new VigilError('CONFIG_INVALID', `${where} is not valid YAML`, problems);
   }

@@ -1,0 +1,49 @@
+import t from 'tap';
+import { counter, gauge, MetricStore, wantsOpenMetrics } from '../src/metrics/family.ts';
+
+t.test('declarations enforce Prometheus naming', async (t) => {
+  t.throws(() => gauge('disk_used', 'x'), /must match/);
+  t.throws(() => counter('vigil_errors', 'x'), /must end in _total/);
+  t.throws(() => gauge('vigil_errors_total', 'x'), /must not end in _total/);
+});
+
+t.test('publish replaces what an owner wrote, leaving other owners alone', async (t) => {
+  const store = new MetricStore();
+  const size = gauge('vigil_test_size_bytes', 'Size.', ['target', 'mountpoint']);
+  store.register(size);
+  store.publish('a', [size], [
+    { metric: size, labels: { target: 'a', mountpoint: '/' }, value: 1 },
+    { metric: size, labels: { target: 'a', mountpoint: '/var' }, value: 2 },
+  ]);
+  store.publish('b', [size], [{ metric: size, labels: { target: 'b', mountpoint: '/' }, value: 3 }]);
+  store.publish('a', [size], [{ metric: size, labels: { mountpoint: '/', target: 'a' }, value: 4 }]);
+  t.equal(store.value(size, { target: 'a', mountpoint: '/' }), 4);
+  t.equal(store.value(size, { target: 'a', mountpoint: '/var' }), undefined, 'vanished series removed');
+  t.equal(store.value(size, { target: 'b', mountpoint: '/' }), 3, 'other owner untouched');
+  store.forget('b');
+  t.equal(store.value(size, { target: 'b', mountpoint: '/' }), undefined);
+  t.throws(() => store.publish('a', [], [{ metric: size, labels: { target: 'a', mountpoint: '/' }, value: 1 }]), /undeclared/);
+  t.throws(() => store.set(size, { target: 'a' }, 1), /missing label mountpoint/);
+  t.throws(() => store.register(gauge('vigil_test_size_bytes', 'Again.')), /declared twice/);
+});
+
+t.test('counters render with _total in text and as a family without it in OpenMetrics', async (t) => {
+  const store = new MetricStore();
+  const runs = counter('vigil_test_runs_total', 'Runs.', ['probe']);
+  store.register(runs);
+  store.set(runs, { probe: 'disk' }, 7);
+  const text = await store.render(undefined);
+  t.match(text.body, /^# TYPE vigil_test_runs_total counter\nvigil_test_runs_total\{probe="disk"\} 7$/m);
+  const om = await store.render('application/openmetrics-text;version=1.0.0');
+  t.match(om.body, /^# TYPE vigil_test_runs counter\nvigil_test_runs_total\{probe="disk"\} 7$/m);
+  t.match(om.body, /# EOF\n$/);
+  t.match((await store.render(undefined)).body, /^# TYPE vigil_test_runs_total counter$/m, 'text unaffected afterwards');
+});
+
+t.test('content negotiation', async (t) => {
+  t.equal(wantsOpenMetrics(undefined), false);
+  t.equal(wantsOpenMetrics('text/plain'), false);
+  t.equal(wantsOpenMetrics('*/*'), false);
+  t.equal(wantsOpenMetrics('application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.3,*/*;q=0.2'), true);
+  t.equal(wantsOpenMetrics('application/openmetrics-text;q=0.2,text/plain;q=0.9'), false);
+});
