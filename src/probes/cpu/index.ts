@@ -1,0 +1,20 @@
+// The `cpu` probe kind: one instance for the host (and its own cgroup's CFS throttling).
+import { resolveSchedule } from '../../config/common.ts';
+import { defineProbeKind } from '../kind.ts';
+import { cpuSchema, resolveCpuOptions, type CpuOptions, type CpuSection } from './config.ts';
+import { CpuProbe } from './probe.ts';
+
+export const cpuKind = defineProbeKind<CpuSection, CpuOptions>({
+  key: 'cpu',
+  description: 'Host CPU utilization over the last interval and load from /proc, and CFS throttling of the cgroup',
+  schema: cpuSchema,
+  resolve({ section, defaults }) {
+    const schedule = resolveSchedule(section, defaults);
+    if (!schedule.enabled) return [];
+    return [Object.freeze({ kind: 'cpu', name: 'cpu', schedule, options: resolveCpuOptions(section) })];
+  },
+  create: (settings, ctx) => new CpuProbe(settings, ctx),
+});
+
+export type { CpuOptions } from './config.ts';
+export { CpuProbe } from './probe.ts';

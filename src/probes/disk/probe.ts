@@ -1,0 +1,119 @@
+// Space, inodes and read-only state of every real mount.
+import { join } from 'node:path';
+import type { Logger } from '../../log/logger.ts';
+import type { ProbeSettings } from '../kind.ts';
+import { emptyCollection, type Collection, type HostPaths, type Probe, type ProbeContext } from '../types.ts';
+import { failedObservation, formatBytes, percentObservation, reason, round2, TimeoutError } from '../host-files.ts';
+import type { DiskOptions } from './config.ts';
+import { readMounts, selectMounts, type Mount } from './mounts.ts';
+import { inodesUsedPercent, nodeStatFs, StatFsPendingError, StatFsTracker, usageOf, usedPercent, type FsUsage, type StatFs } from './statfs.ts';
+import * as m from './metrics.ts';
+
+export interface DiskProbeDeps {
+  /** Injected by tests to simulate hung or failing mounts. */
+  readonly statfs?: StatFs;
+}
+
+type Measured = { readonly mount: Mount; readonly usage: FsUsage } | { readonly mount: Mount; readonly error: string };
+
+export class DiskProbe implements Probe {
+  readonly kind = 'disk';
+  readonly name: string;
+  readonly metrics = m.DISK_METRICS;
+  readonly checks = m.DISK_CHECKS;
+  private readonly options: DiskOptions;
+  private readonly host: HostPaths;
+  private readonly logger: Logger;
+  private readonly statfs: StatFsTracker;
+  /** Read-only flag of each mount point when first seen: tells a remount-ro from a ro mount. */
+  private readonly firstSeenReadOnly = new Map<string, boolean>();
+  private mountSource: string | undefined;
+
+  constructor(settings: ProbeSettings<DiskOptions>, ctx: ProbeContext, deps: DiskProbeDeps = {}) {
+    this.name = settings.name;
+    this.options = settings.options;
+    this.host = ctx.host;
+    this.logger = ctx.logger;
+    this.statfs = new StatFsTracker(deps.statfs ?? nodeStatFs);
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+  }
+
+  async collect(signal: AbortSignal): Promise<Collection> {
+    const { mounts, source } = await readMounts(this.host.proc, signal);
+    if (source !== this.mountSource) {
+      this.logger.debug({ event: 'disk.mount_table', details: { path: source } }, `reading mounts from ${source}`);
+      this.mountSource = source;
+    }
+    const measured = await Promise.all(selectMounts(mounts, this.options).map((mount) => this.measure(mount, signal)));
+    const out = emptyCollection();
+    for (const result of measured) this.report(result, out);
+    return out;
+  }
+
+  async stop(): Promise<void> {
+    // A pending statfs cannot be cancelled; it settles on its own and is then forgotten.
+  }
+
+  private async measure(mount: Mount, signal: AbortSignal): Promise<Measured> {
+    try {
+      const stats = await this.statfs.stat(join(this.host.rootfs, mount.mountPoint), this.options.statfsTimeoutMs, signal);
+      return { mount, usage: usageOf(stats) };
+    } catch (err) {
+      signal.throwIfAborted();
+      const explained = err instanceof TimeoutError || err instanceof StatFsPendingError;
+      return { mount, error: explained ? reason(err) : `statfs failed: ${reason(err)}` };
+    }
+  }
+
+  private report(result: Measured, out: Collection): void {
+    const { mount } = result;
+    const id = mount.mountPoint;
+    const labels = { device: mount.device, fstype: mount.fsType, mountpoint: id };
+    out.samples.push({ metric: m.filesystemReadonly, labels, value: mount.readOnly ? 1 : 0 });
+    out.samples.push({ metric: m.filesystemDeviceError, labels, value: 'error' in result ? 1 : 0 });
+
+    if (!this.firstSeenReadOnly.has(id)) this.firstSeenReadOnly.set(id, mount.readOnly);
+    const remountedReadOnly = mount.readOnly && this.firstSeenReadOnly.get(id) === false;
+    out.checks.push(
+      remountedReadOnly
+        ? { check: m.diskWritable, componentId: id, observedValue: false, status: 'fail', output: 'remounted read-only' }
+        : { check: m.diskWritable, componentId: id, observedValue: !mount.readOnly, status: 'pass', output: mount.readOnly ? 'read-only' : 'read-write' },
+    );
+
+    if ('error' in result) {
+      out.errors.push({ componentId: id, message: result.error });
+      out.checks.push(failedObservation(m.diskUtilization, id, result.error));
+      return;
+    }
+
+    const u = result.usage;
+    out.samples.push(
+      { metric: m.filesystemSize, labels, value: u.sizeBytes },
+      { metric: m.filesystemAvail, labels, value: u.availBytes },
+      { metric: m.filesystemFree, labels, value: u.freeBytes },
+      { metric: m.filesystemFiles, labels, value: u.files },
+      { metric: m.filesystemFilesFree, labels, value: u.filesFree },
+    );
+
+    // A read-only filesystem cannot fill up; alert rules conventionally exclude them too.
+    const used = usedPercent(u);
+    if (used !== null) {
+      out.checks.push(
+        mount.readOnly
+          ? { check: m.diskUtilization, componentId: id, observedValue: round2(used), status: 'pass', output: 'read-only, not evaluated' }
+          : percentObservation(m.diskUtilization, id, used, this.options.thresholds, 'used', `${formatBytes(u.availBytes)} free of ${formatBytes(u.sizeBytes)}`),
+      );
+    }
+    const inodes = inodesUsedPercent(u);
+    if (inodes !== null) {
+      out.checks.push(
+        mount.readOnly
+          ? { check: m.diskInodes, componentId: id, observedValue: round2(inodes), status: 'pass', output: 'read-only, not evaluated' }
+          : percentObservation(m.diskInodes, id, inodes, this.options.inodeThresholds, 'of inodes used', `${u.filesFree} of ${u.files} free`),
+      );
+    }
+  }
+}

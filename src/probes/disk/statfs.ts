@@ -1,0 +1,79 @@
+// statfs(2) through libuv's thread pool (4 threads by default, shared with fs and dns): a hung
+// NFS mount holds a thread until the server answers, so each path gets at most one call at a time.
+import { statfs } from 'node:fs/promises';
+import { raceDeadline } from '../host-files.ts';
+
+/** The fields we use of `fs.StatFs<bigint>`. */
+export interface FsStats {
+  readonly bsize: bigint;
+  readonly blocks: bigint;
+  readonly bfree: bigint;
+  readonly bavail: bigint;
+  readonly files: bigint;
+  readonly ffree: bigint;
+}
+
+export type StatFs = (path: string) => Promise<FsStats>;
+
+export const nodeStatFs: StatFs = (path) => statfs(path, { bigint: true });
+
+export interface FsUsage {
+  readonly sizeBytes: number;
+  readonly freeBytes: number;
+  /** Free to unprivileged users (free minus the root reserve). */
+  readonly availBytes: number;
+  readonly files: number;
+  readonly filesFree: number;
+}
+
+export function usageOf(s: FsStats): FsUsage {
+  return {
+    sizeBytes: Number(s.blocks * s.bsize),
+    freeBytes: Number(s.bfree * s.bsize),
+    availBytes: Number(s.bavail * s.bsize),
+    files: Number(s.files),
+    filesFree: Number(s.ffree),
+  };
+}
+
+/** df's Use%: used / (used + avail), the root reserve not counted as space one can use. */
+export function usedPercent(u: FsUsage): number | null {
+  const used = u.sizeBytes - u.freeBytes;
+  return used + u.availBytes > 0 ? (used / (used + u.availBytes)) * 100 : null;
+}
+
+/** df -i's IUse%; null when the filesystem has no fixed inode count (btrfs reports 0). */
+export function inodesUsedPercent(u: FsUsage): number | null {
+  return u.files > 0 ? ((u.files - u.filesFree) / u.files) * 100 : null;
+}
+
+export class StatFsPendingError extends Error {
+  override name = 'StatFsPendingError';
+}
+
+/** Deduplicates statfs calls per path across runs; the call itself cannot be cancelled. */
+export class StatFsTracker {
+  private readonly statfs: StatFs;
+  private readonly inFlight = new Map<string, Date>();
+
+  constructor(statfs: StatFs) {
+    this.statfs = statfs;
+  }
+
+  /** Rejects with StatFsPendingError (no new call), TimeoutError, the fs error, or the signal's reason. */
+  stat(path: string, timeoutMs: number, signal: AbortSignal): Promise<FsStats> {
+    signal.throwIfAborted();
+    const since = this.inFlight.get(path);
+    if (since) return Promise.reject(new StatFsPendingError(`statfs still pending since ${since.toISOString()}`));
+    this.inFlight.set(path, new Date());
+    let call: Promise<FsStats>;
+    try {
+      call = this.statfs(path);
+    } catch (err) {
+      call = Promise.reject(err);
+    }
+    const forget = () => this.inFlight.delete(path);
+    call.then(forget, forget);
+    return raceDeadline(call, timeoutMs, signal, 'statfs');
+  }
+}

@@ -1,0 +1,83 @@
+// Host memory from /proc/meminfo and, when the cgroup has a limit, the container's working set.
+import type { ProbeSettings } from '../kind.ts';
+import { emptyCollection, type Collection, type HostPaths, type Probe, type ProbeContext } from '../types.ts';
+import { failedObservation, formatBytes, percentObservation, reason } from '../host-files.ts';
+import type { MemoryOptions } from './config.ts';
+import { readHostMemory, usedPercent } from './meminfo.ts';
+import { readCgroupMemory } from './cgroup.ts';
+import * as m from './metrics.ts';
+
+export class MemoryProbe implements Probe {
+  readonly kind = 'memory';
+  readonly name: string;
+  readonly metrics = m.MEMORY_METRICS;
+  readonly checks = m.MEMORY_CHECKS;
+  private readonly options: MemoryOptions;
+  private readonly host: HostPaths;
+
+  constructor(settings: ProbeSettings<MemoryOptions>, ctx: ProbeContext) {
+    this.name = settings.name;
+    this.options = settings.options;
+    this.host = ctx.host;
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+  }
+
+  async collect(signal: AbortSignal): Promise<Collection> {
+    const out = emptyCollection();
+    // Without meminfo there is nothing meaningful to report: let the whole run fail.
+    const host = await readHostMemory(this.host.proc, signal);
+    out.samples.push(
+      { metric: m.memoryTotal, labels: {}, value: host.totalBytes },
+      { metric: m.memoryAvailable, labels: {}, value: host.availableBytes },
+      { metric: m.memoryFree, labels: {}, value: host.freeBytes },
+      { metric: m.memoryBuffers, labels: {}, value: host.buffersBytes },
+      { metric: m.memoryCached, labels: {}, value: host.cachedBytes },
+      { metric: m.memorySwapTotal, labels: {}, value: host.swapTotalBytes },
+      { metric: m.memorySwapFree, labels: {}, value: host.swapFreeBytes },
+    );
+    out.checks.push(
+      percentObservation(
+        m.memoryUtilization,
+        'host',
+        usedPercent(host),
+        this.options.thresholds,
+        'used',
+        `${formatBytes(host.availableBytes)} available of ${formatBytes(host.totalBytes)}`,
+      ),
+    );
+
+    try {
+      const cgroup = await readCgroupMemory(this.host.sys, host.totalBytes, signal);
+      if (cgroup) {
+        out.samples.push(
+          { metric: m.containerUsage, labels: {}, value: cgroup.usageBytes },
+          { metric: m.containerWorkingSet, labels: {}, value: cgroup.workingSetBytes },
+        );
+        if (cgroup.limitBytes !== null) {
+          out.samples.push({ metric: m.containerLimit, labels: {}, value: cgroup.limitBytes });
+          out.checks.push(
+            percentObservation(
+              m.memoryContainerUtilization,
+              'container',
+              (cgroup.workingSetBytes / cgroup.limitBytes) * 100,
+              this.options.containerThresholds,
+              'of limit',
+              `working set ${formatBytes(cgroup.workingSetBytes)} of ${formatBytes(cgroup.limitBytes)}`,
+            ),
+          );
+        }
+      }
+    } catch (err) {
+      signal.throwIfAborted();
+      const message = `cgroup memory: ${reason(err)}`;
+      out.errors.push({ componentId: 'container', message });
+      out.checks.push(failedObservation(m.memoryContainerUtilization, 'container', message));
+    }
+    return out;
+  }
+
+  async stop(): Promise<void> {}
+}
