@@ -1,4 +1,5 @@
 // Process entry point: the only place that exits the process or handles signals.
+import './threadpool.ts';
 import { runCli } from './cli.ts';
 import { EXIT } from './errors.ts';
 import { serializeError } from './log/logger.ts';
