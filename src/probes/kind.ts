@@ -1,7 +1,7 @@
 // What a probe folder exports to the registry: its config schema, how to resolve that section,
 // and how to build probe instances from the resolved (frozen) config.
 import type { z } from 'zod';
-import type { ProbeSchedule } from '../config/common.ts';
+import { resolveSchedule, type CommonProbeInput, type ProbeSchedule } from '../config/common.ts';
 import type { Probe, ProbeContext } from './types.ts';
 
 /** Resolved settings of one probe instance: schedule plus the kind's own options. */
@@ -39,4 +39,19 @@ export interface ProbeKind<Raw = unknown, Options = unknown> {
 
 export function defineProbeKind<Raw, Options>(kind: ProbeKind<Raw, Options>): ProbeKind<Raw, Options> {
   return Object.freeze(kind);
+}
+
+/**
+ * resolve() for kinds with a single instance named after the kind (the host probes): the
+ * section's schedule over the defaults, nothing when disabled.
+ */
+export function singleInstance<Raw extends CommonProbeInput, Options>(
+  key: string,
+  options: (section: Raw | undefined, schedule: ProbeSchedule, report: ReportProblem) => Options,
+): ProbeKind<Raw, Options>['resolve'] {
+  return ({ section, defaults }, report) => {
+    const schedule = resolveSchedule(section, defaults);
+    if (!schedule.enabled) return [];
+    return [Object.freeze({ kind: key, name: key, schedule, options: options(section, schedule, report) })];
+  };
 }

@@ -1,6 +1,5 @@
 // The `cpu` probe kind: one instance for the host (and its own cgroup's CFS throttling).
-import { resolveSchedule } from '../../config/common.ts';
-import { defineProbeKind } from '../kind.ts';
+import { defineProbeKind, singleInstance } from '../kind.ts';
 import { cpuSchema, resolveCpuOptions, type CpuOptions, type CpuSection } from './config.ts';
 import { CpuProbe } from './probe.ts';
 
@@ -8,11 +7,7 @@ export const cpuKind = defineProbeKind<CpuSection, CpuOptions>({
   key: 'cpu',
   description: 'Host CPU utilization over the last interval and load from /proc, and CFS throttling of the cgroup',
   schema: cpuSchema,
-  resolve({ section, defaults }) {
-    const schedule = resolveSchedule(section, defaults);
-    if (!schedule.enabled) return [];
-    return [Object.freeze({ kind: 'cpu', name: 'cpu', schedule, options: resolveCpuOptions(section) })];
-  },
+  resolve: singleInstance('cpu', resolveCpuOptions),
   create: (settings, ctx) => new CpuProbe(settings, ctx),
 });
 

@@ -1,6 +1,5 @@
 // The `disk` probe kind: one instance watching every selected mount.
-import { resolveSchedule } from '../../config/common.ts';
-import { defineProbeKind } from '../kind.ts';
+import { defineProbeKind, singleInstance } from '../kind.ts';
 import { diskSchema, resolveDiskOptions, type DiskOptions, type DiskSection } from './config.ts';
 import { DiskProbe } from './probe.ts';
 
@@ -8,11 +7,7 @@ export const diskKind = defineProbeKind<DiskSection, DiskOptions>({
   key: 'disk',
   description: 'Space, inodes and read-only remounts of the host filesystems (statfs of every real mount)',
   schema: diskSchema,
-  resolve({ section, defaults }, report) {
-    const schedule = resolveSchedule(section, defaults);
-    if (!schedule.enabled) return [];
-    return [Object.freeze({ kind: 'disk', name: 'disk', schedule, options: resolveDiskOptions(section, schedule, report) })];
-  },
+  resolve: singleInstance('disk', resolveDiskOptions),
   create: (settings, ctx) => new DiskProbe(settings, ctx),
 });
 

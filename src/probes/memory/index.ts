@@ -1,6 +1,5 @@
 // The `memory` probe kind: one instance for the host (and its own cgroup).
-import { resolveSchedule } from '../../config/common.ts';
-import { defineProbeKind } from '../kind.ts';
+import { defineProbeKind, singleInstance } from '../kind.ts';
 import { memorySchema, resolveMemoryOptions, type MemoryOptions, type MemorySection } from './config.ts';
 import { MemoryProbe } from './probe.ts';
 
@@ -8,11 +7,7 @@ export const memoryKind = defineProbeKind<MemorySection, MemoryOptions>({
   key: 'memory',
   description: 'Host memory use from /proc/meminfo, and the container working set against its cgroup limit',
   schema: memorySchema,
-  resolve({ section, defaults }) {
-    const schedule = resolveSchedule(section, defaults);
-    if (!schedule.enabled) return [];
-    return [Object.freeze({ kind: 'memory', name: 'memory', schedule, options: resolveMemoryOptions(section) })];
-  },
+  resolve: singleInstance('memory', resolveMemoryOptions),
   create: (settings, ctx) => new MemoryProbe(settings, ctx),
 });
 
