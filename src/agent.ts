@@ -10,6 +10,7 @@ import { EventLoopWatch } from './http/liveness.ts';
 import { componentLogger, type Logger } from './log/logger.ts';
 import { registerCoreMetrics } from './metrics/core.ts';
 import { MetricStore } from './metrics/family.ts';
+import { registerRuntimeMetrics, type RuntimeMetrics } from './metrics/runtime.ts';
 import type { ProbeKind } from './probes/kind.ts';
 import { Runner } from './runner/runner.ts';
 import { VERSION } from './version.ts';
@@ -42,6 +43,7 @@ export class Agent {
   private readonly config: ResolvedConfig;
   private readonly log: Logger;
   private readonly watch = new EventLoopWatch();
+  private readonly runtime: RuntimeMetrics;
   private shuttingDown = false;
   private stopped: Promise<void> | undefined;
 
@@ -49,6 +51,7 @@ export class Agent {
     this.config = config;
     this.log = logger;
     this.parts = assemble(config, kinds, logger);
+    this.runtime = registerRuntimeMetrics(this.parts.metrics, this.watch);
     this.app = buildApp({
       checks: this.parts.checks,
       metrics: this.parts.metrics,
@@ -94,6 +97,7 @@ export class Agent {
       await this.app.close();
       await this.parts.runner.stop();
       this.watch.close();
+      this.runtime.close();
       this.log.info({ event: 'agent.stopped' }, 'stopped');
     })();
     return this.stopped;

@@ -3,6 +3,8 @@ import { buildApp, accessLevel } from '../src/http/app.ts';
 import { CheckStore } from '../src/checks/store.ts';
 import { MetricStore } from '../src/metrics/family.ts';
 import { registerCoreMetrics } from '../src/metrics/core.ts';
+import { registerRuntimeMetrics } from '../src/metrics/runtime.ts';
+import { EventLoopWatch } from '../src/http/liveness.ts';
 import { captureLogs, logLineErrors, schedule, valueCollection } from './helpers.ts';
 
 function setup(opts: { critical?: boolean; value?: number; firstRoundDone?: boolean } = {}) {
@@ -10,6 +12,12 @@ function setup(opts: { critical?: boolean; value?: number; firstRoundDone?: bool
   const checks = new CheckStore();
   const metrics = new MetricStore();
   registerCoreMetrics(metrics, checks);
+  const watch = new EventLoopWatch();
+  const runtime = registerRuntimeMetrics(metrics, watch);
+  t.teardown(() => {
+    watch.close();
+    runtime.close();
+  });
   const state = { firstRoundDone: opts.firstRoundDone ?? true, shuttingDown: false, healthy: true };
   if (opts.value !== undefined) checks.record('test', schedule({ critical: opts.critical ?? false }), valueCollection(opts.value).checks, new Date());
   const app = buildApp({
@@ -102,6 +110,10 @@ t.test('/metrics renders Prometheus text, or OpenMetrics when asked', async (t) 
   t.match(res.body, /^vigil_check_status\{check="test:value",component_id="c1"\} 2$/m);
   t.match(res.body, /^vigil_build_info\{version="[^"]+",revision="[^"]+",nodejs_version="v24\./m);
   t.match(res.body, /^# TYPE vigil_probe_duration_seconds histogram$/m);
+  t.match(res.body, /^process_resident_memory_bytes \d+$/m);
+  t.match(res.body, /^process_cpu_seconds_total [\d.e-]+$/m);
+  t.match(res.body, /^nodejs_heap_size_used_bytes \d+$/m);
+  t.match(res.body, /^nodejs_eventloop_lag_p99_seconds [\d.e-]+$/m);
   const prometheusAccept = 'application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2';
   res = await app.inject({ url: '/metrics', headers: { accept: prometheusAccept } });
   t.match(res.headers['content-type'], /^application\/openmetrics-text; version=1\.0\.0/);

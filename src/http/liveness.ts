@@ -8,10 +8,16 @@ export interface LivenessReport {
   readonly eventLoopDelayMs: number;
 }
 
+export interface EventLoopWindow {
+  readonly meanMs: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+}
+
 export class EventLoopWatch {
   private readonly histogram: ReturnType<typeof monitorEventLoopDelay>;
   private readonly timer: NodeJS.Timeout;
-  private lastMeanMs = 0;
+  private last: EventLoopWindow = { meanMs: 0, p99Ms: 0, maxMs: 0 };
   private readonly limitMs: number;
 
   /** Unhealthy when the mean event-loop delay over a window exceeds `limitMs`. */
@@ -20,14 +26,20 @@ export class EventLoopWatch {
     this.histogram = monitorEventLoopDelay({ resolution: 20 });
     this.histogram.enable();
     this.timer = setInterval(() => {
-      this.lastMeanMs = Number.isNaN(this.histogram.mean) ? 0 : this.histogram.mean / 1e6;
-      this.histogram.reset();
+      const h = this.histogram;
+      this.last = h.count > 0 ? { meanMs: h.mean / 1e6, p99Ms: h.percentile(99) / 1e6, maxMs: h.max / 1e6 } : { meanMs: 0, p99Ms: 0, maxMs: 0 };
+      h.reset();
     }, windowMs);
     this.timer.unref();
   }
 
   report(): LivenessReport {
-    return { healthy: this.lastMeanMs <= this.limitMs, eventLoopDelayMs: Math.round(this.lastMeanMs * 10) / 10 };
+    return { healthy: this.last.meanMs <= this.limitMs, eventLoopDelayMs: Math.round(this.last.meanMs * 10) / 10 };
+  }
+
+  /** Event-loop delay over the last complete window. */
+  window(): EventLoopWindow {
+    return this.last;
   }
 
   close(): void {

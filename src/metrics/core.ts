@@ -1,5 +1,4 @@
 // Metrics about Vigil itself and about every check, whatever the probe.
-import client from 'prom-client';
 import type { CheckStore } from '../checks/store.ts';
 import { STATUS_ORDER } from '../checks/levels.ts';
 import { counter, gauge, type MetricStore } from './family.ts';
@@ -28,13 +27,11 @@ export const buildInfo = gauge('vigil_build_info', 'Always 1; labels tell the Vi
 
 export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-const LINT_FAILING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
-
 export interface CoreMetrics {
   readonly duration: { observe(probe: string, seconds: number): void };
 }
 
-/** Registers Vigil's own metrics, process/runtime metrics, and vigil_check_status fed from the store. */
+/** Registers Vigil's own metrics and vigil_check_status, fed from the check store at scrape time. */
 export function registerCoreMetrics(metrics: MetricStore, checks: CheckStore): CoreMetrics {
   metrics.register(checkStatus, () => {
     metrics.clear(checkStatus);
@@ -45,28 +42,10 @@ export function registerCoreMetrics(metrics: MetricStore, checks: CheckStore): C
   for (const decl of [probeSuccess, probeLastSuccess, probeRuns, buildInfo]) metrics.register(decl);
   metrics.set(buildInfo, { version: VERSION, revision: REVISION, nodejs_version: process.version }, 1);
 
-  // prom-client's histogram is fine here (observe, never set); one per registry/format.
-  const histograms = [metrics.prometheus, metrics.openMetrics].map(
-    (registry) =>
-      new client.Histogram({
-        name: 'vigil_probe_duration_seconds',
-        help: 'Duration of probe runs, including failed and timed-out ones.',
-        labelNames: ['probe'],
-        buckets: DURATION_BUCKETS,
-        registers: [registry],
-      }),
-  );
-  for (const registry of [metrics.prometheus, metrics.openMetrics]) {
-    client.collectDefaultMetrics({ register: registry });
-    // Gauges named *_total break Prometheus naming rules (promtool flags them); the same data
-    // remains in nodejs_active_{handles,requests,resources} by type.
-    for (const name of LINT_FAILING_DEFAULTS) registry.removeSingleMetric(name);
-  }
+  const histogram = metrics.histogram('vigil_probe_duration_seconds', 'Duration of probe runs, including failed and timed-out ones.', ['probe'], DURATION_BUCKETS);
   return {
     duration: {
-      observe(probe, seconds) {
-        for (const h of histograms) h.observe({ probe }, seconds);
-      },
+      observe: (probe, seconds) => histogram.observe({ probe }, seconds),
     },
   };
 }

@@ -17,7 +17,8 @@ export interface MetricDecl {
   readonly labels: readonly string[];
 }
 
-const NAME = /^vigil_[a-z0-9_]+$/;
+// Our own metrics are vigil_*; process_* and nodejs_* keep the names every Node.js dashboard uses.
+const NAME = /^(vigil|process|nodejs)_[a-z0-9_]+$/;
 
 function declare(kind: MetricKind, name: string, help: string, labels: readonly string[]): MetricDecl {
   if (!NAME.test(name)) throw new Error(`metric name ${name} must match ${NAME}`);
@@ -80,12 +81,36 @@ class FamilyView {
   }
 }
 
+type Format = 'prometheus' | 'openMetrics';
+
+interface Registries {
+  readonly prometheus: client.Registry<client.PrometheusContentType>;
+  readonly openMetrics: client.Registry<client.OpenMetricsContentType>;
+}
+
+function registries(): Registries {
+  return { prometheus: new client.Registry<client.PrometheusContentType>(), openMetrics: newOpenMetricsRegistry() };
+}
+
+export interface HistogramHandle {
+  observe(labels: Labels, value: number): void;
+}
+
+/**
+ * Everything /metrics serves. Stored families (set when a probe run ends) are rendered once per
+ * change and the text is reused until the next change; live families (computed at scrape time:
+ * check status with staleness, runtime figures) are rendered on every scrape. A scrape's cost
+ * is then that of the few live families, however many series the probes publish.
+ */
 export class MetricStore {
-  readonly prometheus = new client.Registry<client.PrometheusContentType>();
-  readonly openMetrics = newOpenMetricsRegistry();
+  private readonly stored = registries();
+  private readonly live = registries();
   private readonly families = new Map<string, Family>();
   /** Label sets each owner (probe instance) wrote last time, to drop series that vanished. */
   private readonly owned = new Map<string, Map<MetricDecl, Set<string>>>();
+  /** Bumped on every change to a stored family; the rendered text is valid for one version. */
+  private version = 0;
+  private readonly rendered = new Map<Format, { version: number; text: string }>();
 
   /** Registers a declaration; idempotent for the same object. `onCollect` runs at scrape time. */
   register(decl: MetricDecl, onCollect?: () => void): void {
@@ -96,9 +121,25 @@ export class MetricStore {
     }
     const family = new Family(decl, onCollect);
     this.families.set(decl.name, family);
-    for (const registry of [this.prometheus, this.openMetrics]) {
+    const target = onCollect ? this.live : this.stored;
+    for (const registry of [target.prometheus, target.openMetrics]) {
       registry.registerMetric(new FamilyView(family) as unknown as client.Metric);
     }
+    if (!onCollect) this.version++;
+  }
+
+  /** A histogram (prom-client's; we only ever observe into it), stored like other families. */
+  histogram(name: string, help: string, labelNames: readonly string[], buckets: readonly number[]): HistogramHandle {
+    if (!NAME.test(name)) throw new Error(`metric name ${name} must match ${NAME}`);
+    const formats = [this.stored.prometheus, this.stored.openMetrics].map(
+      (registry) => new client.Histogram({ name, help, labelNames: [...labelNames], buckets: [...buckets], registers: [registry] }),
+    );
+    return {
+      observe: (labels, value) => {
+        for (const h of formats) h.observe(labels, value);
+        this.version++;
+      },
+    };
   }
 
   set(decl: MetricDecl, labels: Labels, value: number): void {
@@ -110,15 +151,19 @@ export class MetricStore {
     const picked: Record<string, string> = {};
     for (const name of decl.labels) picked[name] = labels[name] as string;
     family.series.set(key, { labels: picked, value });
+    this.changed(family);
   }
 
   delete(decl: MetricDecl, labels: Labels): void {
-    this.family(decl).series.delete(seriesKey(decl, labels));
+    const family = this.family(decl);
+    if (family.series.delete(seriesKey(decl, labels))) this.changed(family);
   }
 
   /** Drops every series of a family (for families rebuilt at each scrape). */
   clear(decl: MetricDecl): void {
-    this.family(decl).series.clear();
+    const family = this.family(decl);
+    family.series.clear();
+    this.changed(family);
   }
 
   /**
@@ -140,7 +185,7 @@ export class MetricStore {
       const family = this.families.get(decl.name);
       if (!family) continue;
       const keep = next.get(decl);
-      for (const key of keys) if (!keep?.has(key)) family.series.delete(key);
+      for (const key of keys) if (!keep?.has(key) && family.series.delete(key)) this.changed(family);
     }
     this.owned.set(owner, next);
   }
@@ -157,8 +202,20 @@ export class MetricStore {
 
   /** Renders for a scraper; OpenMetrics when its Accept header asks for it. */
   async render(accept: string | undefined): Promise<{ contentType: string; body: string }> {
-    const registry = wantsOpenMetrics(accept) ? this.openMetrics : this.prometheus;
-    return { contentType: registry.contentType, body: await registry.metrics() };
+    const format: Format = wantsOpenMetrics(accept) ? 'openMetrics' : 'prometheus';
+    let stored = this.rendered.get(format);
+    if (stored?.version !== this.version) {
+      const version = this.version;
+      stored = { version, text: withoutEof(await this.stored[format].metrics()) };
+      // A change during the await makes this text already old: keep it for this scrape only.
+      if (version === this.version) this.rendered.set(format, stored);
+    }
+    const live = await this.live[format].metrics();
+    return { contentType: this.live[format].contentType, body: stored.text + (format === 'prometheus' ? '\n' : '') + live };
+  }
+
+  private changed(family: Family): void {
+    if (!family.onCollect) this.version++;
   }
 
   private family(decl: MetricDecl): Family {
@@ -166,6 +223,11 @@ export class MetricStore {
     if (!family || family.decl !== decl) throw new Error(`metric ${decl.name} is not registered`);
     return family;
   }
+}
+
+/** OpenMetrics ends with a single `# EOF`; the stored part is followed by the live part. */
+function withoutEof(text: string): string {
+  return text.endsWith('# EOF\n') ? text.slice(0, -'# EOF\n'.length) : text;
 }
 
 function newOpenMetricsRegistry(): client.Registry<client.OpenMetricsContentType> {
