@@ -76,6 +76,10 @@ t.test('the agent serves health, readiness and metrics, logs in schema, and drai
   t.equal(`${promtool.stdout}${promtool.stderr}`, '', 'promtool check metrics prints nothing');
   t.equal(promtool.status, 0);
 
+  const readme = (await import('node:fs')).readFileSync(`${ROOT}/README.md`, 'utf8');
+  const families = [...metrics.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1] as string);
+  t.same(families.filter((name) => !readme.includes(`\`${name}\``)), [], 'every exported metric is documented in README.md');
+
   const avail = metrics.match(/^vigil_filesystem_avail_bytes\{[^}]*mountpoint="\/"[^}]*\} (\d+)$/m);
   t.ok(avail, 'avail bytes of / exported');
   const df = spawnSync('df', ['-B1', '--output=avail', '/'], { encoding: 'utf8' });
