@@ -140,7 +140,13 @@ export async function runCli(io: CliIo): Promise<ExitCode | undefined> {
         const logger = createLogger({ level: config.log.level, service: config.service.name, host: hostname() });
         const agent = new Agent(config, io.kinds, logger);
         io.onAgent?.(agent, logger);
-        await agent.start();
+        try {
+          await agent.start();
+        } catch (err) {
+          // stdout is what reaches ELK: say it there too, as the convention's FATAL.
+          logger.fatal({ event: 'agent.start_failed', error: err }, (err as Error).message);
+          throw err;
+        }
         return undefined;
       }
     }

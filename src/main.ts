@@ -7,8 +7,14 @@ import { PROBE_KINDS } from './probes/registry.ts';
 
 let agentLogger: import('./log/logger.ts').Logger | undefined;
 
+// An exception nobody caught may have left state half-updated: stop. A promise rejection
+// nobody handled (a driver's stray callback, say) is logged and the agent goes on: no probe
+// error may take the agent down.
 process.on('uncaughtException', (err) => fatal('uncaught exception', err));
-process.on('unhandledRejection', (err) => fatal('unhandled promise rejection', err));
+process.on('unhandledRejection', (err) => {
+  if (!agentLogger) fatal('unhandled promise rejection', err);
+  agentLogger.error({ event: 'agent.unhandled_rejection', error: err }, `unhandled promise rejection: ${serializeError(err).message}`);
+});
 
 function fatal(what: string, err: unknown): never {
   if (agentLogger) agentLogger.fatal({ event: 'agent.crashed', error: err }, `${what}: ${serializeError(err).message}`);

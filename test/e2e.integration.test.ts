@@ -146,6 +146,19 @@ t.test('an invalid config exits 2 naming every problem, without a stack trace', 
   t.match(ok.stdout, /valid \(3 probes: disk, memory, cpu\)/);
 });
 
+t.test('a port already in use exits 3 with a FATAL line and a plain message', async (t) => {
+  const blocker = createServer().listen(0, '0.0.0.0');
+  await once(blocker, 'listening');
+  t.teardown(() => blocker.close());
+  const { port } = blocker.address() as { port: number };
+  const res = run([], { VIGIL_PORT: String(port) });
+  t.equal(res.status, 3);
+  t.match(res.stderr, new RegExp(`vigil: cannot listen on 0\\.0\\.0\\.0:${port}: .*EADDRINUSE`));
+  const fatal = res.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.level === 'FATAL');
+  t.match(fatal, { event: 'agent.start_failed', error: { type: 'VigilError', code: 'LISTEN_FAILED' } });
+  t.same(logLineErrors(fatal), []);
+});
+
 t.test('vigil check prints a table and exits by status', async (t) => {
   const json = run(['check', '--json']);
   const doc = JSON.parse(json.stdout) as { status: string; checks: Record<string, unknown> };
