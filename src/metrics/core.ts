@@ -15,6 +15,7 @@ export const probeLastSuccess = gauge(
   'Unix time of the last run of a probe that completed.',
   ['probe'],
 );
+export const probeInterval = gauge('vigil_probe_interval_seconds', 'Configured interval between runs of a probe (for staleness alerts).', ['probe']);
 export const probeRuns = counter('vigil_probe_runs_total', 'Probe runs by result: success, error, timeout or skipped (previous run still in flight).', [
   'probe',
   'result',
@@ -39,7 +40,7 @@ export function registerCoreMetrics(metrics: MetricStore, checks: CheckStore): C
       metrics.set(checkStatus, { check: v.check.id, component_id: v.componentId }, STATUS_ORDER[v.status]);
     }
   });
-  for (const decl of [probeSuccess, probeLastSuccess, probeRuns, buildInfo]) metrics.register(decl);
+  for (const decl of [probeSuccess, probeLastSuccess, probeInterval, probeRuns, buildInfo]) metrics.register(decl);
   metrics.set(buildInfo, { version: VERSION, revision: REVISION, nodejs_version: process.version }, 1);
 
   const histogram = metrics.histogram('vigil_probe_duration_seconds', 'Duration of probe runs, including failed and timed-out ones.', ['probe'], DURATION_BUCKETS);

@@ -6,7 +6,7 @@
 import { componentLogger, type Logger } from '../log/logger.ts';
 import type { CheckStore, Transition } from '../checks/store.ts';
 import type { MetricStore } from '../metrics/family.ts';
-import { probeLastSuccess, probeRuns, probeSuccess, type CoreMetrics } from '../metrics/core.ts';
+import { probeInterval, probeLastSuccess, probeRuns, probeSuccess, type CoreMetrics } from '../metrics/core.ts';
 import type { ProbeSettings } from '../probes/kind.ts';
 import type { Collection, Probe } from '../probes/types.ts';
 import { formatDuration } from '../config/duration.ts';
@@ -67,7 +67,10 @@ export class Runner {
       lastFailure: undefined,
       lastPartialErrors: '',
     }));
-    for (const { probe } of this.slots) for (const decl of probe.metrics) deps.metrics.register(decl);
+    for (const { probe, settings } of this.slots) {
+      for (const decl of probe.metrics) deps.metrics.register(decl);
+      deps.metrics.set(probeInterval, { probe: probe.name }, settings.schedule.intervalMs / 1000);
+    }
   }
 
   /** True once every probe has finished (or failed) its first run. */
