@@ -14,6 +14,8 @@ export interface EventLoopWindow {
   readonly maxMs: number;
 }
 
+const RESOLUTION_MS = 20;
+
 export class EventLoopWatch {
   private readonly histogram: ReturnType<typeof monitorEventLoopDelay>;
   private readonly timer: NodeJS.Timeout;
@@ -23,11 +25,13 @@ export class EventLoopWatch {
   /** Unhealthy when the mean event-loop delay over a window exceeds `limitMs`. */
   constructor(limitMs = 1000, windowMs = 10_000) {
     this.limitMs = limitMs;
-    this.histogram = monitorEventLoopDelay({ resolution: 20 });
+    this.histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
     this.histogram.enable();
     this.timer = setInterval(() => {
       const h = this.histogram;
-      this.last = h.count > 0 ? { meanMs: h.mean / 1e6, p99Ms: h.percentile(99) / 1e6, maxMs: h.max / 1e6 } : { meanMs: 0, p99Ms: 0, maxMs: 0 };
+      // The histogram records each timer's whole period: the delay is what exceeds the resolution.
+      const lag = (ns: number) => Math.max(0, ns / 1e6 - RESOLUTION_MS);
+      this.last = h.count > 0 ? { meanMs: lag(h.mean), p99Ms: lag(h.percentile(99)), maxMs: lag(h.max) } : { meanMs: 0, p99Ms: 0, maxMs: 0 };
       h.reset();
     }, windowMs);
     this.timer.unref();
