@@ -113,7 +113,7 @@ t.test('/metrics renders Prometheus text, or OpenMetrics when asked', async (t) 
   t.match(res.body, /^process_resident_memory_bytes \d+$/m);
   t.match(res.body, /^process_cpu_seconds_total [\d.e-]+$/m);
   t.match(res.body, /^nodejs_heap_size_used_bytes \d+$/m);
-  t.match(res.body, /^nodejs_eventloop_lag_p99_seconds [\d.e-]+$/m);
+  t.match(res.body, /^nodejs_eventloop_utilization_ratio [\d.e-]+$/m);
   const prometheusAccept = 'application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2';
   res = await app.inject({ url: '/metrics', headers: { accept: prometheusAccept } });
   t.match(res.headers['content-type'], /^application\/openmetrics-text; version=1\.0\.0/);
