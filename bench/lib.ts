@@ -24,6 +24,8 @@ export interface BenchSettings {
   readonly connections: number;
   /** Idle time before the "steady" RSS reading, seconds (BENCH_SETTLE, default 1). */
   readonly settleS: number;
+  /** Idle measurement window, seconds (BENCH_IDLE, default 30). */
+  readonly idleS: number;
 }
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv): BenchSettings {
@@ -32,6 +34,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): BenchSettings {
     warmupS: seconds(env, 'BENCH_WARMUP', 1),
     connections: integer(env, 'BENCH_CONNECTIONS', 10),
     settleS: seconds(env, 'BENCH_SETTLE', 1),
+    idleS: seconds(env, 'BENCH_IDLE', 30),
   });
 }
 
@@ -284,6 +287,15 @@ export function readRss(pid: number): Rss {
 }
 
 export const mib = (bytes: number): number => round(bytes / 1024 / 1024, 1);
+
+/** CPU time (user + system) a process has used so far, seconds, from /proc/<pid>/stat. */
+export function readCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name (which may contain spaces); utime and stime
+  // are fields 14 and 15 of the whole line, in clock ticks (USER_HZ, 100 on Linux).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Load

@@ -6,6 +6,7 @@
 //   BENCH_WARMUP       warm-up run per target, not reported (default 1s)
 //   BENCH_CONNECTIONS  concurrent connections (default 10)
 //   BENCH_SETTLE       idle time before the steady RSS readings (default 1s)
+//   BENCH_IDLE         idle suite's measured window (default 30s)
 //   BENCH_AGENT_INTERVAL  VIGIL_INTERVAL for the agent under test (default: the agent's own)
 //   BENCH_SUITES       comma-separated suites to run (default: all); arguments do the same
 //
@@ -15,9 +16,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, release } from 'node:os';
 import { join } from 'node:path';
 import { httpSuite } from './http.ts';
+import { idleSuite } from './idle.ts';
 import { ChildSet, ROOT, formatTable, makeScratchDir, settingsFromEnv, type Suite } from './lib.ts';
 
-const SUITES: readonly Suite[] = [httpSuite];
+const SUITES: readonly Suite[] = [idleSuite, httpSuite];
 /** Whole-run limit: a hung server or load run must not hang CI. */
 const OVERALL_TIMEOUT_MS = 10 * 60_000;
 
