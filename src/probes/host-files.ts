@@ -5,7 +5,6 @@ import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { percent } from '../config/common.ts';
-import { formatDuration } from '../config/duration.ts';
 import { evaluate, ladder, type Level, type Severity, type Thresholds } from '../checks/levels.ts';
 import type { CheckDecl, CheckObservation } from './types.ts';
 
@@ -55,39 +54,6 @@ export type CgroupVersion = 1 | 2;
 /** The unified hierarchy has `cgroup.controllers` at its root; hybrid hosts count as v1. */
 export async function cgroupVersion(sys: string): Promise<CgroupVersion> {
   return (await exists(join(sys, 'fs/cgroup/cgroup.controllers'))) ? 2 : 1;
-}
-
-// ---- deadlines ---------------------------------------------------------------------------
-
-export class TimeoutError extends Error {
-  override name = 'TimeoutError';
-}
-
-/**
- * Settles like `work`, or rejects with a TimeoutError after `ms`, or with the signal's reason
- * when it aborts. `work` itself goes on: callers that cannot cancel it must track it.
- */
-export function raceDeadline<T>(work: Promise<T>, ms: number, signal: AbortSignal, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    signal.throwIfAborted();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-    };
-    const onAbort = () => {
-      done();
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      done();
-      reject(new TimeoutError(`${what} timed out after ${formatDuration(ms)}`));
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => (done(), resolve(value)),
-      (err) => (done(), reject(err)),
-    );
-  });
 }
 
 /** A short reason for outputs and partial errors: `EACCES: permission denied, statfs '/x'`. */

@@ -11,6 +11,8 @@ import type { ProbeSettings } from '../probes/kind.ts';
 import type { Collection, Probe } from '../probes/types.ts';
 import { formatDuration } from '../config/duration.ts';
 import { describeThresholds } from '../checks/levels.ts';
+import { abortable, raceDeadline } from '../deadline.ts';
+import { setTimeout as delay } from 'node:timers/promises';
 
 export interface RunnerDeps {
   readonly checks: CheckStore;
@@ -105,7 +107,7 @@ export class Runner {
     await Promise.all(
       this.slots.map(async (slot) => {
         try {
-          await withTimeout(slot.probe.stop(), slot.settings.schedule.timeoutMs);
+          await raceDeadline(slot.probe.stop(), slot.settings.schedule.timeoutMs, undefined, `probe ${slot.probe.name} stop`);
         } catch (err) {
           this.log.warn({ event: 'probe.stop_failed', details: { probe: slot.probe.name }, error: err }, `probe ${slot.probe.name} did not stop cleanly`);
         }
@@ -258,44 +260,7 @@ function round(n: number): number {
   return Math.round(n * 100) / 100;
 }
 
-/** Settles with `work`, or rejects as soon as `signal` aborts. */
-function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
-}
-
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(new Error(`timed out after ${formatDuration(ms)}`)), ms);
-  try {
-    return await abortable(work, deadline.signal);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
+/** Waits `ms`, or less when `signal` aborts; never rejects. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted || ms <= 0) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+  return delay(ms, undefined, { signal }).catch(() => undefined);
 }

@@ -7,10 +7,9 @@ import {
   parseFlatKeyed,
   percentLadder,
   percentObservation,
-  raceDeadline,
   readOptionalText,
-  TimeoutError,
 } from '../../src/probes/host-files.ts';
+import { raceDeadline, TimeoutError } from '../../src/deadline.ts';
 import { diskUtilization } from '../../src/probes/disk/metrics.ts';
 import { UTILIZATION_LEVELS } from '../../src/probes/disk/config.ts';
 import { fixture, live } from './helpers.ts';

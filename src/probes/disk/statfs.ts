@@ -1,7 +1,7 @@
 // statfs(2) through libuv's thread pool (4 threads by default, shared with fs and dns): a hung
 // NFS mount holds a thread until the server answers, so each path gets at most one call at a time.
 import { statfs } from 'node:fs/promises';
-import { raceDeadline } from '../host-files.ts';
+import { raceDeadline } from '../../deadline.ts';
 
 /** The fields we use of `fs.StatFs<bigint>`. */
 export interface FsStats {
