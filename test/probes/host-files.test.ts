@@ -1,14 +1,9 @@
 import t from 'tap';
 import { z } from 'zod';
-import {
-  ascendingPercents,
-  cgroupVersion,
-  formatBytes,
-  parseFlatKeyed,
-  percentLadder,
-  percentObservation,
-  readOptionalText,
-} from '../../src/probes/host-files.ts';
+import { cgroupVersion, parseFlatKeyed, readOptionalText } from '../../src/probes/host-files.ts';
+import { formatBytes, percentObservation } from '../../src/probes/observations.ts';
+import { ascendingPercents, levelLadder, nonNegative, orderedLevels, percentLadder } from '../../src/config/thresholds.ts';
+import { evaluate } from '../../src/checks/levels.ts';
 import { raceDeadline, TimeoutError } from '../../src/deadline.ts';
 import { diskUtilization } from '../../src/probes/disk/metrics.ts';
 import { UTILIZATION_LEVELS } from '../../src/probes/disk/config.ts';
@@ -84,6 +79,30 @@ t.test('ascendingPercents merges with defaults and requires ascending levels', a
   t.ok(optional.safeParse({}).success);
   t.notOk(optional.safeParse({ fail: 20 }).success);
   t.ok(z.object({ x: optional.optional() }).safeParse({}).success);
+});
+
+t.test('orderedLevels below: a falling ratio (cache hit rate) must descend', async (t) => {
+  const schema = orderedLevels(['warn', 'fail'], { warn: 70, fail: 50 }, { direction: 'below' });
+  t.ok(schema.safeParse({ warn: 80 }).success);
+  t.same(
+    schema.safeParse({ fail: 75 }).error?.issues.map((i) => [i.path.join('.'), i.message]),
+    [['fail', 'must be less than warn (70, the default)']],
+  );
+  t.same(
+    schema.safeParse({ warn: 40 }).error?.issues.map((i) => [i.path.join('.'), i.message]),
+    [['warn', 'must be greater than fail (50, the default)']],
+  );
+  const ladder = levelLadder({ warn: 80 }, [
+    { key: 'warn', status: 'warn', severity: 'SEV3', default: 70 },
+    { key: 'fail', status: 'fail', severity: 'SEV2', default: 50 },
+  ], 'below');
+  t.equal(evaluate(79, ladder).status, 'warn');
+  t.equal(evaluate(49, ladder).status, 'fail');
+  t.equal(evaluate(80, ladder).status, 'pass');
+
+  const seconds = orderedLevels(['warn', 'fail'], { warn: 30, fail: 60 }, { value: nonNegative });
+  t.ok(seconds.safeParse({ warn: 500, fail: 900 }).success, 'not limited to 100');
+  t.notOk(seconds.safeParse({ warn: -1 }).success);
 });
 
 t.test('percentLadder and percentObservation', async (t) => {

@@ -2,7 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProbeSettings } from '../kind.ts';
 import { emptyCollection, type Collection, type HostPaths, type Probe, type ProbeContext } from '../types.ts';
-import { failedObservation, percentObservation, reason } from '../host-files.ts';
+import { failedObservation, percentObservation, reason } from '../observations.ts';
 import type { CpuOptions } from './config.ts';
 import { busyRatio, CPU_MODES, readCpuTimes, readLoadavg, USER_HZ, type CpuTimes, type LoadAverage } from './stat.ts';
 import { readCgroupCpu, throttledRatio, type CgroupCpu, type CpuThrottling } from './cgroup.ts';

@@ -4,7 +4,8 @@ import { commonProbeFields, duration, type ProbeSchedule } from '../../config/co
 import { formatDuration, parseDuration } from '../../config/duration.ts';
 import type { Thresholds } from '../../checks/levels.ts';
 import type { ReportProblem } from '../kind.ts';
-import { ascendingPercents, percentLadder, reason, specDefaults, type LevelSpec } from '../host-files.ts';
+import { ascendingPercents, percentLadder, specDefaults, type LevelSpec } from '../../config/thresholds.ts';
+import { reason } from '../observations.ts';
 
 // Defaults after node_exporter's filesystem collector. `overlay` is deliberately not an
 // excluded type: a sidecar's own `/` is overlay; only container runtimes' overlay paths go.

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from '../../log/logger.ts';
 import type { ProbeSettings } from '../kind.ts';
 import { emptyCollection, type Collection, type HostPaths, type Probe, type ProbeContext } from '../types.ts';
-import { failedObservation, formatBytes, percentObservation, reason, round2 } from '../host-files.ts';
+import { failedObservation, formatBytes, percentObservation, reason, round2 } from '../observations.ts';
 import { TimeoutError } from '../../deadline.ts';
 import type { DiskOptions } from './config.ts';
 import { readMounts, selectMounts, type Mount } from './mounts.ts';

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { commonProbeFields } from '../../config/common.ts';
 import type { Thresholds } from '../../checks/levels.ts';
-import { ascendingPercents, percentLadder, specDefaults, type LevelSpec } from '../host-files.ts';
+import { ascendingPercents, percentLadder, specDefaults, type LevelSpec } from '../../config/thresholds.ts';
 
 export const MEMORY_LEVELS = [
   { key: 'warn', status: 'warn', severity: 'SEV3', default: 80 },

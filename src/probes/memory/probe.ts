@@ -1,7 +1,7 @@
 // Host memory from /proc/meminfo and, when the cgroup has a limit, the container's working set.
 import type { ProbeSettings } from '../kind.ts';
 import { emptyCollection, type Collection, type HostPaths, type Probe, type ProbeContext } from '../types.ts';
-import { failedObservation, formatBytes, percentObservation, reason } from '../host-files.ts';
+import { failedObservation, formatBytes, percentObservation, reason } from '../observations.ts';
 import type { MemoryOptions } from './config.ts';
 import { readHostMemory, usedPercent } from './meminfo.ts';
 import { readCgroupMemory } from './cgroup.ts';
