@@ -13,7 +13,12 @@ import { MetricStore } from './metrics/family.ts';
 import { registerRuntimeMetrics, type RuntimeMetrics } from './metrics/runtime.ts';
 import type { ProbeKind } from './probes/kind.ts';
 import { Runner } from './runner/runner.ts';
+import { startTracing, type Tracing } from './telemetry/tracing.ts';
+import { tracingPlan, type TracingPlan } from './telemetry/settings.ts';
 import { VERSION } from './version.ts';
+
+/** After the probes have stopped, how long queued spans may take to reach the collector. */
+const TRACE_FLUSH_MS = 3000;
 
 export interface AgentParts {
   readonly checks: CheckStore;
@@ -44,12 +49,17 @@ export class Agent {
   private readonly log: Logger;
   private readonly watch = new EventLoopWatch();
   private readonly runtime: RuntimeMetrics;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly tracingPlan: TracingPlan;
+  private tracing: Tracing | undefined;
   private shuttingDown = false;
   private stopped: Promise<void> | undefined;
 
-  constructor(config: ResolvedConfig, kinds: readonly ProbeKind[], logger: Logger) {
+  constructor(config: ResolvedConfig, kinds: readonly ProbeKind[], logger: Logger, env: NodeJS.ProcessEnv = process.env) {
     this.config = config;
     this.log = logger;
+    this.env = env;
+    this.tracingPlan = tracingPlan(config.tracing, env);
     this.parts = assemble(config, kinds, logger);
     this.runtime = registerRuntimeMetrics(this.parts.metrics, this.watch);
     this.app = buildApp({
@@ -61,12 +71,23 @@ export class Agent {
       liveness: () => this.watch.report(),
       firstRoundDone: () => this.parts.runner.firstRoundDone,
       shuttingDown: () => this.shuttingDown,
+      tracedRoutes: new Set(this.tracingPlan.enabled ? this.tracingPlan.httpRoutes : []),
     });
   }
 
   /** Listens, then starts the probes. Resolves once listening; throws VigilError if it cannot. */
   async start(): Promise<string> {
     const { host, port } = this.config.http;
+    // Before the first probe run, so that it is traced too. Never fails the start: a tracing
+    // problem is logged and tracing stays off.
+    this.tracing = await startTracing(this.tracingPlan, {
+      logger: this.log,
+      metrics: this.parts.metrics,
+      service: this.config.service,
+      version: VERSION,
+      identity: this.config.identity,
+      env: this.env,
+    });
     let address: string;
     try {
       address = await this.app.listen({ host, port });
@@ -96,6 +117,8 @@ export class Agent {
       await new Promise((resolve) => setTimeout(resolve, drain));
       await this.app.close();
       await this.parts.runner.stop();
+      // The last runs' spans are queued now; a collector that is down costs at most this wait.
+      await this.tracing?.shutdown(TRACE_FLUSH_MS);
       this.watch.close();
       this.runtime.close();
       this.log.info({ event: 'agent.stopped' }, 'stopped');

@@ -34,7 +34,14 @@ Environment:
 ${ENV_OVERRIDES.map((o) => `  ${o.env.padEnd(18)}overrides ${o.path.join('.')}`).join('\n')}
   VIGIL_CONFIG      config file when --config is not given
   NODE_NAME, POD_NAME, POD_NAMESPACE
-                    node identity shown in /health/detailed (Kubernetes downward API)
+                    node identity shown in /health/detailed and on traces (Kubernetes
+                    downward API)
+  OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+                    OTLP/HTTP collector for traces (overrides tracing.endpoint; tracing
+                    is off until one is set). Also honoured: OTEL_EXPORTER_OTLP_PROTOCOL
+                    (http/protobuf or http/json; no grpc), OTEL_EXPORTER_OTLP_HEADERS,
+                    OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_SAMPLER(_ARG),
+                    OTEL_SDK_DISABLED
 
 Exit codes: 0 ok, 1 warn, 2 fail or invalid config, 3 cannot start (e.g. port in use),
 64 bad command line, 70 internal error. SIGTERM/SIGINT: /ready turns 503, the agent
@@ -138,7 +145,7 @@ export async function runCli(io: CliIo): Promise<ExitCode | undefined> {
       case 'run': {
         const config = await loadConfig({ path: command.config, env: io.env, kinds: io.kinds });
         const logger = createLogger({ level: config.log.level, service: config.service.name, host: hostname() });
-        const agent = new Agent(config, io.kinds, logger);
+        const agent = new Agent(config, io.kinds, logger, io.env);
         io.onAgent?.(agent, logger);
         try {
           await agent.start();

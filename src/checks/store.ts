@@ -68,7 +68,7 @@ export class CheckStore {
     for (const obs of observations) {
       const key = `${obs.check.id}|${obs.componentId}`;
       seen.add(key);
-      const { status, severity } = settle(obs);
+      const { status, severity } = observationStatus(obs);
       const output = obs.output ?? '';
       const thresholds = obs.thresholds ?? null;
       const existing = this.entries.get(key);
@@ -157,7 +157,8 @@ export class CheckStore {
   }
 }
 
-function settle(obs: CheckObservation): { status: Status; severity: Severity | null } {
+/** The status and severity one observation stands for, before hysteresis. */
+export function observationStatus(obs: CheckObservation): { status: Status; severity: Severity | null } {
   if (obs.status) {
     const severity = obs.status === 'pass' ? null : (obs.severity ?? (obs.status === 'fail' ? obs.check.failSeverity : null));
     return { status: obs.status, severity };

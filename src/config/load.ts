@@ -12,6 +12,7 @@ import type { HostPaths } from '../probes/types.ts';
 import { BUILTIN_SCHEDULE, resolveSchedule, type CommonProbeInput, type ProbeSchedule } from './common.ts';
 import { parseDuration } from './duration.ts';
 import { buildConfigSchema, type RawConfig } from './schema.ts';
+import { resolveTracingConfig, type TracingConfig } from '../telemetry/settings.ts';
 
 export interface Identity {
   /** Kubernetes node (downward API NODE_NAME), else the host name. */
@@ -27,6 +28,8 @@ export interface ResolvedConfig {
   readonly service: { readonly name: string; readonly description: string };
   readonly http: { readonly host: string; readonly port: number; readonly drainDelayMs: number };
   readonly log: { readonly level: LogLevel };
+  /** The `tracing:` section; OTEL_* variables are applied over it when tracing starts. */
+  readonly tracing: TracingConfig;
   readonly host: HostPaths;
   readonly defaults: ProbeSchedule;
   readonly probes: readonly ProbeSettings<unknown>[];
@@ -136,6 +139,7 @@ export function resolveConfig(input: unknown, source: string | null, env: NodeJS
       drainDelayMs: config.http?.drain_delay !== undefined ? (parseDuration(config.http.drain_delay) as number) : 5000,
     },
     log: { level: config.log?.level ?? 'info' },
+    tracing: resolveTracingConfig(config.tracing),
     host,
     defaults,
     probes,

@@ -9,6 +9,7 @@ import type { MetricStore } from '../metrics/family.ts';
 import { formatObserved } from '../runner/runner.ts';
 import { healthDocument, httpStatusFor, HEALTH_JSON } from './health-doc.ts';
 import type { LivenessReport } from './liveness.ts';
+import { requestTraceFields, traceRoutes } from '../telemetry/http.ts';
 
 export interface AppDeps {
   readonly checks: CheckStore;
@@ -19,6 +20,8 @@ export interface AppDeps {
   readonly liveness: () => LivenessReport;
   readonly firstRoundDone: () => boolean;
   readonly shuttingDown: () => boolean;
+  /** Routes that get a SERVER span (tracing.http_routes; empty when tracing is off). */
+  readonly tracedRoutes?: ReadonlySet<string>;
 }
 
 /** Paths that machines poll every few seconds: their access lines are DEBUG. */
@@ -43,6 +46,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return503OnClosing: true,
   });
 
+  // First, so that the other hooks and the handler run inside the request's span.
+  traceRoutes(app, deps.tracedRoutes ?? new Set());
+
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -53,6 +59,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     const fields: Record<string, unknown> = {
       event: 'http.access',
       request_id: request.id,
+      ...requestTraceFields(request),
       path,
       status,
       duration_ms: Math.round(reply.elapsedTime * 100) / 100,

@@ -4,6 +4,7 @@
 // Documented extras: `event`, `details`, `error` (see deploy/logging/log-line.schema.json).
 import { hostname } from 'node:os';
 import { pino, type DestinationStream, type Logger as PinoLogger, type LoggerOptions } from 'pino';
+import { activeTraceFields } from '../telemetry/log-context.ts';
 
 export type Logger = PinoLogger;
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
@@ -51,6 +52,8 @@ export function createLogger(settings: LoggerSettings): Logger {
       error: serializeError,
     },
     redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
+    // A line written inside a span (a probe run, a traced request) carries its trace_id/span_id.
+    mixin: activeTraceFields,
   };
   const root = pino(options, settings.destination ?? pino.destination({ fd: 1, sync: true }));
   const agent = root.child({ component: 'agent' });

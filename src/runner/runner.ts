@@ -13,6 +13,7 @@ import { formatDuration } from '../config/duration.ts';
 import { describeThresholds } from '../checks/levels.ts';
 import { abortable, raceDeadline } from '../deadline.ts';
 import { setTimeout as delay } from 'node:timers/promises';
+import { traceProbeRun, type RunOutcome } from '../telemetry/probe-span.ts';
 
 export interface RunnerDeps {
   readonly checks: CheckStore;
@@ -24,7 +25,7 @@ export interface RunnerDeps {
   readonly random?: () => number;
 }
 
-type RunResult = 'success' | 'error' | 'timeout' | 'skipped' | 'aborted';
+type RunResult = RunOutcome['result'];
 
 interface Slot {
   readonly probe: Probe;
@@ -128,14 +129,22 @@ export class Runner {
     slot.timer = setTimeout(() => void this.execute(slot), delay);
   }
 
-  /** One run of one probe: never throws. */
-  private async run(slot: Slot): Promise<void> {
+  /**
+   * One run of one probe, inside its span: the probe's driver calls become child spans and the
+   * log lines about the run carry its trace_id. Never throws.
+   */
+  private run(slot: Slot): Promise<void> {
+    return traceProbeRun(slot.probe, () => this.runInSpan(slot));
+  }
+
+  private async runInSpan(slot: Slot): Promise<RunOutcome> {
     const { probe, settings } = slot;
     const { timeoutMs } = settings.schedule;
     if (slot.inFlight) {
       // The previous run timed out and has still not returned: do not pile up another.
-      this.finish(slot, 'skipped', 0, `previous run still in progress (timed out after ${formatDuration(timeoutMs)})`);
-      return;
+      const reason = `previous run still in progress (timed out after ${formatDuration(timeoutMs)})`;
+      this.finish(slot, 'skipped', 0, reason);
+      return { result: 'skipped', reason };
     }
     // Not AbortSignal.timeout(): its timer is unref'd, and `vigil check` has nothing else keeping
     // the process alive while a probe hangs.
@@ -173,9 +182,10 @@ export class Runner {
       clearTimeout(timer);
     }
     const seconds = (performance.now() - t0) / 1000;
-    if (result === 'aborted') return;
+    if (result === 'aborted') return { result };
     this.deps.core.duration.observe(probe.name, seconds);
     this.finish(slot, result, seconds, reason, collection);
+    return { result, reason, collection };
   }
 
   private finish(slot: Slot, result: RunResult, seconds: number, reason: string | undefined, collection?: Collection): void {

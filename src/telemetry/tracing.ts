@@ -1,0 +1,185 @@
+// Starts the OpenTelemetry SDK when an endpoint is configured; otherwise nothing is loaded and
+// every span in the agent is the API's free no-op. The SDK is the NodeSDK with no
+// instrumentation bundle (probes make their driver spans with traced()), no metrics or logs
+// exporters, the AsyncLocalStorage context manager (so a probe run's span is the parent of
+// everything its collect() does), and the bounded, counted pipeline of pipeline.ts.
+import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { Identity } from '../config/load.ts';
+import { formatDuration } from '../config/duration.ts';
+import { componentLogger, type Logger } from '../log/logger.ts';
+import type { MetricStore } from '../metrics/family.ts';
+import { redactUrl } from '../probes/targets.ts';
+import { BoundedSpanProcessor, GuardedExporter, PipelineCounters } from './pipeline.ts';
+import type { TracingPlan } from './settings.ts';
+import { WarnLimiter } from './warn-limiter.ts';
+
+export interface TracingDeps {
+  readonly logger: Logger;
+  readonly metrics: MetricStore;
+  readonly service: { readonly name: string };
+  readonly version: string;
+  readonly identity: Identity;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export interface Tracing {
+  readonly enabled: boolean;
+  /** Exports what is still queued, for at most `timeoutMs`, then stops the SDK. Never throws. */
+  shutdown(timeoutMs: number): Promise<void>;
+}
+
+const OFF: Tracing = Object.freeze({ enabled: false, shutdown: async () => undefined });
+
+export async function startTracing(plan: TracingPlan, deps: TracingDeps): Promise<Tracing> {
+  const log = componentLogger(deps.logger, 'tracing');
+  const counters = new PipelineCounters(deps.metrics);
+  if (!plan.enabled) {
+    counters.disable();
+    if (plan.problem) log.warn({ event: 'tracing.disabled', details: { reason: plan.reason } }, plan.reason);
+    else if (plan.reason) log.info({ event: 'tracing.disabled', details: { reason: plan.reason } }, `tracing is off: ${plan.reason}`);
+    return OFF;
+  }
+  try {
+    return await startSdk(plan, deps, log, counters);
+  } catch (err) {
+    // Traces are diagnostics: the agent runs without them rather than not at all.
+    counters.disable();
+    log.warn({ event: 'tracing.start_failed', error: err }, `tracing is off: the OpenTelemetry SDK did not start: ${(err as Error).message}`);
+    return OFF;
+  }
+}
+
+async function startSdk(plan: Extract<TracingPlan, { enabled: true }>, deps: TracingDeps, log: Logger, counters: PipelineCounters): Promise<Tracing> {
+  // Loaded only when needed: the SDK is a few MiB of modules an agent without a collector
+  // should not carry.
+  const [{ NodeSDK }, resources, semconv, sdkTrace, core] = await Promise.all([
+    import('@opentelemetry/sdk-node'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/semantic-conventions'),
+    import('@opentelemetry/sdk-trace-base'),
+    import('@opentelemetry/core'),
+  ]);
+  const warnings = new WarnLimiter(log);
+  const url = redactUrl(plan.url);
+  const exporterOptions = {
+    url: plan.url,
+    headers: { ...plan.headers },
+    timeoutMillis: plan.exportTimeoutMs,
+    // The batch processor sends one batch at a time; a second slot lets the shutdown flush
+    // start while a slow request is still pending.
+    concurrencyLimit: 2,
+  };
+  const otlp: SpanExporter =
+    plan.protocol === 'http/json'
+      ? new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter(exporterOptions)
+      : new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter(exporterOptions);
+  const exporter = new GuardedExporter(otlp, counters, warnings, url);
+  const processor = new BoundedSpanProcessor(exporter, counters, warnings, { maxQueueSize: plan.maxQueueSize, exportTimeoutMs: plan.exportTimeoutMs });
+
+  // Ours first; OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME (the env detector) win.
+  const { env, identity } = deps;
+  const own: Record<string, string> = {
+    [semconv.ATTR_SERVICE_NAME]: deps.service.name,
+    [semconv.ATTR_SERVICE_VERSION]: deps.version,
+    'host.name': identity.hostname,
+  };
+  if (env.NODE_NAME) own['k8s.node.name'] = env.NODE_NAME;
+  if (identity.podName) own['k8s.pod.name'] = identity.podName;
+  if (identity.namespace) own['k8s.namespace.name'] = identity.namespace;
+
+  const sampler =
+    plan.sampler === 'env'
+      ? undefined // the SDK reads OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG
+      : new sdkTrace.ParentBasedSampler({ root: new sdkTrace.TraceIdRatioBasedSampler(plan.sampler.ratio) });
+
+  const sdk = new NodeSDK({
+    resource: resources.defaultResource().merge(resources.resourceFromAttributes(own)),
+    // The env detector only: the host and process detectors read files and add the command line.
+    autoDetectResources: true,
+    resourceDetectors: [resources.envDetector],
+    instrumentations: [],
+    spanProcessors: [processor],
+    ...(sampler ? { sampler } : {}),
+    // Traces only: without these the SDK would start OTLP metrics and logs exporters from env.
+    metricReaders: [],
+    logRecordProcessors: [],
+  });
+  sdk.start();
+  // After the SDK, which installs a console diag logger when OTEL_LOG_LEVEL is set.
+  const diagLevel = env.OTEL_LOG_LEVEL ? (core.diagLogLevelFromString(env.OTEL_LOG_LEVEL) ?? DiagLogLevel.WARN) : DiagLogLevel.WARN;
+  diag.setLogger(diagToLogger(log, warnings), { logLevel: diagLevel, suppressOverrideMessage: true });
+  counters.enable();
+
+  const sampling = plan.sampler === 'env' ? `${env.OTEL_TRACES_SAMPLER} (OTEL_TRACES_SAMPLER)` : `ratio ${plan.sampler.ratio}`;
+  log.info(
+    {
+      event: 'tracing.started',
+      details: {
+        url,
+        protocol: plan.protocol,
+        endpoint_from: plan.sources.endpoint,
+        sampler: sampling,
+        http_routes: plan.httpRoutes,
+        export_timeout_ms: plan.exportTimeoutMs,
+        max_queue_size: plan.maxQueueSize,
+      },
+    },
+    `exporting traces to ${url} (${plan.protocol}, sampler ${sampling}, timeout ${formatDuration(plan.exportTimeoutMs)})`,
+  );
+
+  let stopped: Promise<void> | undefined;
+  return {
+    enabled: true,
+    shutdown(timeoutMs: number): Promise<void> {
+      stopped ??= (async () => {
+        const queued = () => counters.queued;
+        let timer: NodeJS.Timeout | undefined;
+        const flushed = await Promise.race([
+          sdk.shutdown().then(
+            () => true,
+            () => true, // an export failure is already counted and logged by the pipeline
+          ),
+          new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+        ]);
+        clearTimeout(timer);
+        const left = queued();
+        if (left > 0) counters.dropped('shutdown', left);
+        counters.queued = 0;
+        log.info(
+          {
+            event: 'tracing.stopped',
+            details: {
+              flushed,
+              spans_exported_total: counters.total('exported'),
+              spans_dropped_total: counters.total('export_failed') + counters.total('queue_full') + counters.total('shutdown'),
+              spans_not_flushed: left,
+            },
+          },
+          flushed ? 'traces flushed' : `traces not flushed within ${formatDuration(timeoutMs)}; ${left} spans dropped`,
+        );
+        diag.disable();
+      })();
+      return stopped;
+    },
+  };
+}
+
+/**
+ * The SDK's own complaints (errors of a failed export among them) go to Vigil's log, through
+ * the same one-WARN-per-period limit as the pipeline's: never a line per failed export.
+ */
+function diagToLogger(log: Logger, warnings: WarnLimiter): DiagLogger {
+  const text = (message: string, args: unknown[]) => [message, ...args.map((a) => (a instanceof Error ? a.message : typeof a === 'string' ? a : safeJson(a)))].join(' ');
+  const warn = (message: string, ...args: unknown[]) => warnings.warn('tracing.sdk_warning', {}, `OpenTelemetry SDK: ${text(message, args)}`);
+  const debug = (message: string, ...args: unknown[]) => log.debug({ event: 'tracing.sdk_debug' }, `OpenTelemetry SDK: ${text(message, args)}`);
+  return { error: warn, warn, info: debug, debug, verbose: debug };
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value)?.slice(0, 500) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
