@@ -1,4 +1,6 @@
 // Shared test helpers: a logger that keeps its lines, a scriptable probe, the log schema.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { createLogger, type Logger, type LogLevel } from '../src/log/logger.ts';
@@ -124,4 +126,36 @@ export async function waitFor(predicate: () => boolean | Promise<boolean>, timeo
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs}ms`);
     await delay(stepMs);
   }
+}
+
+export interface SpawnedAgent {
+  readonly child: ChildProcess;
+  /** stdout lines as they arrive. */
+  readonly lines: string[];
+  readonly base: string;
+  readonly exit: Promise<number | null>;
+}
+
+/**
+ * The real agent (`node src/main.ts`) with `args` and an environment of the parent's minus
+ * VIGIL_* and OTEL_* settings, plus `env`. Killed by the caller's teardown.
+ */
+export function spawnAgent(port: number, args: readonly string[], env: NodeJS.ProcessEnv): SpawnedAgent {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(VIGIL|OTEL)_/.test(k)));
+  const child = spawn(process.execPath, ['src/main.ts', ...args], {
+    cwd: new URL('..', import.meta.url).pathname,
+    env: { ...inherited, VIGIL_PORT: String(port), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  let buffer = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    buffer += chunk;
+    const parts = buffer.split('\n');
+    buffer = parts.pop() ?? '';
+    lines.push(...parts.filter(Boolean));
+  });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => process.stderr.write(`[agent stderr] ${chunk}`));
+  const exit = once(child, 'exit').then(([code]) => code as number | null);
+  return { child, lines, base: `http://127.0.0.1:${port}`, exit };
 }
