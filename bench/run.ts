@@ -6,7 +6,7 @@
 //   BENCH_WARMUP       warm-up run per target, not reported (default 1s)
 //   BENCH_CONNECTIONS  concurrent connections (default 10)
 //   BENCH_SETTLE       idle time before the steady RSS readings (default 1s)
-//   BENCH_IDLE         idle suite's measured window (default 30s)
+//   BENCH_IDLE         idle and tracing suites' measured window (default 30s)
 //   BENCH_AGENT_INTERVAL  VIGIL_INTERVAL for the agent under test (default: the agent's own)
 //   BENCH_SUITES       comma-separated suites to run (default: all); arguments do the same
 //
@@ -17,9 +17,10 @@ import { cpus, loadavg, totalmem, release } from 'node:os';
 import { join } from 'node:path';
 import { httpSuite } from './http.ts';
 import { idleSuite } from './idle.ts';
+import { tracingSuite } from './tracing.ts';
 import { ChildSet, ROOT, formatTable, makeScratchDir, settingsFromEnv, type Suite } from './lib.ts';
 
-const SUITES: readonly Suite[] = [idleSuite, httpSuite];
+const SUITES: readonly Suite[] = [idleSuite, httpSuite, tracingSuite];
 /** Whole-run limit: a hung server or load run must not hang CI. */
 const OVERALL_TIMEOUT_MS = 10 * 60_000;
 

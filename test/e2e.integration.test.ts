@@ -1,11 +1,11 @@
 // End to end: the agent as users start it (node src/main.ts), over real HTTP, against the real
 // machine's /proc, /sys and filesystems, checked with Prometheus's own promtool.
 import t from 'tap';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { logLineErrors, waitFor } from './helpers.ts';
+import { logLineErrors, spawnAgent, waitFor, type SpawnedAgent } from './helpers.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MAIN = 'src/main.ts';
@@ -19,30 +19,10 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-interface Agent {
-  readonly child: ChildProcess;
-  readonly lines: string[];
-  readonly base: string;
-  readonly exit: Promise<number | null>;
-}
+type Agent = SpawnedAgent;
 
 function startAgent(port: number, args: string[] = [], env: NodeJS.ProcessEnv = {}): Agent {
-  const child = spawn(process.execPath, [MAIN, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, VIGIL_PORT: String(port), VIGIL_LOG_LEVEL: 'debug', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: string[] = [];
-  let buffer = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    buffer += chunk;
-    const parts = buffer.split('\n');
-    buffer = parts.pop() ?? '';
-    lines.push(...parts.filter(Boolean));
-  });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => process.stderr.write(`[agent stderr] ${chunk}`));
-  const exit = once(child, 'exit').then(([code]) => code as number | null);
-  return { child, lines, base: `http://127.0.0.1:${port}`, exit };
+  return spawnAgent(port, args, { VIGIL_LOG_LEVEL: 'debug', ...env });
 }
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}) {
