@@ -20,6 +20,7 @@ export interface TracingDeps {
   readonly service: { readonly name: string };
   readonly version: string;
   readonly identity: Identity;
+  /** For NODE_NAME and OTEL_LOG_LEVEL; the SDK itself reads the other OTEL_* from process.env. */
   readonly env: NodeJS.ProcessEnv;
 }
 
@@ -93,6 +94,11 @@ async function startSdk(plan: Extract<TracingPlan, { enabled: true }>, deps: Tra
       ? undefined // the SDK reads OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG
       : new sdkTrace.ParentBasedSampler({ root: new sdkTrace.TraceIdRatioBasedSampler(plan.sampler.ratio) });
 
+  // Before the SDK, so that its complaints while starting (a bad OTEL_TRACES_SAMPLER…) are
+  // heard; again after its constructor, which installs a console logger when OTEL_LOG_LEVEL is set.
+  const diagLevel = env.OTEL_LOG_LEVEL ? (core.diagLogLevelFromString(env.OTEL_LOG_LEVEL) ?? DiagLogLevel.WARN) : DiagLogLevel.WARN;
+  const diagLogger = diagToLogger(log, warnings);
+  diag.setLogger(diagLogger, { logLevel: diagLevel, suppressOverrideMessage: true });
   const sdk = new NodeSDK({
     resource: resources.defaultResource().merge(resources.resourceFromAttributes(own)),
     // The env detector only: the host and process detectors read files and add the command line.
@@ -105,10 +111,8 @@ async function startSdk(plan: Extract<TracingPlan, { enabled: true }>, deps: Tra
     metricReaders: [],
     logRecordProcessors: [],
   });
+  diag.setLogger(diagLogger, { logLevel: diagLevel, suppressOverrideMessage: true });
   sdk.start();
-  // After the SDK, which installs a console diag logger when OTEL_LOG_LEVEL is set.
-  const diagLevel = env.OTEL_LOG_LEVEL ? (core.diagLogLevelFromString(env.OTEL_LOG_LEVEL) ?? DiagLogLevel.WARN) : DiagLogLevel.WARN;
-  diag.setLogger(diagToLogger(log, warnings), { logLevel: diagLevel, suppressOverrideMessage: true });
   counters.enable();
 
   const sampling = plan.sampler === 'env' ? `${env.OTEL_TRACES_SAMPLER} (OTEL_TRACES_SAMPLER)` : `ratio ${plan.sampler.ratio}`;
