@@ -209,6 +209,7 @@ t.test('the agent: a span per probe run with its checks, ERROR for a failing che
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
     OTEL_BSP_SCHEDULE_DELAY: '200',
     OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=ci',
+    OTEL_SERVICE_NAME: 'vigil-from-env', // wins over service.name of the file, on spans
     NODE_NAME: 'trace-node',
     POD_NAME: 'vigil-7x2kq',
     POD_NAMESPACE: 'monitoring',
@@ -227,7 +228,7 @@ t.test('the agent: a span per probe run with its checks, ERROR for a failing che
     t.type(span.attributes['vigil.checks.count'], 'number');
     t.ok((span.attributes['vigil.checks.count'] as number) >= 1, `probe ${kind}: checks counted`);
     t.match(span.resource, {
-      'service.name': 'vigil-trace-e2e',
+      'service.name': 'vigil-from-env',
       'service.version': JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version,
       'k8s.node.name': 'trace-node',
       'k8s.pod.name': 'vigil-7x2kq',
