@@ -20,6 +20,10 @@ export class PipelineCounters {
   private readonly metrics: MetricStore;
   /** Spans handed to the batch processor and not yet given to the exporter. */
   queued = 0;
+  /** Spans given to the exporter whose export has not ended yet. */
+  exporting = 0;
+  /** Set at shutdown once what is left is counted as dropped: later outcomes are not counted again. */
+  private closed = false;
 
   constructor(metrics: MetricStore) {
     this.metrics = metrics;
@@ -41,15 +45,25 @@ export class PipelineCounters {
   }
 
   exported(count: number): void {
-    this.add(spansExported, {}, count);
+    if (!this.closed) this.add(spansExported, {}, count);
   }
 
   dropped(reason: DropReason, count: number): void {
-    this.add(spansDropped, { reason }, count);
+    if (!this.closed) this.add(spansDropped, { reason }, count);
   }
 
   exportFailed(): void {
-    this.add(exportFailures, {}, 1);
+    if (!this.closed) this.add(exportFailures, {}, 1);
+  }
+
+  /** Counts what is still queued or being exported as dropped at shutdown; returns how many. */
+  close(): number {
+    const left = this.queued + this.exporting;
+    this.dropped('shutdown', left);
+    this.closed = true;
+    this.queued = 0;
+    this.exporting = 0;
+    return left;
   }
 
   total(which: 'exported' | DropReason): number {
@@ -78,13 +92,15 @@ export class GuardedExporter implements SpanExporter {
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
     // The batch processor hands spans over here: they have left its queue.
     this.counters.queued = Math.max(0, this.counters.queued - spans.length);
+    this.counters.exporting += spans.length;
     let settled = false;
     const done = (result: ExportResult) => {
       if (settled) return;
       settled = true;
+      this.counters.exporting = Math.max(0, this.counters.exporting - spans.length);
       if (result.code === ExportResultCode.SUCCESS) {
         this.counters.exported(spans.length);
-        this.warnings.recovered('tracing.export_recovered', { url: this.url }, `traces reach the collector again at ${this.url}`);
+        this.warnings.recovered('tracing.export_recovered', { endpoint: this.url }, `traces reach the collector again at ${this.url}`);
       } else {
         this.counters.exportFailed();
         this.counters.dropped('export_failed', spans.length);
@@ -92,7 +108,7 @@ export class GuardedExporter implements SpanExporter {
         this.warnings.warn(
           'tracing.export_failed',
           {
-            url: this.url,
+            endpoint: this.url,
             spans_dropped: spans.length,
             spans_dropped_total: this.counters.total('export_failed') + this.counters.total('queue_full'),
           },

@@ -120,7 +120,7 @@ async function startSdk(plan: Extract<TracingPlan, { enabled: true }>, deps: Tra
     {
       event: 'tracing.started',
       details: {
-        url,
+        endpoint: url, // not `url`: the logger blanks details.url (connection strings)
         protocol: plan.protocol,
         endpoint_from: plan.sources.endpoint,
         sampler: sampling,
@@ -137,7 +137,6 @@ async function startSdk(plan: Extract<TracingPlan, { enabled: true }>, deps: Tra
     enabled: true,
     shutdown(timeoutMs: number): Promise<void> {
       stopped ??= (async () => {
-        const queued = () => counters.queued;
         let timer: NodeJS.Timeout | undefined;
         const flushed = await Promise.race([
           sdk.shutdown().then(
@@ -147,21 +146,16 @@ async function startSdk(plan: Extract<TracingPlan, { enabled: true }>, deps: Tra
           new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
         ]);
         clearTimeout(timer);
-        const left = queued();
-        if (left > 0) counters.dropped('shutdown', left);
-        counters.queued = 0;
-        log.info(
-          {
-            event: 'tracing.stopped',
-            details: {
-              flushed,
-              spans_exported_total: counters.total('exported'),
-              spans_dropped_total: counters.total('export_failed') + counters.total('queue_full') + counters.total('shutdown'),
-              spans_not_flushed: left,
-            },
-          },
-          flushed ? 'traces flushed' : `traces not flushed within ${formatDuration(timeoutMs)}; ${left} spans dropped`,
-        );
+        const lost = counters.close();
+        const details = {
+          flushed,
+          spans_exported_total: counters.total('exported'),
+          spans_dropped_total: counters.total('export_failed') + counters.total('queue_full') + counters.total('shutdown'),
+          spans_lost_at_shutdown: lost,
+        };
+        // Once per process: a WARN when spans are lost, so that the loss is seen.
+        if (flushed && lost === 0) log.info({ event: 'tracing.stopped', details }, 'traces flushed');
+        else log.warn({ event: 'tracing.stopped', details }, `traces not flushed within ${formatDuration(timeoutMs)}: ${lost} spans lost`);
         diag.disable();
       })();
       return stopped;

@@ -1,5 +1,6 @@
 // At most one WARN per period about the trace pipeline, however often exports fail: a collector
 // down for an hour is one line a minute, each saying how much was lost since the previous one.
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { Logger } from '../log/logger.ts';
 
 export const WARN_PERIOD_MS = 60_000;
@@ -28,7 +29,9 @@ export class WarnLimiter {
     }
     const fields: Record<string, unknown> = { event, details: { ...details, similar_warnings_suppressed: this.suppressed } };
     if (error !== undefined) fields.error = error;
-    this.log.warn(fields, message);
+    // Outside any span: these lines are about the pipeline, not about the run whose span
+    // happened to be active when an export was scheduled or a span was dropped.
+    context.with(ROOT_CONTEXT, () => this.log.warn(fields, message));
     this.last = now;
     this.suppressed = 0;
     this.troubled = true;
@@ -38,6 +41,6 @@ export class WarnLimiter {
   recovered(event: string, details: Record<string, unknown>, message: string): void {
     if (!this.troubled) return;
     this.troubled = false;
-    this.log.info({ event, details }, message);
+    context.with(ROOT_CONTEXT, () => this.log.info({ event, details }, message));
   }
 }
