@@ -114,6 +114,8 @@ export class Agent {
     this.stopped ??= (async () => {
       const drain = this.config.http.drainDelayMs;
       this.log.info({ event: 'agent.stopping', details: { reason, drain_delay_ms: drain } }, `${reason}: readiness off, draining for ${formatDuration(drain)}`);
+      // Spans queued so far leave during the drain; only the last runs' wait for the end.
+      this.tracing?.flush();
       await new Promise((resolve) => setTimeout(resolve, drain));
       await this.app.close();
       await this.parts.runner.stop();

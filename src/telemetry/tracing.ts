@@ -26,11 +26,13 @@ export interface TracingDeps {
 
 export interface Tracing {
   readonly enabled: boolean;
+  /** Starts exporting what is queued now, without waiting for the batch delay. Never throws. */
+  flush(): void;
   /** Exports what is still queued, for at most `timeoutMs`, then stops the SDK. Never throws. */
   shutdown(timeoutMs: number): Promise<void>;
 }
 
-const OFF: Tracing = Object.freeze({ enabled: false, shutdown: async () => undefined });
+const OFF: Tracing = Object.freeze({ enabled: false, flush: () => undefined, shutdown: async () => undefined });
 
 export async function startTracing(plan: TracingPlan, deps: TracingDeps): Promise<Tracing> {
   const log = componentLogger(deps.logger, 'tracing');
@@ -135,6 +137,9 @@ async function startSdk(plan: Extract<TracingPlan, { enabled: true }>, deps: Tra
   let stopped: Promise<void> | undefined;
   return {
     enabled: true,
+    flush(): void {
+      processor.forceFlush().catch(() => undefined); // failures are counted and logged by the pipeline
+    },
     shutdown(timeoutMs: number): Promise<void> {
       stopped ??= (async () => {
         let timer: NodeJS.Timeout | undefined;
