@@ -1,0 +1,198 @@
+// One long-lived connection per target (PostgreSQL, Redis), opened on demand by collect():
+// never a pool, never a connection per check. When the connection is lost the next collect
+// reconnects; failed attempts back off exponentially, capped so that a server that comes back
+// is seen within one probe interval. Between attempts collect fails fast, without I/O.
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { duration, type ProbeSchedule } from '../config/common.ts';
+import { formatDuration, parseDuration } from '../config/duration.ts';
+import { abortable } from '../deadline.ts';
+import { evaluate, type Thresholds } from '../checks/levels.ts';
+import type { ReportProblem } from './kind.ts';
+import type { CheckDecl, CheckObservation } from './types.ts';
+import { reason } from './observations.ts';
+
+export interface Connector<C> {
+  /** Opens and authenticates a connection; must give up after its own connect timeout. */
+  open(): Promise<C>;
+  /** Closes a connection (or one being lost); must not throw. */
+  close(connection: C): Promise<void>;
+}
+
+export interface BackoffPolicy {
+  /** Delay after the first failed attempt. */
+  readonly initialMs: number;
+  /** Upper bound; the probe interval, so a returning server is noticed within one interval. */
+  readonly maxMs: number;
+}
+
+export class NotConnectedError extends Error {
+  override name = 'NotConnectedError';
+}
+
+export class PersistentConnection<C> {
+  private readonly connector: Connector<C>;
+  private readonly backoff: BackoffPolicy;
+  private readonly now: () => number;
+  private current: C | null = null;
+  /** An attempt still in progress (possibly outliving an aborted run): never start a second one. */
+  private opening: Promise<C> | null = null;
+  private failures = 0;
+  private nextAttemptAt = 0;
+  private lastError = '';
+  private closed = false;
+
+  constructor(connector: Connector<C>, backoff: BackoffPolicy, now: () => number = Date.now) {
+    this.connector = connector;
+    this.backoff = backoff;
+    this.now = now;
+  }
+
+  /** True while a connection is open. */
+  get connected(): boolean {
+    return this.current !== null;
+  }
+
+  /** The open connection, or a new one when the backoff allows; throws NotConnectedError otherwise. */
+  async get(signal: AbortSignal): Promise<C> {
+    if (this.current) return this.current;
+    if (this.closed) throw new NotConnectedError('connection closed');
+    if (!this.opening) {
+      const wait = this.nextAttemptAt - this.now();
+      if (wait > 0) throw new NotConnectedError(`not connected: ${this.lastError} (next attempt in ${formatDuration(Math.ceil(wait / 100) * 100)})`);
+      this.opening = this.attempt();
+    }
+    return abortable(this.opening, signal);
+  }
+
+  /**
+   * The driver said the connection is dead (socket closed, timeout): forget and close it, so the
+   * next collect reconnects. Ignored for a connection that is not the current one.
+   */
+  lose(connection: C, why: string): void {
+    if (this.current !== connection) return;
+    this.current = null;
+    this.lastError = why;
+    void this.connector.close(connection);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const pending = this.opening;
+    const current = this.current;
+    this.current = null;
+    if (current) await this.connector.close(current);
+    // An attempt still running would leave a connection behind: close it when it lands.
+    if (pending) await pending.then((c) => this.connector.close(c), () => undefined);
+  }
+
+  private async attempt(): Promise<C> {
+    const startedAt = this.now();
+    try {
+      const connection = await this.connector.open();
+      if (this.closed) {
+        await this.connector.close(connection);
+        throw new NotConnectedError('connection closed');
+      }
+      this.current = connection;
+      this.failures = 0;
+      this.nextAttemptAt = 0;
+      return connection;
+    } catch (err) {
+      this.failures++;
+      const delay = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** (this.failures - 1));
+      // From the attempt's start: runs start one interval apart, so a capped delay never skips one.
+      this.nextAttemptAt = startedAt + delay;
+      this.lastError = reason(err);
+      throw err;
+    } finally {
+      this.opening = null;
+    }
+  }
+}
+
+/**
+ * A target's password: the `password_file` (a mounted Kubernetes secret, read at every connect
+ * so a rotated secret is picked up), else the `password` field, else the URL's own.
+ */
+export async function resolvePassword(source: { readonly password?: string | undefined; readonly passwordFile?: string | undefined; readonly urlPassword?: string | undefined }): Promise<string | undefined> {
+  if (source.passwordFile !== undefined) {
+    try {
+      // A trailing newline is an artefact of how the file was written, never part of the secret.
+      return (await readFile(source.passwordFile, 'utf8')).replace(/\r?\n$/, '');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new Error(`cannot read password_file ${source.passwordFile}: ${code === 'ENOENT' ? 'no such file' : reason(err)}`);
+    }
+  }
+  return source.password ?? source.urlPassword;
+}
+
+/** Config fields every connection-based target shares (PostgreSQL, Redis). */
+export const connectionFields = {
+  password: z.string({ error: 'must be a string' }).optional().describe('Password, when not in the URL (prefer password_file)'),
+  password_file: z
+    .string({ error: 'must be a file path' })
+    .optional()
+    .describe('File holding the password (a mounted Kubernetes secret); read at every connect, so rotation needs no restart'),
+  connect_timeout: duration.optional().describe("Deadline to open and authenticate the connection; default 80 % of the probe's timeout"),
+};
+
+export interface ConnectionTimeouts {
+  readonly connectTimeoutMs: number;
+  /** Deadline of one query / command. */
+  readonly commandTimeoutMs: number;
+}
+
+/**
+ * Connect and command deadlines: shorter than the run's timeout, so a dead server fails the
+ * probe's own checks with a clear message before the runner aborts the run.
+ */
+export function resolveTimeouts(
+  given: { readonly connect?: string | undefined; readonly command?: string | undefined; readonly commandKey: string },
+  schedule: ProbeSchedule,
+  report: ReportProblem,
+): ConnectionTimeouts {
+  const fallback = Math.max(1, Math.round(schedule.timeoutMs * 0.8));
+  const pick = (text: string | undefined, key: string): number => {
+    if (text === undefined) return fallback;
+    const ms = parseDuration(text) as number;
+    if (ms >= schedule.timeoutMs) report(key, `must be shorter than the probe's timeout (${formatDuration(schedule.timeoutMs)})`);
+    return ms;
+  };
+  return { connectTimeoutMs: pick(given.connect, 'connect_timeout'), commandTimeoutMs: pick(given.command, given.commandKey) };
+}
+
+/** `host:port` from a URL, the default name of a target; undefined when it cannot be parsed. */
+export function hostPortName(url: string, defaultPort: number): string | undefined {
+  try {
+    const u = new URL(url);
+    if (!u.hostname) return undefined;
+    return `${u.hostname.replace(/^\[|\]$/g, '')}:${u.port || defaultPort}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Env targets skip the schema: check the URL here too. Never echoes it (it may hold a password). */
+export function parseUrl(text: string, protocol: RegExp, what: string, report: ReportProblem): URL {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    // fall through
+  }
+  if (!url || !protocol.test(url.protocol)) {
+    report('url', `must be ${what}`);
+    return new URL('invalid://invalid');
+  }
+  return url;
+}
+
+/** A numeric check against an `above` ladder: `12.5 s behind the primary (fail ≥ 5 s)`. */
+export function valueObservation(check: CheckDecl, componentId: string, value: number, thresholds: Thresholds, unit: string, what: string): CheckObservation {
+  const { level } = evaluate(value, thresholds);
+  const u = unit ? ` ${unit}` : '';
+  const crossed = level ? ` (${level.status} ≥ ${level.at}${u})` : '';
+  return { check, componentId, observedValue: value, thresholds, output: `${value}${u} ${what}${crossed}` };
+}
