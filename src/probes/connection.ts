@@ -101,8 +101,9 @@ export class PersistentConnection<C> {
     } catch (err) {
       this.failures++;
       const delay = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** (this.failures - 1));
-      // From the attempt's start: runs start one interval apart, so a capped delay never skips one.
-      this.nextAttemptAt = startedAt + delay;
+      // From the attempt's start, less a tenth: runs start one interval apart (give or take the
+      // moment collect gets here), so a delay capped at the interval never skips a run.
+      this.nextAttemptAt = startedAt + delay * 0.9;
       this.lastError = reason(err);
       throw err;
     } finally {
