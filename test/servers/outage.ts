@@ -65,3 +65,34 @@ export async function outage(t: Asserts, agent: TestAgent, spec: OutageSpec): Pr
   t.equal((await agent.get('/ready')).status, 200, '/ready 200 again');
   return { failMs, recoverMs, healthStatus, healthMs, readyStatus, failOutput };
 }
+
+export interface CycleReport {
+  readonly cycles: number;
+  /** Most links through the proxy at once, sampled while cycling. */
+  readonly maxLinks: number;
+  readonly elapsedMs: number;
+}
+
+/** `n` outages made by cutting the proxy in front of the server: each waits for fail, then pass. */
+export async function cutCycles(
+  agent: TestAgent,
+  proxy: { cut(): void; restore(): void; links(): number },
+  check: string,
+  target: string,
+  n: number,
+): Promise<CycleReport> {
+  const t0 = Date.now();
+  let maxLinks = proxy.links();
+  const sample = setInterval(() => (maxLinks = Math.max(maxLinks, proxy.links())), 5);
+  try {
+    for (let i = 0; i < n; i++) {
+      proxy.cut();
+      await agent.until(check, target, 'fail', 10_000);
+      proxy.restore();
+      await agent.until(check, target, 'pass', 10_000);
+    }
+  } finally {
+    clearInterval(sample);
+  }
+  return { cycles: n, maxLinks, elapsedMs: Date.now() - t0 };
+}
