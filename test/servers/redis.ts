@@ -39,7 +39,7 @@ export interface OwnRedisOptions {
 }
 
 async function ping(options: RedisOptions): Promise<boolean> {
-  const client = new Redis({ ...options, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 1000, enableOfflineQueue: false });
+  const client = new Redis({ ...options, lazyConnect: true, protocol: 2, enableReadyCheck: false, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 1000, enableOfflineQueue: false });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -55,7 +55,7 @@ function handle(port: number, own: boolean, adminOptions: RedisOptions, control:
   const host = '127.0.0.1';
   const scheme = adminOptions.tls ? 'rediss' : 'redis';
   const admin = async () => {
-    const client = new Redis({ host, port, ...adminOptions, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 2000 });
+    const client = new Redis({ host, port, ...adminOptions, lazyConnect: true, protocol: 2, enableReadyCheck: false, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 2000 });
     client.on('error', () => undefined);
     await client.connect();
     return client;

@@ -46,6 +46,8 @@ export function redisConnector(o: RedisOptions, onLost: (client: Redis, why: str
         connectTimeout: o.connectTimeoutMs,
         commandTimeout: o.commandTimeoutMs,
         lazyConnect: true,
+        // RESP2: no HELLO on connect (one command less, and no ACL permission needed for it).
+        protocol: 2,
         enableOfflineQueue: false,
         // INFO is what we read anyway; the ready check would send one more per connect.
         enableReadyCheck: false,
