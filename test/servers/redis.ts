@@ -84,6 +84,7 @@ function handle(port: number, own: boolean, adminOptions: RedisOptions, control:
 let machine: Promise<RedisServer | null> | undefined;
 
 export function machineRedis(): Promise<RedisServer | null> {
+  if (process.env.VIGIL_TEST_OWN_SERVERS === '1') return Promise.resolve(null);
   machine ??= ping({ host: '127.0.0.1', port: 6379 }).then((ok) => {
     if (!ok) return null;
     const fixed = async () => {
