@@ -9,7 +9,8 @@ import { formatDuration, parseDuration } from '../config/duration.ts';
 import { abortable } from '../deadline.ts';
 import { evaluate, type Thresholds } from '../checks/levels.ts';
 import type { ReportProblem } from './kind.ts';
-import type { CheckDecl, CheckObservation } from './types.ts';
+import type { MetricDecl } from '../metrics/family.ts';
+import type { CheckDecl, CheckObservation, Collection } from './types.ts';
 import { reason } from './observations.ts';
 
 export interface Connector<C> {
@@ -17,6 +18,8 @@ export interface Connector<C> {
   open(): Promise<C>;
   /** Closes a connection (or one being lost); must not throw. */
   close(connection: C): Promise<void>;
+  /** True for an error reply of the server (SQL error, `-ERR`): the connection is still usable. */
+  isServerError(err: unknown): boolean;
 }
 
 export interface BackoffPolicy {
@@ -63,6 +66,21 @@ export class PersistentConnection<C> {
       this.opening = this.attempt();
     }
     return abortable(this.opening, signal);
+  }
+
+  /**
+   * Runs `work` on the connection (opened first when needed). A failure other than an error
+   * reply (timeout, reset) leaves the connection in an unknown state: it is dropped, and the
+   * next run reconnects.
+   */
+  async use<R>(signal: AbortSignal, work: (connection: C) => Promise<R>): Promise<R> {
+    const connection = await this.get(signal);
+    try {
+      return await work(connection);
+    } catch (err) {
+      if (!this.connector.isServerError(err)) this.lose(connection, reason(err));
+      throw err;
+    }
   }
 
   /**
@@ -196,4 +214,17 @@ export function valueObservation(check: CheckDecl, componentId: string, value: n
   const u = unit ? ` ${unit}` : '';
   const crossed = level ? ` (${level.status} ≥ ${level.at}${u})` : '';
   return { check, componentId, observedValue: value, thresholds, output: `${value}${u} ${what}${crossed}` };
+}
+
+/**
+ * The collection of a run that could not reach its server: `up` 0 and the reachability check
+ * failing with the reason, prefixed by the redacted URL. The target's other checks are left out
+ * until it answers again: one cause, one failing check.
+ */
+export function unreachable(up: MetricDecl, check: CheckDecl, target: string, display: string, err: unknown): Collection {
+  return {
+    samples: [{ metric: up, labels: { target }, value: 0 }],
+    checks: [{ check, componentId: target, observedValue: null, status: 'fail', output: `${display}: ${reason(err)}` }],
+    errors: [],
+  };
 }

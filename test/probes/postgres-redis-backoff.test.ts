@@ -22,6 +22,7 @@ function fakeConnector(outcomes: (Error | 'ok' | 'hang')[]) {
         return id;
       },
       close: async (id: number) => void closed.push(id),
+      isServerError: (err: unknown) => err instanceof Error && err.name === 'ReplyError',
     },
   };
 }
@@ -70,6 +71,18 @@ t.test('a lost connection is replaced at once; close() closes even an attempt st
   t.same(fake.opened, [1, 2], 'one attempt, shared by both runs');
   t.same(fake.closed, [1, 2], 'and its connection closed');
   await t.rejects(conn.get(live()), /connection closed/);
+});
+
+t.test('use(): an error reply keeps the connection, anything else drops it', async (t) => {
+  const fake = fakeConnector(['ok']);
+  const conn = new PersistentConnection(fake.connector, { initialMs: 1000, maxMs: 1000 });
+  const reply = Object.assign(new Error('ERR unknown command'), { name: 'ReplyError' });
+  await t.rejects(conn.use(live(), async () => Promise.reject(reply)), /unknown command/);
+  t.ok(conn.connected, 'kept after an error reply');
+  await t.rejects(conn.use(live(), async () => Promise.reject(new Error('Command timed out'))), /timed out/);
+  t.notOk(conn.connected, 'dropped after a timeout');
+  t.same(fake.closed, [1]);
+  t.equal(await conn.use(live(), async (c) => c), 2, 'the next use reconnects');
 });
 
 t.test('passwords: the file wins and is re-read, then the field, then the URL', async (t) => {

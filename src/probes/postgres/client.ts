@@ -61,6 +61,7 @@ export function postgresConnector(o: PostgresOptions, onLost: (client: pg.Client
     async close(client) {
       await client.end().catch(() => undefined);
     },
+    isServerError,
   };
 }
 

@@ -3,10 +3,10 @@
 import type pg from 'pg';
 import type { ProbeSettings } from '../kind.ts';
 import { emptyCollection, type Collection, type Probe, type ProbeContext } from '../types.ts';
-import { failedObservation, percentObservation, reason, round2 } from '../observations.ts';
-import { PersistentConnection, valueObservation } from '../connection.ts';
+import { failedObservation, percentObservation, round2 } from '../observations.ts';
+import { PersistentConnection, unreachable, valueObservation } from '../connection.ts';
 import type { PostgresOptions } from './config.ts';
-import { isServerError, postgresConnector, runProbeQuery, type ProbeRow } from './client.ts';
+import { postgresConnector, runProbeQuery, type ProbeRow } from './client.ts';
 import * as m from './metrics.ts';
 
 export class PostgresProbe implements Probe {
@@ -33,28 +33,21 @@ export class PostgresProbe implements Probe {
 
   async collect(signal: AbortSignal): Promise<Collection> {
     const o = this.options;
-    const out = emptyCollection();
     const labels = { target: o.target };
     let row: ProbeRow;
     let seconds: number;
     try {
-      const client = await this.connection.get(signal);
-      const t0 = performance.now();
-      try {
-        row = await runProbeQuery(client, o);
-      } catch (err) {
-        // A SQL error leaves the session usable; anything else (timeout, reset) does not.
-        if (!isServerError(err)) this.connection.lose(client, reason(err));
-        throw err;
-      }
-      seconds = (performance.now() - t0) / 1000;
+      ({ row, seconds } = await this.connection.use(signal, async (client) => {
+        const t0 = performance.now();
+        const result = await runProbeQuery(client, o);
+        return { row: result, seconds: (performance.now() - t0) / 1000 };
+      }));
     } catch (err) {
       signal.throwIfAborted();
-      out.samples.push({ metric: m.up, labels, value: 0 });
-      out.checks.push(failedObservation(m.reachable, o.target, `${o.display}: ${reason(err)}`));
-      return out;
+      return unreachable(m.up, m.reachable, o.target, o.display, err);
     }
 
+    const out = emptyCollection();
     out.samples.push(
       { metric: m.up, labels, value: 1 },
       { metric: m.roundTrip, labels, value: seconds },

@@ -76,6 +76,7 @@ export function redisConnector(o: RedisOptions, onLost: (client: Redis, why: str
     async close(client) {
       client.disconnect();
     },
+    isServerError,
   };
 }
 

@@ -5,11 +5,11 @@
 import type { Redis } from 'ioredis';
 import type { ProbeSettings } from '../kind.ts';
 import { emptyCollection, type Collection, type Probe, type ProbeContext } from '../types.ts';
-import { failedObservation, formatBytes, percentObservation, reason, round2 } from '../observations.ts';
-import { PersistentConnection, valueObservation } from '../connection.ts';
+import { formatBytes, percentObservation, round2 } from '../observations.ts';
+import { PersistentConnection, unreachable, valueObservation } from '../connection.ts';
 import { evaluate } from '../../checks/levels.ts';
 import type { RedisOptions } from './config.ts';
-import { info as readInfo, isServerError, num, ping, redisConnector, type Info } from './client.ts';
+import { info as readInfo, num, ping, redisConnector, type Info } from './client.ts';
 import * as m from './metrics.ts';
 
 /** Counters whose change over an interval is checked. */
@@ -46,27 +46,17 @@ export class RedisProbe implements Probe {
 
   async collect(signal: AbortSignal): Promise<Collection> {
     const o = this.options;
-    const out = emptyCollection();
     const labels = { target: o.target };
     let pingSeconds: number;
     let info: Info;
     try {
-      const client = await this.connection.get(signal);
-      try {
-        pingSeconds = await ping(client, o);
-        info = await readInfo(client, o);
-      } catch (err) {
-        // An error reply leaves the connection usable; a timeout or reset does not.
-        if (!isServerError(err)) this.connection.lose(client, reason(err));
-        throw err;
-      }
+      ({ pingSeconds, info } = await this.connection.use(signal, async (client) => ({ pingSeconds: await ping(client, o), info: await readInfo(client, o) })));
     } catch (err) {
       signal.throwIfAborted();
-      out.samples.push({ metric: m.up, labels, value: 0 });
-      out.checks.push(failedObservation(m.reachable, o.target, `${o.display}: ${reason(err)}`));
-      return out;
+      return unreachable(m.up, m.reachable, o.target, o.display, err);
     }
 
+    const out = emptyCollection();
     const role = info.get('role') ?? 'unknown';
     const ms = round2(pingSeconds * 1000);
     out.samples.push(
