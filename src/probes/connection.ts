@@ -8,9 +8,9 @@ import { duration, type ProbeSchedule } from '../config/common.ts';
 import { formatDuration, parseDuration } from '../config/duration.ts';
 import { abortable } from '../deadline.ts';
 import { evaluate, type Thresholds } from '../checks/levels.ts';
-import type { ReportProblem } from './kind.ts';
 import type { MetricDecl } from '../metrics/family.ts';
-import type { CheckDecl, CheckObservation, Collection } from './types.ts';
+import type { ProbeSettings, ReportProblem } from './kind.ts';
+import type { CheckDecl, CheckObservation, Collection, Probe } from './types.ts';
 import { reason } from './observations.ts';
 
 export interface Connector<C> {
@@ -216,15 +216,66 @@ export function valueObservation(check: CheckDecl, componentId: string, value: n
   return { check, componentId, observedValue: value, thresholds, output: `${value}${u} ${what}${crossed}` };
 }
 
+/** Options every connection-based target resolves to. */
+export interface TargetOptions {
+  readonly target: string;
+  /** The URL with the password masked. */
+  readonly display: string;
+  readonly intervalMs: number;
+}
+
 /**
- * The collection of a run that could not reach its server: `up` 0 and the reachability check
- * failing with the reason, prefixed by the redacted URL. The target's other checks are left out
- * until it answers again: one cause, one failing check.
+ * A probe of one server over one persistent connection: each run `measure`s over the
+ * connection and `report`s what it measured. A run that cannot reach the server reports `up` 0
+ * and the reachability check failing with the reason, prefixed by the redacted URL; the target's
+ * other checks are left out until it answers again (one cause, one failing check).
  */
-export function unreachable(up: MetricDecl, check: CheckDecl, target: string, display: string, err: unknown): Collection {
-  return {
-    samples: [{ metric: up, labels: { target }, value: 0 }],
-    checks: [{ check, componentId: target, observedValue: null, status: 'fail', output: `${display}: ${reason(err)}` }],
-    errors: [],
-  };
+export abstract class ConnectedProbe<C, O extends TargetOptions, R> implements Probe {
+  abstract readonly kind: string;
+  abstract readonly metrics: readonly MetricDecl[];
+  abstract readonly checks: readonly CheckDecl[];
+  readonly name: string;
+  protected readonly options: O;
+  private readonly connection: PersistentConnection<C>;
+  private readonly up: MetricDecl;
+  private readonly reachable: CheckDecl;
+
+  constructor(settings: ProbeSettings<O>, connector: (onLost: (connection: C, why: string) => void) => Connector<C>, up: MetricDecl, reachable: CheckDecl) {
+    this.name = settings.name;
+    this.options = settings.options;
+    this.up = up;
+    this.reachable = reachable;
+    this.connection = new PersistentConnection(
+      connector((connection, why) => this.connection.lose(connection, why)),
+      { initialMs: 1000, maxMs: settings.options.intervalMs },
+    );
+  }
+
+  protected abstract measure(connection: C): Promise<R>;
+  protected abstract report(measured: R): Collection;
+
+  async start(signal: AbortSignal): Promise<void> {
+    // Connecting is collect's job: a server down at startup is a failed check, not a failed start.
+    signal.throwIfAborted();
+  }
+
+  async collect(signal: AbortSignal): Promise<Collection> {
+    let measured: R;
+    try {
+      measured = await this.connection.use(signal, (connection) => this.measure(connection));
+    } catch (err) {
+      signal.throwIfAborted();
+      const { target, display } = this.options;
+      return {
+        samples: [{ metric: this.up, labels: { target }, value: 0 }],
+        checks: [{ check: this.reachable, componentId: target, observedValue: null, status: 'fail', output: `${display}: ${reason(err)}` }],
+        errors: [],
+      };
+    }
+    return this.report(measured);
+  }
+
+  async stop(): Promise<void> {
+    await this.connection.close();
+  }
 }

@@ -2,51 +2,36 @@
 // waits — one statement per run over one persistent connection.
 import type pg from 'pg';
 import type { ProbeSettings } from '../kind.ts';
-import { emptyCollection, type Collection, type Probe, type ProbeContext } from '../types.ts';
+import { emptyCollection, type Collection, type ProbeContext } from '../types.ts';
 import { failedObservation, percentObservation, round2 } from '../observations.ts';
-import { PersistentConnection, unreachable, valueObservation } from '../connection.ts';
+import { ConnectedProbe, valueObservation } from '../connection.ts';
 import type { PostgresOptions } from './config.ts';
 import { postgresConnector, runProbeQuery, type ProbeRow } from './client.ts';
 import * as m from './metrics.ts';
 
-export class PostgresProbe implements Probe {
+interface Measured {
+  readonly row: ProbeRow;
+  readonly seconds: number;
+}
+
+export class PostgresProbe extends ConnectedProbe<pg.Client, PostgresOptions, Measured> {
   readonly kind = 'postgres';
-  readonly name: string;
   readonly metrics = m.POSTGRES_METRICS;
   readonly checks = m.POSTGRES_CHECKS;
-  private readonly options: PostgresOptions;
-  private readonly connection: PersistentConnection<pg.Client>;
 
   constructor(settings: ProbeSettings<PostgresOptions>, _ctx: ProbeContext) {
-    this.name = settings.name;
-    this.options = settings.options;
-    this.connection = new PersistentConnection(
-      postgresConnector(this.options, (client, why) => this.connection.lose(client, why)),
-      { initialMs: 1000, maxMs: this.options.intervalMs },
-    );
+    super(settings, (onLost) => postgresConnector(settings.options, onLost), m.up, m.reachable);
   }
 
-  async start(signal: AbortSignal): Promise<void> {
-    // Connecting is collect's job: a server down at startup is a failed check, not a failed start.
-    signal.throwIfAborted();
+  protected async measure(client: pg.Client): Promise<Measured> {
+    const t0 = performance.now();
+    const row = await runProbeQuery(client, this.options);
+    return { row, seconds: (performance.now() - t0) / 1000 };
   }
 
-  async collect(signal: AbortSignal): Promise<Collection> {
+  protected report({ row, seconds }: Measured): Collection {
     const o = this.options;
     const labels = { target: o.target };
-    let row: ProbeRow;
-    let seconds: number;
-    try {
-      ({ row, seconds } = await this.connection.use(signal, async (client) => {
-        const t0 = performance.now();
-        const result = await runProbeQuery(client, o);
-        return { row: result, seconds: (performance.now() - t0) / 1000 };
-      }));
-    } catch (err) {
-      signal.throwIfAborted();
-      return unreachable(m.up, m.reachable, o.target, o.display, err);
-    }
-
     const out = emptyCollection();
     out.samples.push(
       { metric: m.up, labels, value: 1 },
@@ -70,10 +55,6 @@ export class PostgresProbe implements Probe {
     out.samples.push({ metric: m.lockWaits, labels, value: row.lock_waits });
     out.checks.push(valueObservation(m.lockWaitsCheck, o.target, row.lock_waits, o.thresholds.lockWaits, '', 'lock requests waiting'));
     return out;
-  }
-
-  async stop(): Promise<void> {
-    await this.connection.close();
   }
 
   private reportConnections(row: ProbeRow, out: Collection): void {

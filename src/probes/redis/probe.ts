@@ -4,9 +4,9 @@
 // setting needed (maxmemory, maxclients) is read from INFO.
 import type { Redis } from 'ioredis';
 import type { ProbeSettings } from '../kind.ts';
-import { emptyCollection, type Collection, type Probe, type ProbeContext } from '../types.ts';
+import { emptyCollection, type Collection, type ProbeContext } from '../types.ts';
 import { formatBytes, percentObservation, round2 } from '../observations.ts';
-import { PersistentConnection, unreachable, valueObservation } from '../connection.ts';
+import { ConnectedProbe, valueObservation } from '../connection.ts';
 import { evaluate } from '../../checks/levels.ts';
 import type { RedisOptions } from './config.ts';
 import { info as readInfo, num, ping, redisConnector, type Info } from './client.ts';
@@ -21,41 +21,29 @@ interface Counters {
   readonly rejected: number;
 }
 
-export class RedisProbe implements Probe {
+interface Measured {
+  readonly pingSeconds: number;
+  readonly info: Info;
+}
+
+export class RedisProbe extends ConnectedProbe<Redis, RedisOptions, Measured> {
   readonly kind = 'redis';
-  readonly name: string;
   readonly metrics = m.REDIS_METRICS;
   readonly checks = m.REDIS_CHECKS;
-  private readonly options: RedisOptions;
-  private readonly connection: PersistentConnection<Redis>;
   /** Counters at the previous successful run: deltas are over one interval, not the lifetime. */
   private previous: Counters | undefined;
 
   constructor(settings: ProbeSettings<RedisOptions>, _ctx: ProbeContext) {
-    this.name = settings.name;
-    this.options = settings.options;
-    this.connection = new PersistentConnection(
-      redisConnector(this.options, (client, why) => this.connection.lose(client, why)),
-      { initialMs: 1000, maxMs: this.options.intervalMs },
-    );
+    super(settings, (onLost) => redisConnector(settings.options, onLost), m.up, m.reachable);
   }
 
-  async start(signal: AbortSignal): Promise<void> {
-    signal.throwIfAborted();
+  protected async measure(client: Redis): Promise<Measured> {
+    return { pingSeconds: await ping(client, this.options), info: await readInfo(client, this.options) };
   }
 
-  async collect(signal: AbortSignal): Promise<Collection> {
+  protected report({ pingSeconds, info }: Measured): Collection {
     const o = this.options;
     const labels = { target: o.target };
-    let pingSeconds: number;
-    let info: Info;
-    try {
-      ({ pingSeconds, info } = await this.connection.use(signal, async (client) => ({ pingSeconds: await ping(client, o), info: await readInfo(client, o) })));
-    } catch (err) {
-      signal.throwIfAborted();
-      return unreachable(m.up, m.reachable, o.target, o.display, err);
-    }
-
     const out = emptyCollection();
     const role = info.get('role') ?? 'unknown';
     const ms = round2(pingSeconds * 1000);
@@ -90,10 +78,6 @@ export class RedisProbe implements Probe {
     if (role === 'slave') this.reportReplicaLink(info, out);
     this.reportPersistence(info, out);
     return out;
-  }
-
-  async stop(): Promise<void> {
-    await this.connection.close();
   }
 
   private reportCapacity(info: Info, out: Collection): void {
