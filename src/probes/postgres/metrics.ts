@@ -100,7 +100,7 @@ export const oldestTransactionCheck: CheckDecl = Object.freeze({
 export const lockWaitsCheck: CheckDecl = Object.freeze({
   id: 'postgres:lock_waits',
   componentType: 'datastore',
-  unit: 'count',
+  unit: 'locks',
   playbook: 'Severe Performance Degradation',
   failSeverity: 'SEV3',
   description: 'Lock requests waiting to be granted (blocked sessions)',
