@@ -57,12 +57,13 @@ async function pgBin(name: string, args: string[], timeoutMs = 60_000): Promise<
 
 function ownedTempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  if (isRoot) chownToPostgres(dir);
+  chownToPostgres(dir);
   return dir;
 }
 
-/** As root, files the server reads must belong to the `postgres` OS user. */
-function chownToPostgres(path: string): void {
+/** Files the server reads must belong to the `postgres` OS user (when we run as root). */
+export function chownToPostgres(path: string): void {
+  if (!isRoot) return;
   const fields = readFileSync('/etc/passwd', 'utf8')
     .split('\n')
     .find((line) => line.startsWith('postgres:'))
@@ -172,7 +173,7 @@ export async function ownPostgres(t: Teardown, options: OwnPostgresOptions = {})
       join(dataDir, 'pg_hba.conf'),
       'local all all trust\nhost all postgres 127.0.0.1/32 trust\nhost replication all 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 scram-sha-256\n',
     );
-    if (isRoot) chownToPostgres(join(dataDir, 'pg_hba.conf'));
+    chownToPostgres(join(dataDir, 'pg_hba.conf'));
   }
   const settings = options.settings ?? {};
   const ctl = control(dataDir, port, settings);
