@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
 import type { Attributes } from '@opentelemetry/api';
+import { raceDeadline } from '../../deadline.ts';
 import { traced } from '../../telemetry/spans.ts';
 import { resolvePassword, type Connector } from '../connection.ts';
 import type { PostgresOptions } from './config.ts';
@@ -42,10 +43,8 @@ export function postgresConnector(o: PostgresOptions, onLost: (client: pg.Client
         ssl: await sslConfig(o),
         application_name: o.applicationName,
         connectionTimeoutMillis: o.connectTimeoutMs,
-        // Server side: the query is cancelled there; client side: a server that stops
-        // answering (network cut) fails the run instead of hanging it.
         statement_timeout: o.statementTimeoutMs,
-        query_timeout: o.statementTimeoutMs + 500,
+        query_timeout: o.queryTimeoutMs,
         keepAlive: true,
       });
       client.on('error', (err) => onLost(client, err.message));
@@ -53,16 +52,26 @@ export function postgresConnector(o: PostgresOptions, onLost: (client: pg.Client
       try {
         await traced('connect', spanAttributes(o), () => client.connect());
       } catch (err) {
-        await client.end().catch(() => undefined);
+        await closeClient(client);
         throw err;
       }
       return client;
     },
-    async close(client) {
-      await client.end().catch(() => undefined);
-    },
+    close: closeClient,
     isServerError,
   };
+}
+
+/**
+ * end() says goodbye and waits for the server to close the socket; a server that stopped
+ * answering never does, so after a second the socket is simply destroyed.
+ */
+async function closeClient(client: pg.Client): Promise<void> {
+  try {
+    await raceDeadline(client.end(), 1000, undefined, 'closing the connection');
+  } catch {
+    client.connection.stream.destroy();
+  }
 }
 
 /** A PostgreSQL error reply (has a SQLSTATE): the connection itself is fine. */

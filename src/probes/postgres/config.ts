@@ -90,6 +90,8 @@ export interface PostgresOptions {
   readonly applicationName: string;
   readonly connectTimeoutMs: number;
   readonly statementTimeoutMs: number;
+  /** Client-side deadline of a query: after statement_timeout, before the run's timeout. */
+  readonly queryTimeoutMs: number;
   /** Longest pause between reconnection attempts: the interval. */
   readonly intervalMs: number;
   readonly thresholds: {
@@ -130,6 +132,9 @@ function resolveOptions(target: PostgresTarget, section: PostgresSection, schedu
     applicationName: `vigil:${name}`.slice(0, 63),
     connectTimeoutMs: timeouts.connectTimeoutMs,
     statementTimeoutMs: timeouts.commandTimeoutMs,
+    // The server cancels at statement_timeout; a server that stopped answering cannot, so the
+    // client gives up halfway between that and the run's timeout.
+    queryTimeoutMs: Math.round(timeouts.commandTimeoutMs + Math.max(0, schedule.timeoutMs - timeouts.commandTimeoutMs) / 2),
     intervalMs: schedule.intervalMs,
     thresholds: Object.freeze({
       connections: levelLadder(t.connections, CONNECTION_LEVELS),
