@@ -13,6 +13,7 @@ failureModeTests<PgServer>({
     return server;
   },
   url: (server, user) => server.url('postgres', user),
+  portOf: (server) => server.port,
   urlAt: (port) => `postgres://postgres@127.0.0.1:${port}/postgres`,
   async sessions(server, target) {
     const rows = await server.query<{ id: string }>("SELECT pid || '@' || backend_start AS id FROM pg_stat_activity WHERE application_name = $1", [`vigil:${target}`]);
@@ -26,5 +27,6 @@ failureModeTests<PgServer>({
     wrongPassword: /password authentication failed for user "vigil"/,
     redactedUrl: /postgres:\/\/vigil@127\.0\.0\.1:\d+\/postgres/,
     hung: /timeout|timed out/i,
+    silent: /Query read timeout/,
   },
 });

@@ -9,6 +9,7 @@ failureModeTests<RedisServer>({
   own: (t, port) => ownRedis(t, { port }),
   ownWithUser: (t, password) => ownRedis(t, { config: [`user vigil on >${password} +ping +info +client|setname`] }),
   url: (server, user) => server.url(user),
+  portOf: (server) => server.port,
   urlAt: (port) => `redis://127.0.0.1:${port}`,
   async sessions(server, target) {
     const list = (await server.command('CLIENT', 'LIST')) as string;
@@ -26,5 +27,6 @@ failureModeTests<RedisServer>({
     wrongPassword: /WRONGPASS/,
     redactedUrl: /redis:\/\/vigil@127\.0\.0\.1:\d+/,
     hung: /timed out|timeout/i,
+    silent: /Command timed out/,
   },
 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { freePort } from '../../bench/lib.ts';
 import { waitFor } from '../helpers.ts';
 import { startAgent } from './agent.ts';
-import { blackhole } from './net.ts';
+import { blackhole, cuttableProxy } from './net.ts';
 import { outage } from './outage.ts';
 
 interface Teardown {
@@ -25,6 +25,7 @@ export interface Datastore<S> {
   /** A server of our own where the user `vigil` must log in with `password`. */
   ownWithUser(t: Teardown, password: string): Promise<S>;
   url(server: S, user?: string): string;
+  portOf(server: S): number;
   /** A URL for a server at 127.0.0.1:port. */
   urlAt(port: number): string;
   /** Ids of the server-side sessions (pids, client ids) named after `target`. */
@@ -33,7 +34,7 @@ export interface Datastore<S> {
   start(server: S): Promise<void>;
   restart(server: S): Promise<void>;
   /** What the failing check's output says in each case. */
-  readonly says: { readonly stopped: RegExp; readonly wrongPassword: RegExp; readonly redactedUrl: RegExp; readonly hung: RegExp };
+  readonly says: { readonly stopped: RegExp; readonly wrongPassword: RegExp; readonly redactedUrl: RegExp; readonly hung: RegExp; readonly silent: RegExp };
 }
 
 const INTERVAL_MS = 2000;
@@ -85,6 +86,21 @@ export function failureModeTests<S>(ds: Datastore<S>): void {
     t.match(report.failOutput, ds.says.hung);
     t.equal((await ds.sessions(server as S, 'hung')).length, 1);
     t.comment(`hung port: failed after ${report.failMs} ms, recovered ${report.recoverMs} ms after the real server started`);
+  });
+
+  tap.test('the server falls silent mid-session (network partition), then answers again', async (t) => {
+    const server = await ds.own(t);
+    const proxy = await cuttableProxy(ds.portOf(server));
+    t.teardown(() => proxy.close());
+    const agent = await agentWith(t, { name: 'silent', url: ds.urlAt(proxy.port), critical: true });
+    await agent.until(ds.check, 'silent', 'pass', 20_000);
+    const report = await outage(t, agent, { ...spec('silent', true), breakIt: async () => proxy.freeze(), restore: async () => proxy.restore() });
+    // The probe's own deadline answers, not the runner's "timed out after 1.5s".
+    t.match(report.failOutput, ds.says.silent);
+    // The frozen session was closed by Vigil (its socket destroyed); only the new one is left.
+    await waitFor(async () => (await ds.sessions(server, 'silent')).length === 1, 10_000, 100);
+    t.equal((await ds.sessions(server, 'silent')).length, 1, 'one Vigil session: the frozen one was closed');
+    t.comment(`silent server: failed after ${report.failMs} ms, recovered ${report.recoverMs} ms after it answered again`);
   });
 
   tap.test('server restarted: a new session within one interval, never two', async (t) => {

@@ -33,6 +33,9 @@ export interface CuttableProxy {
   readonly port: number;
   /** Drops every link and refuses new ones until restore(). */
   cut(): void;
+  /** Keeps every link open but forwards nothing, either way (a network partition). */
+  freeze(): void;
+  /** Undoes cut() or freeze(). */
   restore(): void;
   /** Links open right now. */
   readonly links: () => number;
@@ -43,6 +46,7 @@ export interface CuttableProxy {
 export async function cuttableProxy(targetPort: number): Promise<CuttableProxy> {
   const sockets = new Set<Socket>();
   let open = true;
+  let frozen = false;
   let links = 0;
   const track = (socket: Socket) => {
     sockets.add(socket);
@@ -67,8 +71,9 @@ export async function cuttableProxy(targetPort: number): Promise<CuttableProxy> 
     };
     client.on('close', drop);
     upstream.on('close', drop);
-    client.pipe(upstream);
-    upstream.pipe(client);
+    // Bytes arriving while frozen are dropped: the peer sees silence, as behind a partition.
+    client.on('data', (chunk) => frozen || upstream.write(chunk));
+    upstream.on('data', (chunk) => frozen || client.write(chunk));
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -78,8 +83,12 @@ export async function cuttableProxy(targetPort: number): Promise<CuttableProxy> 
       open = false;
       for (const socket of sockets) socket.destroy();
     },
+    freeze() {
+      frozen = true;
+    },
     restore() {
       open = true;
+      frozen = false;
     },
     links: () => links,
     close: () => closeServer(server, sockets),
