@@ -4,7 +4,7 @@ import { duration, positiveInt, type ProbeSchedule } from '../../config/common.t
 import type { Thresholds } from '../../checks/levels.ts';
 import { levelLadder, nonNegative, orderedLevels, specDefaults, type LevelSpec } from '../../config/thresholds.ts';
 import type { ReportProblem } from '../kind.ts';
-import { connectionFields, hostPortName, parseUrl, resolveTimeouts } from '../connection.ts';
+import { connectionFields, hostPortName, parseUrl, resolveTimeouts } from '../target-config.ts';
 import { redactUrl, targetFields, targetInstances, targetsSection } from '../targets.ts';
 
 export const DEFAULT_PORT = 6379;
