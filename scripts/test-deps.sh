@@ -1,10 +1,16 @@
 #!/bin/sh
 # Installs what the test suite needs beyond npm packages, when missing, so a fresh machine
-# passes `npm test`: promtool (Debian package `prometheus`) to lint /metrics like Prometheus does.
+# passes `npm test`: promtool (Debian package `prometheus`) to lint /metrics like Prometheus does;
+# PostgreSQL (initdb, pg_ctl, pg_basebackup) and redis-server, which the integration tests start
+# on free ports when no server runs (and always for stop/replica/TLS tests); openssl for the
+# test's TLS certificate. Installing the packages does not need their services to run.
 set -eu
 
 need_apt=""
 command -v promtool >/dev/null 2>&1 || need_apt="$need_apt prometheus"
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt="$need_apt postgresql"
+command -v redis-server >/dev/null 2>&1 || need_apt="$need_apt redis-server"
+command -v openssl >/dev/null 2>&1 || need_apt="$need_apt openssl"
 
 if [ -n "$need_apt" ]; then
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then

@@ -3,5 +3,7 @@ import type { ProbeKind } from './kind.ts';
 import { diskKind } from './disk/index.ts';
 import { memoryKind } from './memory/index.ts';
 import { cpuKind } from './cpu/index.ts';
+import { postgresKind } from './postgres/index.ts';
+import { redisKind } from './redis/index.ts';
 
-export const PROBE_KINDS: readonly ProbeKind[] = [diskKind, memoryKind, cpuKind] as readonly ProbeKind<any, any>[] as readonly ProbeKind[];
+export const PROBE_KINDS: readonly ProbeKind[] = [diskKind, memoryKind, cpuKind, postgresKind, redisKind] as readonly ProbeKind<any, any>[] as readonly ProbeKind[];

@@ -25,7 +25,7 @@ export const targetFields = { name: targetName.optional(), ...commonProbeFields 
 export type TargetInput = CommonProbeInput & { name?: string | undefined };
 
 /** A section with section-wide schedule fields and a `targets` list. */
-export function targetsSection<T extends z.ZodType>(target: T, extra: z.ZodRawShape = {}) {
+export function targetsSection<T extends z.ZodType, Extra extends z.ZodRawShape = {}>(target: T, extra: Extra = {} as Extra) {
   return z.strictObject({
     ...commonProbeFields,
     ...extra,

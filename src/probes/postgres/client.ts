@@ -1,0 +1,136 @@
+// The persistent pg.Client of one target and the one query a run sends.
+import { readFile } from 'node:fs/promises';
+import type { ConnectionOptions } from 'node:tls';
+import pg from 'pg';
+import type { Attributes } from '@opentelemetry/api';
+import { raceDeadline } from '../../deadline.ts';
+import { traced } from '../../telemetry/spans.ts';
+import { resolvePassword, type Connector } from '../connection.ts';
+import type { PostgresOptions } from './config.ts';
+
+/** Span attributes of every call to this target: never the URL or the user's secrets. */
+export function spanAttributes(o: PostgresOptions): Attributes {
+  return {
+    'db.system.name': 'postgresql',
+    'db.namespace': o.database,
+    'server.address': o.host,
+    'server.port': o.port,
+    'vigil.target': o.target,
+  };
+}
+
+async function sslConfig(o: PostgresOptions): Promise<false | ConnectionOptions> {
+  if (o.sslMode === 'disable') return false;
+  if (o.sslMode === 'require') return { rejectUnauthorized: false };
+  const ca = o.sslCaFile !== undefined ? await readFile(o.sslCaFile, 'utf8') : undefined;
+  // verify-ca: the chain is checked, the host name is not (libpq's meaning).
+  return o.sslMode === 'verify-ca' ? { ca, checkServerIdentity: () => undefined } : { ca };
+}
+
+/**
+ * Opens pg.Clients for one target. `onLost` is called when the driver reports the socket dead
+ * between or during queries, so the probe reconnects at its next run.
+ */
+export function postgresConnector(o: PostgresOptions, onLost: (client: pg.Client, why: string) => void): Connector<pg.Client> {
+  return {
+    async open() {
+      const client = new pg.Client({
+        host: o.host,
+        port: o.port,
+        user: o.user,
+        database: o.database,
+        password: await resolvePassword({ password: o.password, passwordFile: o.passwordFile, urlPassword: o.urlPassword }),
+        ssl: await sslConfig(o),
+        application_name: o.applicationName,
+        connectionTimeoutMillis: o.connectTimeoutMs,
+        statement_timeout: o.statementTimeoutMs,
+        query_timeout: o.queryTimeoutMs,
+        keepAlive: true,
+      });
+      client.on('error', (err) => onLost(client, err.message));
+      client.on('end', () => onLost(client, 'connection closed by the server'));
+      try {
+        await traced('connect', spanAttributes(o), () => client.connect());
+      } catch (err) {
+        await closeClient(client);
+        throw err;
+      }
+      return client;
+    },
+    close: closeClient,
+    isServerError,
+  };
+}
+
+/**
+ * end() says goodbye and waits for the server to close the socket; a server that stopped
+ * answering never does, so after a second the socket is simply destroyed.
+ */
+async function closeClient(client: pg.Client): Promise<void> {
+  try {
+    await raceDeadline(client.end(), 1000, undefined, 'closing the connection');
+  } catch {
+    client.connection.stream.destroy();
+  }
+}
+
+/** A PostgreSQL error reply (has a SQLSTATE): the connection itself is fine. */
+export function isServerError(err: unknown): boolean {
+  return err instanceof pg.DatabaseError;
+}
+
+/** Everything one run measures, in one statement and one round trip. */
+export const PROBE_QUERY = `SELECT
+  current_setting('server_version') AS version,
+  current_setting('server_version_num')::int AS version_num,
+  pg_is_in_recovery() AS in_recovery,
+  current_setting('max_connections')::int AS max_connections,
+  current_setting('superuser_reserved_connections')::int
+    + coalesce(current_setting('reserved_connections', true), '0')::int AS reserved_connections,
+  (SELECT coalesce(json_object_agg(state, n), '{}')
+     FROM (SELECT coalesce(state, 'unknown') AS state, count(*)::int AS n
+             FROM pg_stat_activity WHERE backend_type = 'client backend' GROUP BY 1) s) AS connections,
+  CASE WHEN pg_is_in_recovery() THEN
+    CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0::float8
+         ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END
+  END AS replication_lag,
+  (SELECT coalesce(json_agg(json_build_object(
+            'name', coalesce(nullif(application_name, ''), client_addr::text, pid::text),
+            'address', coalesce(client_addr::text, 'local'),
+            'replay_lag', extract(epoch FROM replay_lag)::float8,
+            'lag_bytes', pg_wal_lsn_diff(
+               CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END,
+               replay_lsn)::float8)
+          ORDER BY application_name, client_addr), '[]')
+     FROM pg_stat_replication) AS standbys,
+  (SELECT coalesce(extract(epoch FROM max(now() - xact_start)), 0)::float8
+     FROM pg_stat_activity
+    WHERE backend_type = 'client backend' AND xact_start IS NOT NULL AND pid <> pg_backend_pid()) AS oldest_transaction,
+  (SELECT count(*)::int FROM pg_locks WHERE NOT granted) AS lock_waits`;
+
+export interface StandbyRow {
+  readonly name: string;
+  readonly address: string;
+  readonly replay_lag: number | null;
+  readonly lag_bytes: number | null;
+}
+
+export interface ProbeRow {
+  readonly version: string;
+  readonly version_num: number;
+  readonly in_recovery: boolean;
+  readonly max_connections: number;
+  readonly reserved_connections: number;
+  readonly connections: Record<string, number>;
+  readonly replication_lag: number | null;
+  readonly standbys: StandbyRow[];
+  readonly oldest_transaction: number;
+  readonly lock_waits: number;
+}
+
+export async function runProbeQuery(client: pg.Client, o: PostgresOptions): Promise<ProbeRow> {
+  const result = await traced('SELECT', { ...spanAttributes(o), 'db.operation.name': 'SELECT' }, () => client.query<ProbeRow>(PROBE_QUERY));
+  const row = result.rows[0];
+  if (!row) throw new Error('the probe query returned no row');
+  return row;
+}

@@ -1,0 +1,167 @@
+// The `probes.redis` section: any number of servers, each one persistent connection.
+import { z } from 'zod';
+import { duration, positiveInt, type ProbeSchedule } from '../../config/common.ts';
+import type { Thresholds } from '../../checks/levels.ts';
+import { levelLadder, nonNegative, orderedLevels, specDefaults, type LevelSpec } from '../../config/thresholds.ts';
+import type { ReportProblem } from '../kind.ts';
+import { connectionFields, hostPortName, parseUrl, resolveTimeouts } from '../target-config.ts';
+import { redactUrl, targetFields, targetInstances, targetsSection } from '../targets.ts';
+
+export const DEFAULT_PORT = 6379;
+
+// Runbooks: memory 80 % / 90 % (AENEAS and ALECS monitoring tables).
+export const MEMORY_LEVELS = [
+  { key: 'warn', status: 'warn', severity: 'SEV3', default: 80 },
+  { key: 'fail', status: 'fail', severity: 'SEV2', default: 90 },
+] as const satisfies readonly LevelSpec<'warn' | 'fail'>[];
+
+export const CLIENT_LEVELS = [
+  { key: 'warn', status: 'warn', severity: 'SEV3', default: 80 },
+  { key: 'fail', status: 'fail', severity: 'SEV2', default: 90 },
+] as const satisfies readonly LevelSpec<'warn' | 'fail'>[];
+
+// Runbooks: "Cache Hit Rate < 70 % warning, < 50 % critical" (AENEAS, ALECS); cache misses are
+// a minor issue (Athena P3).
+export const HIT_RATIO_LEVELS = [
+  { key: 'warn', status: 'warn', severity: 'SEV4', default: 70 },
+  { key: 'fail', status: 'fail', severity: 'SEV3', default: 50 },
+] as const satisfies readonly LevelSpec<'warn' | 'fail'>[];
+
+// Runbook (Athena): "Redis: Every 2 hours" backups; one missed run plus an hour of slack.
+export const SAVE_AGE_LEVELS = [
+  { key: 'warn', status: 'warn', severity: 'SEV3', default: 3 * 3600 },
+  { key: 'fail', status: 'fail', severity: 'SEV2' },
+] as const satisfies readonly LevelSpec<'warn' | 'fail'>[];
+
+export const EVICTED_LEVELS = [
+  { key: 'warn', status: 'warn', severity: 'SEV4' },
+  { key: 'fail', status: 'fail', severity: 'SEV3' },
+] as const satisfies readonly LevelSpec<'warn' | 'fail'>[];
+
+// A rejected connection means maxclients was reached: some client got an error.
+export const REJECTED_LEVELS = [
+  { key: 'warn', status: 'warn', severity: 'SEV3', default: 1 },
+  { key: 'fail', status: 'fail', severity: 'SEV2' },
+] as const satisfies readonly LevelSpec<'warn' | 'fail'>[];
+
+export const DEFAULT_MIN_LOOKUPS = 100;
+
+const count = (what: string) => orderedLevels(['warn', 'fail'], {}, { value: nonNegative }).describe(what);
+
+const thresholdsSchema = z
+  .strictObject({
+    memory: orderedLevels(['warn', 'fail'], specDefaults(MEMORY_LEVELS))
+      .optional()
+      .describe('used_memory over maxmemory, percent (only when maxmemory is set): warn (SEV3, default 80), fail (SEV2, default 90)'),
+    clients: orderedLevels(['warn', 'fail'], specDefaults(CLIENT_LEVELS))
+      .optional()
+      .describe('connected_clients over maxclients, percent: warn (SEV3, default 80), fail (SEV2, default 90)'),
+    hit_ratio: orderedLevels(['warn', 'fail'], specDefaults(HIT_RATIO_LEVELS), { direction: 'below' })
+      .optional()
+      .describe('Keyspace hits over lookups in the last interval, percent, bad when below: warn (SEV4, default 70), fail (SEV3, default 50)'),
+    rdb_last_save_age: orderedLevels(['warn', 'fail'], specDefaults(SAVE_AGE_LEVELS), { value: nonNegative })
+      .optional()
+      .describe('Seconds since the last successful RDB save, while there are unsaved changes: warn (SEV3, default 10800), fail (SEV2, off unless set)'),
+    evicted_keys: count('Keys evicted in the last interval: warn (SEV4), fail (SEV3); off unless set').optional(),
+    rejected_connections: orderedLevels(['warn', 'fail'], specDefaults(REJECTED_LEVELS), { value: nonNegative })
+      .optional()
+      .describe('Connections rejected (maxclients reached) in the last interval: warn (SEV3, default 1), fail (SEV2, off unless set)'),
+  })
+  .describe("Check thresholds; a target's own replace the section's, key by key");
+
+const targetSchema = z.strictObject({
+  ...targetFields,
+  url: z
+    .string({ error: 'must be a redis:// or rediss:// URL' })
+    .regex(/^rediss?:\/\//, { error: 'must be a redis:// or rediss:// URL' })
+    .describe('redis://[user[:password]@]host[:port][/db]; rediss:// for TLS'),
+  username: z.string({ error: 'must be a string' }).optional().describe('ACL user name, when not in the URL'),
+  ...connectionFields,
+  command_timeout: duration.optional().describe("Deadline of one command (PING, INFO); default 80 % of the probe's timeout"),
+  tls_ca_file: z.string({ error: 'must be a file path' }).optional().describe('CA certificate (PEM) that signed the server certificate (rediss://)'),
+  tls_insecure_skip_verify: z.boolean({ error: 'must be true or false' }).optional().describe('rediss:// without verifying the server certificate (not for production)'),
+  hit_ratio_min_lookups: positiveInt.optional().describe('Fewest lookups (hits + misses) in an interval for the hit ratio to be evaluated; default 100'),
+  thresholds: thresholdsSchema.optional(),
+});
+
+export const redisSchema = targetsSection(targetSchema, { thresholds: thresholdsSchema.optional() }).describe(
+  'Redis servers (env VIGIL_REDIS_URL: comma-separated URLs)',
+);
+
+export type RedisSection = z.infer<typeof redisSchema>;
+type RedisTarget = z.infer<typeof targetSchema>;
+
+export interface RedisOptions {
+  readonly target: string;
+  /** The URL with the password masked. */
+  readonly display: string;
+  readonly host: string;
+  readonly port: number;
+  readonly db: number;
+  readonly username: string | undefined;
+  readonly urlPassword: string | undefined;
+  readonly password: string | undefined;
+  readonly passwordFile: string | undefined;
+  readonly tls: { readonly caFile: string | undefined; readonly insecure: boolean } | null;
+  /** CLIENT SETNAME: tells Vigil's connection apart in CLIENT LIST. */
+  readonly connectionName: string;
+  readonly connectTimeoutMs: number;
+  readonly commandTimeoutMs: number;
+  readonly intervalMs: number;
+  readonly minLookups: number;
+  readonly thresholds: {
+    readonly memory: Thresholds;
+    readonly clients: Thresholds;
+    readonly hitRatio: Thresholds;
+    readonly saveAge: Thresholds;
+    readonly evicted: Thresholds;
+    readonly rejected: Thresholds;
+  };
+}
+
+function resolveOptions(target: RedisTarget, section: RedisSection, schedule: ProbeSchedule, report: ReportProblem): RedisOptions {
+  const url = parseUrl(target.url, /^rediss?:$/, 'a redis:// or rediss:// URL', report);
+  const name = target.name ?? hostPortName(target.url, DEFAULT_PORT) ?? 'redis';
+  const dbText = url.pathname.replace(/^\//, '') || '0';
+  const db = Number(dbText);
+  if (!Number.isInteger(db) || db < 0) report('url', 'the path must be a database number, e.g. /0');
+  const secure = url.protocol === 'rediss:';
+  if (!secure && (target.tls_ca_file !== undefined || target.tls_insecure_skip_verify !== undefined)) {
+    report('url', 'TLS settings need a rediss:// URL');
+  }
+  const timeouts = resolveTimeouts({ connect: target.connect_timeout, command: target.command_timeout, commandKey: 'command_timeout' }, schedule, report);
+  const t = { ...section.thresholds, ...target.thresholds };
+  return Object.freeze({
+    target: name,
+    display: redactUrl(target.url),
+    host: decodeURIComponent(url.hostname.replace(/^\[|\]$/g, '')) || 'localhost',
+    port: url.port ? Number(url.port) : DEFAULT_PORT,
+    db: Number.isInteger(db) && db >= 0 ? db : 0,
+    username: target.username ?? (url.username ? decodeURIComponent(url.username) : undefined),
+    urlPassword: url.password ? decodeURIComponent(url.password) : undefined,
+    password: target.password,
+    passwordFile: target.password_file,
+    tls: secure ? Object.freeze({ caFile: target.tls_ca_file, insecure: target.tls_insecure_skip_verify ?? false }) : null,
+    connectionName: `vigil:${name}`,
+    connectTimeoutMs: timeouts.connectTimeoutMs,
+    commandTimeoutMs: timeouts.commandTimeoutMs,
+    intervalMs: schedule.intervalMs,
+    minLookups: target.hit_ratio_min_lookups ?? DEFAULT_MIN_LOOKUPS,
+    thresholds: Object.freeze({
+      memory: levelLadder(t.memory, MEMORY_LEVELS),
+      clients: levelLadder(t.clients, CLIENT_LEVELS),
+      hitRatio: levelLadder(t.hit_ratio, HIT_RATIO_LEVELS, 'below'),
+      saveAge: levelLadder(t.rdb_last_save_age, SAVE_AGE_LEVELS),
+      evicted: levelLadder(t.evicted_keys, EVICTED_LEVELS),
+      rejected: levelLadder(t.rejected_connections, REJECTED_LEVELS),
+    }),
+  });
+}
+
+export const resolveRedis = targetInstances<RedisSection, RedisTarget, RedisOptions>({
+  key: 'redis',
+  envVar: 'VIGIL_REDIS_URL',
+  fromEnv: (item) => ({ url: item }),
+  defaultName: (target) => hostPortName(target.url, DEFAULT_PORT),
+  options: resolveOptions,
+});
