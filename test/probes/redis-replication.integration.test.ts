@@ -24,7 +24,12 @@ t.test('replica link up, then down when the master stops or goes away', async (t
   await agent.until('redis:replication', 'replica', 'pass', 20_000);
   const up = await agent.check('redis:replication', 'replica');
   t.match(up?.output, new RegExp(`link to master 127\\.0\\.0\\.1:${master.port} up, last I/O \\d+ s ago`));
-  let text = (await agent.get('/metrics')).body;
+  // Each target runs on its own schedule: the master's first run may come after the replica's.
+  let text = '';
+  await waitFor(async () => {
+    text = (await agent.get('/metrics')).body;
+    return metricValue(text, 'vigil_redis_connected_slaves', { target: 'master' }) !== undefined;
+  }, 15_000, 100);
   t.equal(metricValue(text, 'vigil_redis_master_link_up', { target: 'replica' }), 1);
   t.equal(metricValue(text, 'vigil_redis_connected_slaves', { target: 'master' }), 1);
   t.equal(metricValue(text, 'vigil_redis_instance_info', { target: 'replica', role: 'slave' }), 1);
