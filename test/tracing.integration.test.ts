@@ -17,6 +17,8 @@ import { startTracing } from '../src/telemetry/tracing.ts';
 import { freePort } from '../bench/lib.ts';
 import { captureLogs, delay, logLineErrors, ScriptedProbe, settingsFor, spawnAgent, valueCollection, waitFor, type SpawnedAgent } from './helpers.ts';
 import { startReceiver, type ReceivedSpan } from './tracing-receiver.ts';
+import { anyPostgres } from './servers/postgres.ts';
+import { anyRedis } from './servers/redis.ts';
 
 const SPAN_KIND = { INTERNAL: 1, SERVER: 2, CLIENT: 3 };
 const STATUS = { UNSET: 0, OK: 1, ERROR: 2 };
@@ -183,6 +185,8 @@ function stdoutLines(agent: SpawnedAgent): Record<string, unknown>[] {
 t.test('the agent: a span per probe run with its checks, ERROR for a failing check, resource, logs with the same trace_id', async (t) => {
   const receiver = await startReceiver();
   t.teardown(() => receiver.close());
+  const postgres = await anyPostgres(t);
+  const redis = await anyRedis(t);
   const dir = t.testdir({
     'vigil.yaml': [
       'service:',
@@ -198,6 +202,14 @@ t.test('the agent: a span per probe run with its checks, ERROR for a failing che
       '    mount_points_include: "^/$"',
       '  memory:',
       '    thresholds: { warn: 0.5, fail: 1 }   # more than 1 % of memory is always in use: a failing check',
+      '  postgres:',
+      '    targets:',
+      `      - { name: db, url: "${postgres.url('postgres')}" }`,
+      '  redis:',
+      '    targets:',
+      `      - { name: cache, url: "${redis.url()}" }`,
+      // No such user on the Redis server: AUTH fails, the run fails; the secret must not leak.
+      `      - { name: cache-bad-auth, url: "${redis.url('ghost', 'tr4ce-s3cret')}" }`,
       'tracing:',
       `  endpoint: http://127.0.0.1:1   # the environment's endpoint wins`,
       '',
@@ -245,6 +257,25 @@ t.test('the agent: a span per probe run with its checks, ERROR for a failing che
     attributes: { 'vigil.probe.status': 'fail', 'vigil.check.memory:utilization.status': 'fail', 'vigil.check.memory:utilization.observed_value': Number },
     status: { code: STATUS.ERROR, message: /memory:utilization .* fails/ },
   });
+
+  // Datastore probes: the driver calls are CLIENT children of the run's span, in its trace.
+  const datastoreRun = (kind: string, target: string) =>
+    runs(kind).find((r) => r.attributes['vigil.probe.name'] === `${kind}/${target}` && receiver.spans.some((c) => c.parentSpanId === r.spanId));
+  await waitFor(() => Boolean(datastoreRun('postgres', 'db') && datastoreRun('redis', 'cache') && datastoreRun('redis', 'cache-bad-auth')), 20_000, 50);
+  for (const [kind, target, system, names] of [
+    ['postgres', 'db', 'postgresql', ['SELECT']],
+    ['redis', 'cache', 'redis', ['PING', 'INFO']],
+  ] as const) {
+    const parent = datastoreRun(kind, target) as ReceivedSpan;
+    const children = receiver.spans.filter((c) => c.parentSpanId === parent.spanId);
+    for (const name of names) {
+      const child = children.find((c) => c.name === name);
+      t.match(child, { kind: SPAN_KIND.CLIENT, traceId: parent.traceId, attributes: { 'db.system.name': system } }, `${kind} ${name} is a child span of the run`);
+    }
+  }
+  const badAuth = runs('redis').filter((r) => r.attributes['vigil.probe.name'] === 'redis/cache-bad-auth');
+  t.ok(badAuth.length > 0 && badAuth.every((r) => r.status.code === STATUS.ERROR), 'a target failing authentication gives ERROR runs');
+  t.notMatch(receiver.bodies.join('\n'), /tr4ce-s3cret/, 'the password in a target URL never reaches the collector');
 
   // The transition line of the memory check was written during the first memory run.
   const lines = stdoutLines(agent);
