@@ -3,5 +3,6 @@ import type { ProbeKind } from './kind.ts';
 import { diskKind } from './disk/index.ts';
 import { memoryKind } from './memory/index.ts';
 import { cpuKind } from './cpu/index.ts';
+import { kafkaKind } from './kafka/index.ts';
 
-export const PROBE_KINDS: readonly ProbeKind[] = [diskKind, memoryKind, cpuKind] as readonly ProbeKind<any, any>[] as readonly ProbeKind[];
+export const PROBE_KINDS: readonly ProbeKind[] = [diskKind, memoryKind, cpuKind, kafkaKind] as readonly ProbeKind<any, any>[] as readonly ProbeKind[];
