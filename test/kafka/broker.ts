@@ -1,0 +1,134 @@
+// Test side of the Kafka harness (scripts/kafka.ts): one broker per test file and version,
+// a kafkajs admin/producer for setting scenes (tests may write; the probe never does), and
+// probes built the way the agent builds them.
+import { Kafka, logLevel, type Admin, type Consumer } from 'kafkajs';
+import { pino } from 'pino';
+import { BUILTIN_SCHEDULE } from '../../src/config/common.ts';
+import { kafkaKind } from '../../src/probes/kafka/index.ts';
+import { KafkaProbe } from '../../src/probes/kafka/probe.ts';
+import type { KafkaOptions } from '../../src/probes/kafka/config.ts';
+import type { ProbeSettings } from '../../src/probes/kind.ts';
+import { kafkaVersions, startBroker, type KafkaBroker } from '../../scripts/kafka.ts';
+
+export { kafkaVersions, type KafkaBroker };
+
+interface Teardown {
+  teardown(fn: () => unknown): void;
+}
+
+/** Starts a broker for the calling test (file), stopped and removed at its teardown. */
+export async function brokerFor(t: Teardown, version: string): Promise<KafkaBroker> {
+  const broker = await startBroker({ version });
+  t.teardown(() => broker.destroy());
+  return broker;
+}
+
+export function kafkaFor(broker: KafkaBroker): Kafka {
+  return new Kafka({ clientId: 'vigil-test', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 5 } });
+}
+
+export async function adminFor(t: Teardown, broker: KafkaBroker): Promise<Admin> {
+  const admin = kafkaFor(broker).admin();
+  await admin.connect();
+  t.teardown(() => admin.disconnect());
+  return admin;
+}
+
+/** A unique name per test run, so files and versions never collide. */
+export function unique(prefix: string): string {
+  return `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export async function createTopic(admin: Admin, topic: string, partitions: number): Promise<void> {
+  await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+}
+
+/** Appends `counts[p]` messages to partition p. */
+export async function produce(broker: KafkaBroker, topic: string, counts: readonly number[]): Promise<void> {
+  const producer = kafkaFor(broker).producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: counts.flatMap((n, partition) => Array.from({ length: n }, (_, i) => ({ partition, value: `m${partition}-${i}` }))),
+    });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Commits offsets for a group without members (an offsets-only write, as a consumer would). */
+export async function setOffsets(admin: Admin, groupId: string, topic: string, offsets: Readonly<Record<number, number>>): Promise<void> {
+  await admin.setOffsets({ groupId, topic, partitions: Object.entries(offsets).map(([p, o]) => ({ partition: Number(p), offset: String(o) })) });
+}
+
+/**
+ * A real kafkajs consumer in `groupId` that reads every message but commits only what the test
+ * says (autoCommit off). Resolves once it has joined and been assigned `topic`.
+ */
+export async function startConsumer(t: Teardown, broker: KafkaBroker, groupId: string, topic: string): Promise<Consumer> {
+  const consumer = kafkaFor(broker).consumer({ groupId, sessionTimeout: 30_000, heartbeatInterval: 1000, allowAutoTopicCreation: false });
+  let joined!: () => void;
+  const ready = new Promise<void>((resolve) => (joined = resolve));
+  consumer.on(consumer.events.GROUP_JOIN, () => joined());
+  await consumer.connect();
+  t.teardown(() => consumer.disconnect());
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({ autoCommit: false, eachMessage: async () => {} });
+  await ready;
+  return consumer;
+}
+
+export interface ProbeOptions {
+  readonly groupsInclude?: string;
+  readonly statusWindow?: number;
+  readonly timeout?: string;
+  readonly perPartitionMetrics?: boolean;
+}
+
+/** The probe as the agent would build it from `probes.kafka.targets[0]`. */
+export function probeFor(t: Teardown, broker: KafkaBroker, options: ProbeOptions = {}): KafkaProbe {
+  const section = kafkaKind.schema.parse({
+    targets: [
+      {
+        name: `kafka-${broker.version}`,
+        brokers: [broker.bootstrap],
+        timeout: options.timeout ?? '10s',
+        interval: '15s',
+        status_window: options.statusWindow ?? 3,
+        ...(options.groupsInclude !== undefined ? { groups_include: options.groupsInclude } : {}),
+        ...(options.perPartitionMetrics !== undefined ? { per_partition_metrics: options.perPartitionMetrics } : {}),
+      },
+    ],
+  });
+  const problems: string[] = [];
+  const [settings] = kafkaKind.resolve({ section, defaults: BUILTIN_SCHEDULE, env: {} }, (path, message) => problems.push(`${path}: ${message}`));
+  if (!settings || problems.length > 0) throw new Error(`bad probe config: ${problems.join('; ')}`);
+  const probe = new KafkaProbe(settings as ProbeSettings<KafkaOptions>, { logger: pino({ enabled: false }), host: { proc: '/proc', sys: '/sys', rootfs: '/' } });
+  t.teardown(() => probe.stop());
+  return probe;
+}
+
+export interface ToolRow {
+  readonly topic: string;
+  readonly partition: number;
+  /** null where the tool prints `-`. */
+  readonly committed: number | null;
+  readonly end: number;
+  readonly lag: number | null;
+}
+
+/** `kafka-consumer-groups --describe --group <g>` from the broker's own jars, parsed. */
+export async function describeWithTool(broker: KafkaBroker, groupId: string): Promise<ToolRow[]> {
+  const result = await broker.consumerGroups(['--describe', '--group', groupId]);
+  if (result.code !== 0) throw new Error(`kafka-consumer-groups exited ${result.code}: ${result.stderr}`);
+  const rows: ToolRow[] = [];
+  for (const line of result.stdout.split('\n')) {
+    const cols = line.trim().split(/\s+/);
+    if (cols[0] !== groupId || cols.length < 6 || cols[2] === 'PARTITION') continue;
+    const num = (text: string | undefined) => (text === undefined || text === '-' ? null : Number(text));
+    rows.push({ topic: cols[1] as string, partition: Number(cols[2]), committed: num(cols[3]), end: Number(cols[4]), lag: num(cols[5]) });
+  }
+  return rows.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+}
