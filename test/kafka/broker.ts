@@ -1,6 +1,7 @@
 // Test side of the Kafka harness (scripts/kafka.ts): one broker per test file and version,
 // a kafkajs admin/producer for setting scenes (tests may write; the probe never does), and
 // probes built the way the agent builds them.
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { Kafka, logLevel, type Admin, type Consumer } from 'kafkajs';
 import { pino } from 'pino';
 import { BUILTIN_SCHEDULE } from '../../src/config/common.ts';
@@ -131,4 +132,38 @@ export async function describeWithTool(broker: KafkaBroker, groupId: string): Pr
     rows.push({ topic: cols[1] as string, partition: Number(cols[2]), committed: num(cols[3]), end: Number(cols[4]), lag: num(cols[5]) });
   }
   return rows.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+}
+
+/**
+ * TCP connections of process `pid` to 127.0.0.1:`port` in state ESTABLISHED: the socket inodes
+ * of its /proc/<pid>/fd matched against /proc/net/tcp{,6} (what `ss -tnp` does).
+ */
+export function establishedSockets(pid: number, port: number): number {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      const match = /^socket:\[(\d+)\]$/.exec(link);
+      if (match) inodes.add(match[1] as string);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  const portHex = port.toString(16).toUpperCase().padStart(4, '0');
+  let count = 0;
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      // local_address rem_address st … inode (10th column)
+      if (cols.length < 10) continue;
+      if (cols[2]?.endsWith(`:${portHex}`) && cols[3] === '01' && inodes.has(cols[9] as string)) count++;
+    }
+  }
+  return count;
 }
