@@ -17,9 +17,10 @@ import { cpus, loadavg, totalmem, release } from 'node:os';
 import { join } from 'node:path';
 import { httpSuite } from './http.ts';
 import { idleSuite } from './idle.ts';
+import { kafkaSuite } from './kafka.ts';
 import { ChildSet, ROOT, formatTable, makeScratchDir, settingsFromEnv, type Suite } from './lib.ts';
 
-const SUITES: readonly Suite[] = [idleSuite, httpSuite];
+const SUITES: readonly Suite[] = [idleSuite, httpSuite, kafkaSuite];
 /** Whole-run limit: a hung server or load run must not hang CI. */
 const OVERALL_TIMEOUT_MS = 10 * 60_000;
 

@@ -44,9 +44,12 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Kafka's Uuid text form: 16 random bytes, base64url without padding. */
+/** Kafka's Uuid text form: 16 random bytes, base64url without padding; not starting with `-`, which the tool's argument parser would take for an option. */
 function randomClusterId(): string {
-  return randomBytes(16).toString('base64url');
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 function canConnect(port: number, timeoutMs: number): Promise<boolean> {

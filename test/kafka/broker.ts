@@ -2,6 +2,7 @@
 // a kafkajs admin/producer for setting scenes (tests may write; the probe never does), and
 // probes built the way the agent builds them.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { Kafka, logLevel, type Admin, type Consumer } from 'kafkajs';
 import { pino } from 'pino';
 import { BUILTIN_SCHEDULE } from '../../src/config/common.ts';
@@ -12,6 +13,20 @@ import type { ProbeSettings } from '../../src/probes/kind.ts';
 import { kafkaVersions, startBroker, type KafkaBroker } from '../../scripts/kafka.ts';
 
 export { kafkaVersions, type KafkaBroker };
+
+// kafkajs internals for the one write the public API makes slow (see setOffsets).
+const require = createRequire(import.meta.url);
+const Cluster = require('kafkajs/src/cluster/index.js') as new (options: Record<string, unknown>) => {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  refreshMetadata(): Promise<void>;
+  findGroupCoordinator(args: { groupId: string }): Promise<{ offsetCommit(args: Record<string, unknown>): Promise<unknown> }>;
+};
+const socketFactory = require('kafkajs/src/network/socketFactory.js') as () => unknown;
+const { createLogger: createKafkajsLogger, LEVELS } = require('kafkajs/src/loggers/index.js') as {
+  createLogger(args: { level: number; logCreator: () => () => void }): unknown;
+  LEVELS: { NOTHING: number };
+};
 
 interface Teardown {
   teardown(fn: () => unknown): void;
@@ -59,9 +74,44 @@ export async function produce(broker: KafkaBroker, topic: string, counts: readon
   }
 }
 
-/** Commits offsets for a group without members (an offsets-only write, as a consumer would). */
-export async function setOffsets(admin: Admin, groupId: string, topic: string, offsets: Readonly<Record<number, number>>): Promise<void> {
-  await admin.setOffsets({ groupId, topic, partitions: Object.entries(offsets).map(([p, o]) => ({ partition: Number(p), offset: String(o) })) });
+/**
+ * Commits offsets for a group without members, as `kafka-consumer-groups --reset-offsets` does:
+ * one OffsetCommit (generation -1) to the group's coordinator. kafkajs's admin.setOffsets joins
+ * the group with a consumer and waits for a fetch (≈ 5 s a call), too slow for 100 groups.
+ */
+export async function setOffsets(broker: KafkaBroker, groupId: string, topic: string, offsets: Readonly<Record<number, number>>): Promise<void> {
+  const cluster = new Cluster({
+    logger: createKafkajsLogger({ level: LEVELS.NOTHING, logCreator: () => () => {} }),
+    brokers: [broker.bootstrap],
+    clientId: 'vigil-test',
+    socketFactory: socketFactory(),
+    retry: { retries: 5 },
+    requestTimeout: 30_000,
+    connectionTimeout: 5000,
+  });
+  try {
+    await cluster.connect();
+    await cluster.refreshMetadata();
+    // A fresh broker answers COORDINATOR_LOAD_IN_PROGRESS (retriable) while it loads __consumer_offsets.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const coordinator = await cluster.findGroupCoordinator({ groupId });
+        await coordinator.offsetCommit({
+          groupId,
+          groupGenerationId: -1,
+          memberId: '',
+          retentionTime: -1,
+          topics: [{ topic, partitions: Object.entries(offsets).map(([p, o]) => ({ partition: Number(p), offset: String(o) })) }],
+        });
+        return;
+      } catch (err) {
+        if (!(err as { retriable?: boolean }).retriable || attempt >= 60) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  } finally {
+    await cluster.disconnect();
+  }
 }
 
 /**

@@ -45,7 +45,7 @@ for (const version of kafkaVersions()) {
 
     const partial = `${prefix}-partial`; // offsets only, partition 2 never committed
     const live = `${prefix}-live`; // a live consumer that commits once, then never again
-    await setOffsets(admin, partial, topic, { 0: 12, 1: 20 });
+    await setOffsets(broker, partial, topic, { 0: 12, 1: 20 });
     const consumer = await startConsumer(t, broker, live, topic);
     await consumer.commitOffsets([
       { topic, partition: 0, offset: '25' },
@@ -126,7 +126,7 @@ for (const version of kafkaVersions()) {
     });
 
     await t.test('REWIND when the committed offset goes back', async (t) => {
-      await setOffsets(admin, partial, topic, { 0: 2 });
+      await setOffsets(broker, partial, topic, { 0: 2 });
       const c = await collect(probe);
       t.equal(check(c, 'kafka:consumer_status', `${cluster}/${partial}`).observedValue, 'REWIND');
       t.match(check(c, 'kafka:consumer_status', `${cluster}/${partial}`).output, /offset went back from 12 to 2/);
@@ -135,7 +135,7 @@ for (const version of kafkaVersions()) {
 
     await t.test('lag in seconds: zero when caught up, the age of the oldest unconsumed message otherwise', async (t) => {
       const fresh = `${prefix}-fresh`;
-      await setOffsets(admin, fresh, topic, { 0: 30, 1: 20, 2: 10 });
+      await setOffsets(broker, fresh, topic, { 0: 30, 1: 20, 2: 10 });
       let c = await collect(probe);
       t.equal(sample(c, m.lagSeconds, { cluster, group: fresh }), 0);
       const produced = Date.now();
