@@ -151,6 +151,16 @@ for (const version of kafkaVersions()) {
       t.match(check(c, 'kafka:consumer_lag_seconds', `${cluster}/${fresh}`).output, /s behind/);
     });
 
+    await t.test('per_partition_metrics: false keeps group-level series only', async (t) => {
+      const small = probeFor(t, broker, { groupsInclude: `^${prefix}`, perPartitionMetrics: false });
+      const c = await collect(small);
+      t.equal(sample(c, m.lagSum, { cluster, group: live }), sample(await collect(probe), m.lagSum, { cluster, group: live }));
+      t.notOk(
+        c.samples.some((s) => [m.partitionLag, m.partitionCommitted, m.partitionEnd].includes(s.metric)),
+        'no per-partition series',
+      );
+    });
+
     await t.test("a deleted group's series disappear", async (t) => {
       const store = new MetricStore();
       for (const decl of probe.metrics) store.register(decl);

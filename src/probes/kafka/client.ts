@@ -37,8 +37,6 @@ export interface ClusterMetadata {
   readonly controllerId: number | null;
   readonly brokers: readonly BrokerInfo[];
   readonly topics: ReadonlyMap<string, readonly PartitionInfo[]>;
-  /** When this metadata was fetched (ms since epoch). */
-  readonly fetchedAt: number;
 }
 
 export interface GroupListing {
@@ -248,7 +246,7 @@ export class KafkajsAdminClient implements KafkaAdminClient {
       else await cluster.refreshMetadataIfNecessary();
       const meta = cluster.brokerPool.metadata;
       if (!meta) throw new Error('no metadata from the cluster');
-      return toMetadata(meta, cluster);
+      return toMetadata(meta);
     });
   }
 
@@ -345,7 +343,7 @@ export class KafkajsAdminClient implements KafkaAdminClient {
   }
 }
 
-function toMetadata(meta: KjsMetadata, cluster: KjsCluster): ClusterMetadata {
+function toMetadata(meta: KjsMetadata): ClusterMetadata {
   const topics = new Map<string, PartitionInfo[]>();
   for (const t of meta.topicMetadata) {
     topics.set(
@@ -355,13 +353,11 @@ function toMetadata(meta: KjsMetadata, cluster: KjsCluster): ClusterMetadata {
         .sort((a, b) => a.partition - b.partition),
     );
   }
-  void cluster;
   return {
     clusterId: meta.clusterId ?? null,
     controllerId: meta.controllerId === undefined || meta.controllerId < 0 ? null : meta.controllerId,
     brokers: meta.brokers.map(({ nodeId, host, port }) => ({ nodeId, host, port })),
     topics,
-    fetchedAt: Date.now(),
   };
 }
 

@@ -13,7 +13,7 @@
 // comma-separated bootstrap list), named after its first broker; `;` separates clusters.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { duration, positiveInt, type ProbeSchedule } from '../../config/common.ts';
+import { duration, positiveInt } from '../../config/common.ts';
 import { parseDuration } from '../../config/duration.ts';
 import { levelLadder, nonNegative, orderedLevels, specDefaults, type LevelSpec } from '../../config/thresholds.ts';
 import type { Thresholds } from '../../checks/levels.ts';
@@ -175,14 +175,12 @@ export function resolveKafkaOptions(
   name: string,
   target: KafkaTarget,
   section: KafkaSection,
-  schedule: ProbeSchedule,
   env: NodeJS.ProcessEnv,
   report: ReportProblem,
 ): KafkaOptions {
   const pick = <K extends keyof typeof sharedOptions>(key: K) => target[key] ?? section[key];
   const include = pick('groups_include');
   const exclude = pick('groups_exclude') ?? DEFAULT_GROUPS_EXCLUDE;
-  void schedule;
   target.brokers.forEach((b, i) => {
     if (!broker.safeParse(b).success) report(`brokers.${i}`, `${JSON.stringify(b)} must be host:port`);
   });
@@ -217,7 +215,7 @@ export function resolveKafka(): ProbeKind<KafkaSection, KafkaOptions>['resolve']
       envVar: ENV_VAR,
       fromEnv: (item) => ({ brokers: item.split(' ') }),
       defaultName: (target) => target.brokers[0],
-      options: (target, section, schedule, problem) => resolveKafkaOptions(target.name ?? target.brokers[0] ?? 'kafka', target, section, schedule, input.env, problem),
+      options: (target, section, _schedule, problem) => resolveKafkaOptions(target.name ?? target.brokers[0] ?? 'kafka', target, section, input.env, problem),
     });
     return resolveTargets({ ...input, env: { ...input.env, [ENV_VAR]: clusters } }, (path, message) => {
       report(path, message);

@@ -60,6 +60,8 @@ export class KafkaProbe implements Probe {
   private readonly histories = new Map<string, EndOffsetHistory>();
   private readonly groups = new Map<string, GroupMemory>();
   private refreshMetadata = false;
+  /** Topics groups committed on that the fresh metadata did not know (deleted topics). */
+  private unknownTopics = new Set<string>();
   /** The last run's per-group results (tests and the benchmark read it). */
   lastReports: readonly GroupReport[] = [];
 
@@ -119,9 +121,13 @@ export class KafkaProbe implements Probe {
     }
     let topicsMeta = meta;
     const allTopics = new Set([...consumed.values()].flatMap((s) => [...s]));
-    if ([...allTopics].some((t) => !meta.topics.has(t))) {
+    // A topic created since the metadata was cached: re-read it once. A topic that stays unknown
+    // (deleted, offsets left behind) must not cost a Metadata request every cycle.
+    const unknown = [...allTopics].filter((t) => !meta.topics.has(t));
+    if (unknown.some((t) => !this.unknownTopics.has(t))) {
       topicsMeta = await this.step(signal, 'cannot read cluster metadata', () => this.client.metadata(signal, true));
     }
+    this.unknownTopics = new Set(unknown.filter((t) => !topicsMeta.topics.has(t)));
     const wantedPartitions = new Map<string, number[]>();
     for (const topic of allTopics) {
       const parts = topicsMeta.topics.get(topic);
