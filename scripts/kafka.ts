@@ -75,6 +75,8 @@ export interface BrokerOptions {
   readonly heap?: string;
   /** Longest wait for the broker to serve; default 90 s (a loaded 2-core machine). */
   readonly startTimeoutMs?: number;
+  /** Join this broker's cluster as a broker-only node (node id 2, 3…) instead of a new cluster. */
+  readonly join?: KafkaBroker;
 }
 
 export interface ToolResult {
@@ -91,6 +93,8 @@ process.once('exit', () => {
 
 export class KafkaBroker {
   readonly version: string;
+  readonly nodeId: number;
+  readonly clusterId: string;
   readonly port: number;
   readonly controllerPort: number;
   readonly dir: string;
@@ -100,8 +104,10 @@ export class KafkaBroker {
   private readonly heap: string;
   private readonly startTimeoutMs: number;
 
-  constructor(version: string, libs: string, port: number, controllerPort: number, dir: string, options: BrokerOptions) {
+  constructor(version: string, libs: string, port: number, controllerPort: number, dir: string, options: BrokerOptions & { nodeId: number; clusterId: string }) {
     this.version = version;
+    this.nodeId = options.nodeId;
+    this.clusterId = options.clusterId;
     this.libs = libs;
     this.port = port;
     this.controllerPort = controllerPort;
@@ -174,7 +180,7 @@ export class KafkaBroker {
     try {
       await admin.connect();
       const cluster = await admin.describeCluster();
-      return cluster.brokers.length === 1 && cluster.controller !== null;
+      return cluster.controller !== null && cluster.brokers.some((b) => b.nodeId === this.nodeId);
     } catch {
       return false;
     } finally {
@@ -265,14 +271,19 @@ export class KafkaBroker {
 /** Writes the config, formats the storage with a random cluster id, starts, waits until it serves. */
 export async function startBroker(options: BrokerOptions): Promise<KafkaBroker> {
   const libs = ensureKafka(options.version);
-  const [port, controllerPort] = [await freePort(), await freePort()];
+  const { join: seed } = options;
+  const port = await freePort();
+  // A joining broker talks to the seed's controller and has no controller listener of its own.
+  const controllerPort = seed ? seed.controllerPort : await freePort();
+  const nodeId = seed ? seed.nodeId + 1 + Math.floor(Math.random() * 1000) : 1;
+  const clusterId = seed ? seed.clusterId : randomClusterId();
   const dir = mkdtempSync(join(tmpdir(), `vigil-kafka-${options.version}-`));
-  const broker = new KafkaBroker(options.version, libs, port, controllerPort, dir, options);
+  const broker = new KafkaBroker(options.version, libs, port, controllerPort, dir, { ...options, nodeId, clusterId });
   const properties: Record<string, string | number> = {
-    'process.roles': 'broker,controller',
-    'node.id': 1,
+    'process.roles': seed ? 'broker' : 'broker,controller',
+    'node.id': nodeId,
     'controller.quorum.voters': `1@127.0.0.1:${controllerPort}`,
-    listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    listeners: seed ? `PLAINTEXT://127.0.0.1:${port}` : `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
     'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}`,
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
@@ -300,7 +311,7 @@ export async function startBroker(options: BrokerOptions): Promise<KafkaBroker> 
     join(dir, 'log4j2.properties'),
     'rootLogger.level=INFO\nrootLogger.appenderRef.out.ref=out\nappender.out.type=Console\nappender.out.name=out\nappender.out.layout.type=PatternLayout\nappender.out.layout.pattern=[%d] %p %m (%c)%n\nlogger.tools.name=org.apache.kafka.tools\nlogger.tools.level=WARN\nlogger.clients.name=org.apache.kafka.clients\nlogger.clients.level=WARN\n',
   );
-  const format = await broker.runTool('kafka.tools.StorageTool', ['format', '-t', randomClusterId(), '-c', join(dir, 'server.properties'), '--ignore-formatted']);
+  const format = await broker.runTool('kafka.tools.StorageTool', ['format', '-t', clusterId, '-c', join(dir, 'server.properties'), '--ignore-formatted']);
   if (format.code !== 0) {
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`formatting Kafka ${options.version} storage failed (${format.code}): ${format.stderr || format.stdout}`);

@@ -76,15 +76,36 @@ export interface PartitionOffset {
   readonly offset: number;
 }
 
+/** A broker that did not answer a per-broker request; the other brokers' answers still count. */
+export interface BrokerFailure {
+  readonly nodeId: number;
+  readonly error: string;
+}
+
+export interface GroupList {
+  readonly groups: GroupListing[];
+  readonly failures: BrokerFailure[];
+}
+
+export interface EndOffsets {
+  readonly offsets: PartitionOffset[];
+  /** Leaders that did not answer: their partitions are missing from `offsets`. */
+  readonly failures: BrokerFailure[];
+}
+
 export interface KafkaAdminClient {
   /** Cluster metadata, cached; `refresh` forces a new Metadata request. */
   metadata(signal: AbortSignal, refresh: boolean): Promise<ClusterMetadata>;
-  listGroups(signal: AbortSignal): Promise<GroupListing[]>;
+  /** ListGroups on every broker; throws only when none answers. */
+  listGroups(signal: AbortSignal): Promise<GroupList>;
   describeGroups(groupIds: readonly string[], signal: AbortSignal): Promise<GroupDescription[]>;
   /** Every offset the group committed, in one OffsetFetch to its coordinator. */
   committedOffsets(groupId: string, signal: AbortSignal): Promise<CommittedOffset[]>;
-  /** Log-end offsets (high watermarks), one ListOffsets per partition leader. */
-  logEndOffsets(partitions: ReadonlyMap<string, readonly number[]>, signal: AbortSignal): Promise<PartitionOffset[]>;
+  /**
+   * Log-end offsets (high watermarks), one ListOffsets per partition leader of the cached
+   * metadata; partitions without a leader are left out. Throws only when no leader answers.
+   */
+  logEndOffsets(partitions: ReadonlyMap<string, readonly number[]>, signal: AbortSignal): Promise<EndOffsets>;
   /** Requests sent since the client was created, by Kafka API name. */
   requestsSent(): Readonly<Record<string, number>>;
   /** Drops every connection; the next call reconnects. Never throws. */
@@ -99,6 +120,11 @@ interface KjsBroker {
   describeGroups(args: { groupIds: string[] }): Promise<{ groups: KjsGroup[] }>;
   offsetFetch(args: { groupId: string; topics: unknown[] }): Promise<{ responses: { topic: string; partitions: { partition: number; offset: string; errorCode?: number }[] }[] }>;
   findGroupCoordinator(args: { groupId: string; coordinatorType: number }): Promise<{ coordinator: { nodeId: number } }>;
+  listOffsets(args: {
+    replicaId: number;
+    isolationLevel: number;
+    topics: { topic: string; partitions: { partition: number; timestamp: number }[] }[];
+  }): Promise<{ responses: { topic: string; partitions: { partition: number; offset: string }[] }[] }>;
 }
 
 interface KjsGroup {
@@ -113,7 +139,19 @@ interface KjsMetadata {
   clusterId?: string;
   controllerId?: number;
   brokers: { nodeId: number; host: string; port: number }[];
-  topicMetadata: { topic: string; partitionMetadata: { partitionId: number; leader: number; replicas: number[]; isr: number[] }[] }[];
+  topicMetadata: { topic: string; topicErrorCode: number; partitionMetadata: { partitionId: number; leader: number; replicas: number[]; isr: number[] }[] }[];
+}
+
+interface KjsProtocolRequest {
+  request: unknown;
+  response: { decode(data: unknown): Promise<unknown>; parse(data: unknown): Promise<unknown> };
+}
+
+interface KjsBrokerInstance {
+  metadata(topics?: string[]): Promise<KjsMetadata>;
+  lookupRequest(apiKey: number, definition: unknown): (args: { topics: string[]; allowAutoTopicCreation: boolean }) => KjsProtocolRequest;
+  connectionPool: { send(request: KjsProtocolRequest): Promise<KjsMetadata> };
+  disconnect(): Promise<void>;
 }
 
 interface KjsCluster {
@@ -122,8 +160,7 @@ interface KjsCluster {
   refreshMetadata(): Promise<void>;
   refreshMetadataIfNecessary(): Promise<void>;
   findBroker(args: { nodeId: number | string }): Promise<KjsBroker>;
-  fetchTopicsOffset(topics: { topic: string; partitions: { partition: number }[]; fromBeginning: boolean }[]): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
-  brokerPool: { metadata: KjsMetadata | null; brokers: Record<string, unknown>; seedBroker?: { nodeId?: number } };
+  brokerPool: { metadata: KjsMetadata | null; brokers: Record<string, unknown>; createBroker: (options: unknown) => KjsBrokerInstance };
 }
 
 type KjsLogEntry = { namespace: string; level: number; label: string; log: { message: string; [key: string]: unknown } };
@@ -137,10 +174,35 @@ const { createLogger, LEVELS } = require('kafkajs/src/loggers/index.js') as {
   LEVELS: { NOTHING: number; ERROR: number; WARN: number; INFO: number; DEBUG: number };
 };
 const { MemberAssignment } = (require('kafkajs') as { AssignerProtocol: { MemberAssignment: { decode(buffer: Buffer): { assignment: Record<string, number[]> } | null } } }).AssignerProtocol;
+const apiKeys = require('kafkajs/src/protocol/requests/apiKeys.js') as { Metadata: number };
+const requestDefinitions = (require('kafkajs/src/protocol/requests/index.js') as { requests: { Metadata: unknown } }).requests;
 const defaultSocketFactory = require('kafkajs/src/network/socketFactory.js') as () => unknown;
 const { createErrorFromCode } = require('kafkajs/src/protocol/error.js') as { createErrorFromCode(code: number): Error & { type?: string } };
 
 patchNegativeTimeout();
+
+/**
+ * kafkajs rejects a whole Metadata answer when one partition reports an error, and a partition
+ * without a leader reports LEADER_NOT_AVAILABLE: offline partitions would make the cluster look
+ * unreachable. The brokers of this client's cluster keep the answer as it is (leader −1).
+ */
+function tolerateOfflinePartitions(cluster: KjsCluster): void {
+  const pool = cluster.brokerPool;
+  const create = pool.createBroker;
+  pool.createBroker = (options) => {
+    const broker = create(options);
+    broker.metadata = async (topics = []) => {
+      const { request, response } = broker.lookupRequest(apiKeys.Metadata, requestDefinitions.Metadata)({ topics, allowAutoTopicCreation: false });
+      try {
+        return await broker.connectionPool.send({ request, response: { decode: (data) => response.decode(data), parse: async (data) => data } });
+      } catch (err) {
+        if ((err as Error).name === 'KafkaJSConnectionClosedError') await broker.disconnect();
+        throw err;
+      }
+    };
+    return broker;
+  };
+}
 
 /**
  * kafkajs schedules a pending-request check with a negative delay when nothing is throttled,
@@ -164,6 +226,20 @@ function patchNegativeTimeout(): void {
 
 const READ_UNCOMMITTED = 0; // as kafka-consumer-groups: the high watermark, not the last stable offset
 const GROUP_COORDINATOR = 0;
+const LATEST = -1; // ListOffsets timestamp meaning "the log end"
+
+/** Runs `work` on every broker at once; throws only when all of them fail. */
+async function perBroker<T>(nodeIds: readonly number[], work: (nodeId: number) => Promise<T>): Promise<{ answers: T[]; failures: BrokerFailure[] }> {
+  const settled = await Promise.allSettled(nodeIds.map(work));
+  const answers: T[] = [];
+  const failures: BrokerFailure[] = [];
+  settled.forEach((result, i) => {
+    if (result.status === 'fulfilled') answers.push(result.value);
+    else failures.push({ nodeId: nodeIds[i] as number, error: result.reason instanceof Error ? result.reason.message : String(result.reason) });
+  });
+  if (failures.length > 0 && answers.length === 0) throw new Error(failures.map((f) => `broker ${f.nodeId}: ${f.error}`).join('; '));
+  return { answers, failures };
+}
 
 export interface KafkajsClientOptions {
   readonly connection: KafkaConnection;
@@ -222,6 +298,7 @@ export class KafkajsAdminClient implements KafkaAdminClient {
       instrumentationEmitter: emitter,
       socketFactory: defaultSocketFactory(),
     });
+    tolerateOfflinePartitions(this.cluster);
     return this.cluster;
   }
 
@@ -250,13 +327,13 @@ export class KafkajsAdminClient implements KafkaAdminClient {
     });
   }
 
-  listGroups(signal: AbortSignal): Promise<GroupListing[]> {
+  listGroups(signal: AbortSignal): Promise<GroupList> {
     return this.call('ListGroups', signal, async (cluster) => {
       const nodeIds = (cluster.brokerPool.metadata?.brokers ?? []).map((b) => b.nodeId);
-      const answers = await Promise.all(nodeIds.map(async (nodeId) => (await (await cluster.findBroker({ nodeId })).listGroups()).groups));
+      const { answers, failures } = await perBroker(nodeIds, async (nodeId) => (await (await cluster.findBroker({ nodeId })).listGroups()).groups);
       const seen = new Map<string, GroupListing>();
       for (const group of answers.flat()) seen.set(group.groupId, { groupId: group.groupId, protocolType: group.protocolType ?? '' });
-      return [...seen.values()];
+      return { groups: [...seen.values()], failures };
     });
   }
 
@@ -304,14 +381,30 @@ export class KafkajsAdminClient implements KafkaAdminClient {
     });
   }
 
-  logEndOffsets(partitions: ReadonlyMap<string, readonly number[]>, signal: AbortSignal): Promise<PartitionOffset[]> {
+  logEndOffsets(partitions: ReadonlyMap<string, readonly number[]>, signal: AbortSignal): Promise<EndOffsets> {
     return this.call('ListOffsets', signal, async (cluster) => {
-      if (partitions.size === 0) return [];
-      // Groups partitions by leader: one ListOffsets request per broker.
-      const answer = await cluster.fetchTopicsOffset(
-        [...partitions].map(([topic, ids]) => ({ topic, partitions: ids.map((partition) => ({ partition })), fromBeginning: false })),
-      );
-      return answer.flatMap(({ topic, partitions: ps }) => ps.map(({ partition, offset }) => ({ topic, partition, offset: Number(offset) })));
+      const leaders = new Map<string, number>();
+      for (const t of cluster.brokerPool.metadata?.topicMetadata ?? []) {
+        for (const p of t.partitionMetadata) leaders.set(`${t.topic}\u0000${p.partitionId}`, p.leader);
+      }
+      // Partitions grouped by leader: one ListOffsets request per broker.
+      const byLeader = new Map<number, Map<string, number[]>>();
+      for (const [topic, ids] of partitions) {
+        for (const partition of ids) {
+          const leader = leaders.get(`${topic}\u0000${partition}`);
+          if (leader === undefined || leader < 0) continue;
+          let topics = byLeader.get(leader);
+          if (!topics) byLeader.set(leader, (topics = new Map()));
+          topics.set(topic, [...(topics.get(topic) ?? []), partition]);
+        }
+      }
+      const { answers, failures } = await perBroker([...byLeader.keys()], async (nodeId) => {
+        const broker = await cluster.findBroker({ nodeId });
+        const topics = [...(byLeader.get(nodeId) ?? [])].map(([topic, ids]) => ({ topic, partitions: ids.map((partition) => ({ partition, timestamp: LATEST })) }));
+        return (await broker.listOffsets({ replicaId: -1, isolationLevel: READ_UNCOMMITTED, topics })).responses;
+      });
+      const offsets = answers.flat().flatMap(({ topic, partitions: ps }) => ps.map(({ partition, offset }) => ({ topic, partition, offset: Number(offset) })));
+      return { offsets, failures };
     });
   }
 
@@ -346,6 +439,7 @@ export class KafkajsAdminClient implements KafkaAdminClient {
 function toMetadata(meta: KjsMetadata): ClusterMetadata {
   const topics = new Map<string, PartitionInfo[]>();
   for (const t of meta.topicMetadata) {
+    if (t.topicErrorCode) continue; // a topic being deleted or not authorized: nothing to report on
     topics.set(
       t.topic,
       t.partitionMetadata

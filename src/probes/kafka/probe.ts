@@ -30,6 +30,8 @@ export interface GroupReport {
   /** KIP-848 (consumer protocol) group: membership and state cannot be read with this client. */
   readonly protocolUnsupported: boolean;
   readonly partitions: readonly PartitionReport[];
+  /** Partitions of its topics whose log end could not be read (offline, leader unreachable). */
+  readonly unavailable: number;
   readonly error: string | null;
 }
 
@@ -101,10 +103,9 @@ export class KafkaProbe implements Probe {
     const cluster = this.options.cluster;
     const meta = await this.step(signal, 'cannot read cluster metadata', () => this.client.metadata(signal, this.refreshMetadata));
     this.refreshMetadata = false;
-    this.reportCluster(meta, out);
 
-    const listed = await this.step(signal, 'cannot list consumer groups', () => this.client.listGroups(signal));
-    const watched = listed.filter((g) => CONSUMER_PROTOCOLS.has(g.protocolType) && this.wanted(g.groupId)).sort((a, b) => a.groupId.localeCompare(b.groupId));
+    const listing = await this.step(signal, 'cannot list consumer groups', () => this.client.listGroups(signal));
+    const watched = listing.groups.filter((g) => CONSUMER_PROTOCOLS.has(g.protocolType) && this.wanted(g.groupId)).sort((a, b) => a.groupId.localeCompare(b.groupId));
     out.samples.push({ metric: m.groupsWatched, labels: { cluster }, value: watched.length });
 
     const [descriptions, offsets] = await Promise.all([this.describe(watched, signal), this.committed(watched, signal)]);
@@ -134,9 +135,13 @@ export class KafkaProbe implements Probe {
       if (parts) wantedPartitions.set(topic, parts.map((p) => p.partition));
     }
     const ends = await this.step(signal, 'cannot read log-end offsets', () => this.client.logEndOffsets(wantedPartitions, signal));
+    const unreachable = new Map<number, string>();
+    for (const f of [...listing.failures, ...ends.failures]) unreachable.set(f.nodeId, f.error);
+    if (unreachable.size > 0) this.refreshMetadata = true; // leaders and coordinators may have moved
+    this.reportCluster(topicsMeta, unreachable, out);
     const now = this.now();
     const endOf = new Map<string, number>();
-    for (const e of ends) {
+    for (const e of ends.offsets) {
       const key = partitionKey(e.topic, e.partition);
       endOf.set(key, e.offset);
       let history = this.histories.get(key);
@@ -176,7 +181,7 @@ export class KafkaProbe implements Probe {
     return (groupsInclude === null || groupsInclude.test(groupId)) && (groupsExclude === null || !groupsExclude.test(groupId));
   }
 
-  private reportCluster(meta: ClusterMetadata, out: Collection): void {
+  private reportCluster(meta: ClusterMetadata, unreachable: ReadonlyMap<number, string>, out: Collection): void {
     const cluster = this.options.cluster;
     let partitionCount = 0;
     let underReplicated = 0;
@@ -197,10 +202,17 @@ export class KafkaProbe implements Probe {
       { metric: m.offline, labels: { cluster }, value: offline.length },
     );
     const controllerKnown = meta.controllerId !== null && meta.brokers.some((b) => b.nodeId === meta.controllerId);
+    // While anything is degraded the cached metadata would hide the recovery: re-read it each cycle.
+    if (!controllerKnown || offline.length > 0 || underReplicated > 0) this.refreshMetadata = true;
+    const brokersText = `${meta.brokers.length} broker(s), ${controllerKnown ? `controller ${meta.controllerId}` : 'no active controller'}`;
+    const unreachableText = [...unreachable].map(([nodeId, error]) => `broker ${nodeId} unreachable: ${error}`).join('; ');
+    for (const [nodeId, error] of unreachable) out.errors.push({ componentId: cluster, message: `broker ${nodeId}: ${error}` });
     out.checks.push(
-      controllerKnown
-        ? { check: m.clusterCheck, componentId: cluster, observedValue: meta.brokers.length, status: 'pass', output: `${meta.brokers.length} broker(s), controller ${meta.controllerId}` }
-        : { check: m.clusterCheck, componentId: cluster, observedValue: meta.brokers.length, status: 'fail', output: `${meta.brokers.length} broker(s), no active controller` },
+      !controllerKnown
+        ? { check: m.clusterCheck, componentId: cluster, observedValue: meta.brokers.length, status: 'fail', output: brokersText + (unreachableText ? `; ${unreachableText}` : '') }
+        : unreachable.size > 0
+          ? { check: m.clusterCheck, componentId: cluster, observedValue: meta.brokers.length, status: 'warn', severity: 'SEV3', output: `${brokersText}; ${unreachableText}` }
+          : { check: m.clusterCheck, componentId: cluster, observedValue: meta.brokers.length, status: 'pass', output: brokersText },
     );
     const detail = `${offline.length} offline, ${underReplicated} under-replicated of ${partitionCount}`;
     out.checks.push(
@@ -280,12 +292,16 @@ export class KafkaProbe implements Probe {
     }
     const hasMembers = (described?.members.length ?? 0) > 0;
     const partitions: PartitionReport[] = [];
+    let unavailable = 0;
     if (!(committed instanceof Error)) {
       for (const topic of [...topics].sort()) {
         for (const info of meta.topics.get(topic) ?? []) {
           const key = partitionKey(topic, info.partition);
           const end = endOf.get(key);
-          if (end === undefined) continue;
+          if (end === undefined) {
+            unavailable++;
+            continue;
+          }
           const offset = committedOf.get(key) ?? null;
           partitions.push({
             topic,
@@ -304,6 +320,7 @@ export class KafkaProbe implements Probe {
       members: protocolUnsupported || described === null ? null : described.members.length,
       protocolUnsupported,
       partitions,
+      unavailable,
       error: errors.length > 0 ? errors.join('; ') : null,
     };
   }
@@ -372,7 +389,9 @@ export class KafkaProbe implements Probe {
       { metric: m.uncommitted, labels, value: uncommitted },
     );
     for (const [topic, value] of topicSums) out.samples.push({ metric: m.topicLagSum, labels: { ...labels, topic }, value });
-    const uncommittedNote = uncommitted > 0 ? `; ${uncommitted} partition(s) without a committed offset` : '';
+    const uncommittedNote =
+      (uncommitted > 0 ? `; ${uncommitted} partition(s) without a committed offset` : '') +
+      (report.unavailable > 0 ? `; ${report.unavailable} partition(s) unavailable (offline or leader unreachable)` : '');
 
     if (committedCount === 0) {
       // Nothing committed: the lag is unknown, not zero and not the whole log.

@@ -1,0 +1,82 @@
+// A two-broker cluster (KRaft: one broker+controller, one broker) losing a broker: the probe
+// keeps reporting what the live broker serves, names the unreachable broker, reports the
+// partitions left without a leader, and recovers when the broker returns.
+import t from 'tap';
+import * as m from '../../src/probes/kafka/metrics.ts';
+import type { Collection } from '../../src/probes/types.ts';
+import { startBroker } from '../../scripts/kafka.ts';
+import { waitFor } from '../helpers.ts';
+import { adminFor, brokerFor, createTopic, kafkaVersions, probeFor, produce, setOffsets, unique } from '../kafka/broker.ts';
+
+t.setTimeout(600_000);
+
+const find = (c: Collection, id: string, componentId: string) => c.checks.find((o) => o.check.id === id && o.componentId === componentId);
+const value = (c: Collection, name: string, labels: Record<string, string>) =>
+  c.samples.find((s) => s.metric.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+
+/** Java's String.hashCode, which Kafka uses to place a group on a __consumer_offsets partition. */
+function javaHashCode(text: string): number {
+  let hash = 0;
+  for (let i = 0; i < text.length; i++) hash = (Math.imul(31, hash) + text.charCodeAt(i)) | 0;
+  return hash;
+}
+
+for (const version of kafkaVersions()) {
+  t.test(`Kafka ${version}: one of two brokers stops`, async (t) => {
+    const seed = await brokerFor(t, version);
+    const second = await startBroker({ version, join: seed });
+    t.teardown(() => second.destroy());
+    const admin = await adminFor(t, seed);
+    await waitFor(async () => (await admin.describeCluster()).brokers.length === 2, 60_000, 250);
+
+    const prefix = unique('vigil-two');
+    const topic = `${prefix}-events`;
+    await createTopic(admin, topic, 4);
+    await produce(seed, topic, [5, 5, 5, 5]);
+    // The group must be coordinated by the broker that stays: its __consumer_offsets partition is
+    // abs(groupId.hashCode()) % partitions (Kafka's rule), led by the seed.
+    await setOffsets(seed, `${prefix}-warmup`, topic, { 0: 0 }); // creates __consumer_offsets
+    const offsetsTopic = (await admin.fetchTopicMetadata({ topics: ['__consumer_offsets'] })).topics[0]!.partitions;
+    const coordinatorOf = (groupId: string) => offsetsTopic.find((p) => p.partitionId === (javaHashCode(groupId) & 0x7fffffff) % offsetsTopic.length)?.leader;
+    const group = Array.from({ length: 200 }, (_, i) => `${prefix}-g${i}`).find((g) => coordinatorOf(g) === seed.nodeId);
+    if (!group) throw new Error('no group name maps to the seed broker');
+    await setOffsets(seed, group, topic, { 0: 1, 1: 1, 2: 1, 3: 1 });
+    const victim = second;
+    const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+    const onVictim = metadata.topics[0]!.partitions.filter((p) => p.leader === victim.nodeId).length;
+    t.ok(onVictim > 0 && onVictim < 4, `${onVictim} of 4 partitions led by the broker that stops`);
+
+    const probe = probeFor(t, seed, { groupsInclude: `^${prefix}-g`, timeout: '5s' });
+    const cluster = `kafka-${version}`;
+    const collect = () => probe.collect(AbortSignal.timeout(30_000));
+
+    let c = await collect();
+    t.equal(find(c, 'kafka:cluster', cluster)?.status, 'pass');
+    t.equal(value(c, m.brokers.name, { cluster }), 2);
+    t.equal(value(c, m.lagSum.name, { cluster, group }), 16);
+
+    await victim.stop();
+    c = await collect();
+    const clusterCheck = find(c, 'kafka:cluster', cluster);
+    t.ok(clusterCheck?.status !== 'pass', `cluster check ${clusterCheck?.status}: ${clusterCheck?.output}`);
+    t.equal(value(c, m.lagSum.name, { cluster, group }), 4 * (4 - onVictim), 'lag of the partitions the live broker leads');
+    t.match(find(c, 'kafka:consumer_lag', `${cluster}/${group}`)?.output, new RegExp(`${onVictim} partition\\(s\\) unavailable`));
+
+    // Once the controller fences the stopped broker its partitions have no leader: offline.
+    await waitFor(async () => {
+      c = await collect();
+      return find(c, 'kafka:partitions', cluster)?.status === 'fail';
+    }, 90_000, 1000);
+    // __consumer_offsets partitions the stopped broker led are offline too.
+    t.ok((value(c, m.offline.name, { cluster }) ?? 0) >= onVictim, `${value(c, m.offline.name, { cluster })} offline partitions counted`);
+    t.match(find(c, 'kafka:partitions', cluster)?.output, new RegExp(`\\d+ offline.*${topic}/\\d`));
+    t.equal(value(c, m.lagSum.name, { cluster, group }), 4 * (4 - onVictim), 'the rest is still measured');
+
+    await victim.start();
+    await waitFor(async () => {
+      c = await collect();
+      return find(c, 'kafka:partitions', cluster)?.status === 'pass' && value(c, m.lagSum.name, { cluster, group }) === 16;
+    }, 90_000, 1000);
+    t.equal(find(c, 'kafka:cluster', cluster)?.status, 'pass', 'recovered without a new probe');
+  });
+}
