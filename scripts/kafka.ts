@@ -135,10 +135,12 @@ export class KafkaBroker {
   }
 
   private javaArgs(main: string, args: readonly string[], heap: string): string[] {
+    // The broker logs INFO to its server.log; tools print only warnings (their stdout is parsed).
+    const role = main === 'kafka.Kafka' ? 'server' : 'tools';
     const logging =
       this.major >= 4
-        ? [`-Dlog4j2.configurationFile=${join(this.dir, 'log4j2.properties')}`]
-        : [`-Dlog4j.configuration=file:${join(this.dir, 'log4j.properties')}`];
+        ? [`-Dlog4j2.configurationFile=${join(this.dir, `${role}-log4j2.properties`)}`]
+        : [`-Dlog4j.configuration=file:${join(this.dir, `${role}-log4j.properties`)}`];
     return [`-Xmx${heap}`, `-Xms${heap === '512m' ? '256m' : heap}`, '-XX:+UseG1GC', '-Djava.awt.headless=true', ...logging, '-cp', this.classpath, main, ...args];
   }
 
@@ -302,15 +304,16 @@ export async function startBroker(options: BrokerOptions): Promise<KafkaBroker> 
     ...options.properties,
   };
   writeFileSync(join(dir, 'server.properties'), Object.entries(properties).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
-  // Broker logs go to server.log at INFO (start detection reads it); tools log warnings only.
-  writeFileSync(
-    join(dir, 'log4j.properties'),
-    'log4j.rootLogger=INFO, out\nlog4j.appender.out=org.apache.log4j.ConsoleAppender\nlog4j.appender.out.layout=org.apache.log4j.PatternLayout\nlog4j.appender.out.layout.ConversionPattern=[%d] %p %m (%c)%n\nlog4j.logger.kafka.tools=WARN\nlog4j.logger.org.apache.kafka.tools=WARN\nlog4j.logger.org.apache.kafka.clients=WARN\n',
-  );
-  writeFileSync(
-    join(dir, 'log4j2.properties'),
-    'rootLogger.level=INFO\nrootLogger.appenderRef.out.ref=out\nappender.out.type=Console\nappender.out.name=out\nappender.out.layout.type=PatternLayout\nappender.out.layout.pattern=[%d] %p %m (%c)%n\nlogger.tools.name=org.apache.kafka.tools\nlogger.tools.level=WARN\nlogger.clients.name=org.apache.kafka.clients\nlogger.clients.level=WARN\n',
-  );
+  for (const [role, level] of [['server', 'INFO'], ['tools', 'WARN']] as const) {
+    writeFileSync(
+      join(dir, `${role}-log4j.properties`),
+      `log4j.rootLogger=${level}, out\nlog4j.appender.out=org.apache.log4j.ConsoleAppender\nlog4j.appender.out.layout=org.apache.log4j.PatternLayout\nlog4j.appender.out.layout.ConversionPattern=[%d] %p %m (%c)%n\n`,
+    );
+    writeFileSync(
+      join(dir, `${role}-log4j2.properties`),
+      `rootLogger.level=${level}\nrootLogger.appenderRef.out.ref=out\nappender.out.type=Console\nappender.out.name=out\nappender.out.layout.type=PatternLayout\nappender.out.layout.pattern=[%d] %p %m (%c)%n\n`,
+    );
+  }
   const format = await broker.runTool('kafka.tools.StorageTool', ['format', '-t', clusterId, '-c', join(dir, 'server.properties'), '--ignore-formatted']);
   if (format.code !== 0) {
     rmSync(dir, { recursive: true, force: true });

@@ -21,6 +21,7 @@ const Cluster = require('kafkajs/src/cluster/index.js') as new (options: Record<
   disconnect(): Promise<void>;
   refreshMetadata(): Promise<void>;
   findGroupCoordinator(args: { groupId: string }): Promise<{ offsetCommit(args: Record<string, unknown>): Promise<unknown> }>;
+  findGroupCoordinatorMetadata(args: { groupId: string; coordinatorType: number }): Promise<{ coordinator: { nodeId: number } }>;
 };
 const socketFactory = require('kafkajs/src/network/socketFactory.js') as () => unknown;
 const { createLogger: createKafkajsLogger, LEVELS } = require('kafkajs/src/loggers/index.js') as {
@@ -80,18 +81,7 @@ export async function produce(broker: KafkaBroker, topic: string, counts: readon
  * the group with a consumer and waits for a fetch (≈ 5 s a call), too slow for 100 groups.
  */
 export async function setOffsets(broker: KafkaBroker, groupId: string, topic: string, offsets: Readonly<Record<number, number>>): Promise<void> {
-  const cluster = new Cluster({
-    logger: createKafkajsLogger({ level: LEVELS.NOTHING, logCreator: () => () => {} }),
-    brokers: [broker.bootstrap],
-    clientId: 'vigil-test',
-    socketFactory: socketFactory(),
-    retry: { retries: 5 },
-    requestTimeout: 30_000,
-    connectionTimeout: 5000,
-  });
-  try {
-    await cluster.connect();
-    await cluster.refreshMetadata();
+  await withCluster(broker, async (cluster) => {
     // A fresh broker answers COORDINATOR_LOAD_IN_PROGRESS (retriable) while it loads __consumer_offsets.
     for (let attempt = 1; ; attempt++) {
       try {
@@ -109,6 +99,28 @@ export async function setOffsets(broker: KafkaBroker, groupId: string, topic: st
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
     }
+  });
+}
+
+/** The broker coordinating `groupId` (FindCoordinator; the group need not exist). */
+export function coordinatorOf(broker: KafkaBroker, groupId: string): Promise<number> {
+  return withCluster(broker, async (cluster) => (await cluster.findGroupCoordinatorMetadata({ groupId, coordinatorType: 0 })).coordinator.nodeId);
+}
+
+async function withCluster<T>(broker: KafkaBroker, work: (cluster: InstanceType<typeof Cluster>) => Promise<T>): Promise<T> {
+  const cluster = new Cluster({
+    logger: createKafkajsLogger({ level: LEVELS.NOTHING, logCreator: () => () => {} }),
+    brokers: [broker.bootstrap],
+    clientId: 'vigil-test',
+    socketFactory: socketFactory(),
+    retry: { retries: 5 },
+    requestTimeout: 30_000,
+    connectionTimeout: 5000,
+  });
+  try {
+    await cluster.connect();
+    await cluster.refreshMetadata();
+    return await work(cluster);
   } finally {
     await cluster.disconnect();
   }

@@ -6,20 +6,13 @@ import * as m from '../../src/probes/kafka/metrics.ts';
 import type { Collection } from '../../src/probes/types.ts';
 import { startBroker } from '../../scripts/kafka.ts';
 import { waitFor } from '../helpers.ts';
-import { adminFor, brokerFor, createTopic, kafkaVersions, probeFor, produce, setOffsets, unique } from '../kafka/broker.ts';
+import { adminFor, brokerFor, coordinatorOf, createTopic, kafkaVersions, probeFor, produce, setOffsets, unique } from '../kafka/broker.ts';
 
 t.setTimeout(600_000);
 
 const find = (c: Collection, id: string, componentId: string) => c.checks.find((o) => o.check.id === id && o.componentId === componentId);
 const value = (c: Collection, name: string, labels: Record<string, string>) =>
   c.samples.find((s) => s.metric.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
-
-/** Java's String.hashCode, which Kafka uses to place a group on a __consumer_offsets partition. */
-function javaHashCode(text: string): number {
-  let hash = 0;
-  for (let i = 0; i < text.length; i++) hash = (Math.imul(31, hash) + text.charCodeAt(i)) | 0;
-  return hash;
-}
 
 for (const version of kafkaVersions()) {
   t.test(`Kafka ${version}: one of two brokers stops`, async (t) => {
@@ -33,14 +26,19 @@ for (const version of kafkaVersions()) {
     const topic = `${prefix}-events`;
     await createTopic(admin, topic, 4);
     await produce(seed, topic, [5, 5, 5, 5]);
-    // The group must be coordinated by the broker that stays: its __consumer_offsets partition is
-    // abs(groupId.hashCode()) % partitions (Kafka's rule), led by the seed.
-    await setOffsets(seed, `${prefix}-warmup`, topic, { 0: 0 }); // creates __consumer_offsets
-    const offsetsTopic = (await admin.fetchTopicMetadata({ topics: ['__consumer_offsets'] })).topics[0]!.partitions;
-    const coordinatorOf = (groupId: string) => offsetsTopic.find((p) => p.partitionId === (javaHashCode(groupId) & 0x7fffffff) % offsetsTopic.length)?.leader;
-    const group = Array.from({ length: 200 }, (_, i) => `${prefix}-g${i}`).find((g) => coordinatorOf(g) === seed.nodeId);
-    if (!group) throw new Error('no group name maps to the seed broker');
+    // The group must be coordinated by the broker that stays (the offsets topic spreads groups
+    // over both brokers); a second one, coordinated by the broker that stops, must turn ERR.
+    let group: string | undefined;
+    let orphan: string | undefined;
+    for (let i = 0; i < 100 && !(group && orphan); i++) {
+      const name = `${prefix}-g${i}`;
+      const coordinator = await coordinatorOf(seed, name);
+      if (coordinator === seed.nodeId) group ??= name;
+      if (coordinator === second.nodeId) orphan ??= name;
+    }
+    if (!group || !orphan) throw new Error('no group name maps to each broker');
     await setOffsets(seed, group, topic, { 0: 1, 1: 1, 2: 1, 3: 1 });
+    await setOffsets(seed, orphan, topic, { 0: 1 });
     const victim = second;
     const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
     const onVictim = metadata.topics[0]!.partitions.filter((p) => p.leader === victim.nodeId).length;
@@ -61,6 +59,9 @@ for (const version of kafkaVersions()) {
     t.ok(clusterCheck?.status !== 'pass', `cluster check ${clusterCheck?.status}: ${clusterCheck?.output}`);
     t.equal(value(c, m.lagSum.name, { cluster, group }), 4 * (4 - onVictim), 'lag of the partitions the live broker leads');
     t.match(find(c, 'kafka:consumer_lag', `${cluster}/${group}`)?.output, new RegExp(`${onVictim} partition\\(s\\) unavailable`));
+    t.equal(find(c, 'kafka:consumer_status', `${cluster}/${orphan}`)?.observedValue, 'ERR', 'a group whose coordinator is down: ERR');
+    t.equal(find(c, 'kafka:consumer_lag', `${cluster}/${orphan}`)?.status, 'fail');
+    t.equal(value(c, m.groupStatus.name, { cluster, group: orphan }), 5);
 
     // Once the controller fences the stopped broker its partitions have no leader: offline.
     await waitFor(async () => {

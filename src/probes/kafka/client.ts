@@ -411,11 +411,18 @@ export class KafkajsAdminClient implements KafkaAdminClient {
   private async coordinatorOf(cluster: KjsCluster, groupId: string): Promise<number> {
     const known = this.coordinators.get(groupId);
     if (known !== undefined) return known;
-    const seed = cluster.brokerPool.metadata?.brokers[0];
-    if (!seed) throw new Error('no broker in the cluster metadata');
-    const { coordinator } = await (await cluster.findBroker({ nodeId: seed.nodeId })).findGroupCoordinator({ groupId, coordinatorType: GROUP_COORDINATOR });
-    this.coordinators.set(groupId, coordinator.nodeId);
-    return coordinator.nodeId;
+    // Any broker answers FindCoordinator; ask them in turn so one that is down does not matter.
+    let lastError: unknown = new Error('no broker in the cluster metadata');
+    for (const { nodeId } of cluster.brokerPool.metadata?.brokers ?? []) {
+      try {
+        const { coordinator } = await (await cluster.findBroker({ nodeId })).findGroupCoordinator({ groupId, coordinatorType: GROUP_COORDINATOR });
+        this.coordinators.set(groupId, coordinator.nodeId);
+        return coordinator.nodeId;
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    throw lastError;
   }
 
   requestsSent(): Readonly<Record<string, number>> {

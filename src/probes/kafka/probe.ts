@@ -64,6 +64,7 @@ export class KafkaProbe implements Probe {
   private refreshMetadata = false;
   /** Topics groups committed on that the fresh metadata did not know (deleted topics). */
   private unknownTopics = new Set<string>();
+  private knownGroups = new Map<string, GroupListing>();
   /** The last run's per-group results (tests and the benchmark read it). */
   lastReports: readonly GroupReport[] = [];
 
@@ -105,7 +106,12 @@ export class KafkaProbe implements Probe {
     this.refreshMetadata = false;
 
     const listing = await this.step(signal, 'cannot list consumer groups', () => this.client.listGroups(signal));
-    const watched = listing.groups.filter((g) => CONSUMER_PROTOCOLS.has(g.protocolType) && this.wanted(g.groupId)).sort((a, b) => a.groupId.localeCompare(b.groupId));
+    const listed = listing.groups.filter((g) => CONSUMER_PROTOCOLS.has(g.protocolType) && this.wanted(g.groupId));
+    // Each coordinator lists its own groups: while a broker does not answer, the groups seen
+    // before stay watched (their reads fail, status ERR) instead of silently disappearing.
+    if (listing.failures.length > 0) for (const g of this.knownGroups.values()) if (!listed.some((l) => l.groupId === g.groupId)) listed.push(g);
+    this.knownGroups = new Map(listed.map((g) => [g.groupId, g]));
+    const watched = listed.sort((a, b) => a.groupId.localeCompare(b.groupId));
     out.samples.push({ metric: m.groupsWatched, labels: { cluster }, value: watched.length });
 
     const [descriptions, offsets] = await Promise.all([this.describe(watched, signal), this.committed(watched, signal)]);
