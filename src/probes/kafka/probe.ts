@@ -109,9 +109,11 @@ export class KafkaProbe implements Probe {
     const listed = listing.groups.filter((g) => CONSUMER_PROTOCOLS.has(g.protocolType) && this.wanted(g.groupId));
     // Each coordinator lists its own groups: while a broker does not answer, the groups seen
     // before stay watched (their reads fail, status ERR) instead of silently disappearing.
-    if (listing.failures.length > 0) for (const g of this.knownGroups.values()) if (!listed.some((l) => l.groupId === g.groupId)) listed.push(g);
+    const listedIds = new Set(listed.map((g) => g.groupId));
+    if (listing.failures.length > 0) for (const g of this.knownGroups.values()) if (!listedIds.has(g.groupId)) listed.push(g);
     this.knownGroups = new Map(listed.map((g) => [g.groupId, g]));
     const watched = listed.sort((a, b) => a.groupId.localeCompare(b.groupId));
+    const watchedIds = new Set(watched.map((g) => g.groupId));
     out.samples.push({ metric: m.groupsWatched, labels: { cluster }, value: watched.length });
 
     const [descriptions, offsets] = await Promise.all([this.describe(watched, signal), this.committed(watched, signal)]);
@@ -136,9 +138,11 @@ export class KafkaProbe implements Probe {
     }
     this.unknownTopics = new Set(unknown.filter((t) => !topicsMeta.topics.has(t)));
     const wantedPartitions = new Map<string, number[]>();
+    const wantedKeys = new Set<string>();
     for (const topic of allTopics) {
       const parts = topicsMeta.topics.get(topic);
       if (parts) wantedPartitions.set(topic, parts.map((p) => p.partition));
+      for (const p of parts ?? []) wantedKeys.add(partitionKey(topic, p.partition));
     }
     const ends = await this.step(signal, 'cannot read log-end offsets', () => this.client.logEndOffsets(wantedPartitions, signal));
     const unreachable = new Map<number, string>();
@@ -157,7 +161,8 @@ export class KafkaProbe implements Probe {
         out.samples.push({ metric: m.partitionEnd, labels: { cluster, topic: e.topic, partition: String(e.partition) }, value: e.offset });
       }
     }
-    for (const key of this.histories.keys()) if (!endOf.has(key)) this.histories.delete(key);
+    // Histories of partitions no longer consumed go; those unreadable this cycle (leader down) stay.
+    for (const key of this.histories.keys()) if (!wantedKeys.has(key)) this.histories.delete(key);
 
     const reports: GroupReport[] = [];
     for (const g of watched) {
@@ -165,7 +170,7 @@ export class KafkaProbe implements Probe {
       reports.push(report);
       this.reportGroup(report, now, out);
     }
-    for (const id of this.groups.keys()) if (!watched.some((g) => g.groupId === id)) this.groups.delete(id);
+    for (const id of this.groups.keys()) if (!watchedIds.has(id)) this.groups.delete(id);
     this.lastReports = reports;
     return out;
   }
