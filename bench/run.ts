@@ -19,9 +19,10 @@ import { httpSuite } from './http.ts';
 import { idleSuite } from './idle.ts';
 import { tracingSuite } from './tracing.ts';
 import { dbProbesSuite } from './probes-db.ts';
+import { kafkaSuite } from './kafka.ts';
 import { ChildSet, ROOT, formatTable, makeScratchDir, settingsFromEnv, type Suite } from './lib.ts';
 
-const SUITES: readonly Suite[] = [idleSuite, httpSuite, dbProbesSuite, tracingSuite];
+const SUITES: readonly Suite[] = [idleSuite, httpSuite, dbProbesSuite, kafkaSuite, tracingSuite];
 /** Whole-run limit: a hung server or load run must not hang CI. */
 const OVERALL_TIMEOUT_MS = 10 * 60_000;
 

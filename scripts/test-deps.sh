@@ -4,6 +4,7 @@
 # PostgreSQL (initdb, pg_ctl, pg_basebackup) and redis-server, which the integration tests start
 # on free ports when no server runs (and always for stop/replica/TLS tests); openssl for the
 # test's TLS certificate. Installing the packages does not need their services to run.
+# Java 17 and Maven to fetch and run the Apache Kafka brokers of the Kafka integration tests.
 set -eu
 
 need_apt=""
@@ -11,6 +12,8 @@ command -v promtool >/dev/null 2>&1 || need_apt="$need_apt prometheus"
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt="$need_apt postgresql"
 command -v redis-server >/dev/null 2>&1 || need_apt="$need_apt redis-server"
 command -v openssl >/dev/null 2>&1 || need_apt="$need_apt openssl"
+command -v java >/dev/null 2>&1 || need_apt="$need_apt openjdk-17-jre-headless"
+command -v mvn >/dev/null 2>&1 || need_apt="$need_apt maven"
 
 if [ -n "$need_apt" ]; then
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
@@ -23,3 +26,6 @@ if [ -n "$need_apt" ]; then
   # shellcheck disable=SC2086
   apt-get install -y -qq --no-install-recommends $need_apt >/dev/null
 fi
+
+# Kafka broker and tools jars from Maven Central, once per version (cached under ~/.cache/vigil/kafka).
+node scripts/kafka.ts fetch >/dev/null

@@ -1,0 +1,481 @@
+// The narrow, read-only view of a Kafka cluster the probe needs, and its kafkajs implementation.
+//
+// kafkajs is in maintenance mode; keeping it behind `KafkaAdminClient` lets another client
+// library replace it without touching the probe. The implementation drives kafkajs's Cluster and
+// Broker objects directly (internal modules, pinned by the lockfile) because its public admin API
+// costs more requests than the probe can afford on big clusters: fetchTopicOffsets sends two
+// ListOffsets per topic, listGroups refreshes metadata each time, describeGroups and fetchOffsets
+// look the coordinator up again for every group. Here a cycle sends: ListGroups and ListOffsets
+// once per broker, DescribeGroups once per coordinator, OffsetFetch once per group, Metadata only
+// when the cache is older than `metadataMaxAgeMs` or after an error, FindCoordinator only for a
+// group not seen before (or after NOT_COORDINATOR). Never a write: no commit, no offset reset.
+import { createRequire } from 'node:module';
+import type { Logger } from '../../log/logger.ts';
+import { abortable, raceDeadline } from '../../deadline.ts';
+import { traced } from '../../telemetry/spans.ts';
+import type { KafkaConnection } from './config.ts';
+
+const require = createRequire(import.meta.url);
+
+export interface BrokerInfo {
+  readonly nodeId: number;
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface PartitionInfo {
+  readonly partition: number;
+  /** -1 when the partition has no leader (offline). */
+  readonly leader: number;
+  readonly replicas: readonly number[];
+  readonly isr: readonly number[];
+}
+
+export interface ClusterMetadata {
+  readonly clusterId: string | null;
+  /** null when the cluster reports no active controller. */
+  readonly controllerId: number | null;
+  readonly brokers: readonly BrokerInfo[];
+  readonly topics: ReadonlyMap<string, readonly PartitionInfo[]>;
+}
+
+export interface GroupListing {
+  readonly groupId: string;
+  /** `consumer` for consumer groups, `connect`, '' for groups that only commit offsets… */
+  readonly protocolType: string;
+}
+
+export interface GroupMember {
+  readonly memberId: string;
+  readonly clientId: string;
+  readonly host: string;
+  /** Assigned partitions by topic; null when the assignment is not in the classic consumer format. */
+  readonly assignment: ReadonlyMap<string, readonly number[]> | null;
+}
+
+export interface GroupDescription {
+  readonly groupId: string;
+  /** Stable, Empty, PreparingRebalance, CompletingRebalance, Dead… as the coordinator says. */
+  readonly state: string;
+  readonly protocolType: string;
+  readonly members: readonly GroupMember[];
+  /** Kafka error the coordinator returned for this group (e.g. a KIP-848 group on DescribeGroups v≤5). */
+  readonly error: string | null;
+}
+
+export interface CommittedOffset {
+  readonly topic: string;
+  readonly partition: number;
+  /** null: the group never committed on this partition (Kafka answers -1). */
+  readonly offset: number | null;
+}
+
+export interface PartitionOffset {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+}
+
+/** A broker that did not answer a per-broker request; the other brokers' answers still count. */
+export interface BrokerFailure {
+  readonly nodeId: number;
+  readonly error: string;
+}
+
+export interface GroupList {
+  readonly groups: GroupListing[];
+  readonly failures: BrokerFailure[];
+}
+
+export interface EndOffsets {
+  readonly offsets: PartitionOffset[];
+  /** Leaders that did not answer: their partitions are missing from `offsets`. */
+  readonly failures: BrokerFailure[];
+}
+
+export interface KafkaAdminClient {
+  /** Cluster metadata, cached; `refresh` forces a new Metadata request. */
+  metadata(signal: AbortSignal, refresh: boolean): Promise<ClusterMetadata>;
+  /** ListGroups on every broker; throws only when none answers. */
+  listGroups(signal: AbortSignal): Promise<GroupList>;
+  describeGroups(groupIds: readonly string[], signal: AbortSignal): Promise<GroupDescription[]>;
+  /** Every offset the group committed, in one OffsetFetch to its coordinator. */
+  committedOffsets(groupId: string, signal: AbortSignal): Promise<CommittedOffset[]>;
+  /**
+   * Log-end offsets (high watermarks), one ListOffsets per partition leader of the cached
+   * metadata; partitions without a leader are left out. Throws only when no leader answers.
+   */
+  logEndOffsets(partitions: ReadonlyMap<string, readonly number[]>, signal: AbortSignal): Promise<EndOffsets>;
+  /** Requests sent since the client was created, by Kafka API name. */
+  requestsSent(): Readonly<Record<string, number>>;
+  /** Drops every connection; the next call reconnects. Never throws. */
+  reset(): Promise<void>;
+  close(): Promise<void>;
+}
+
+// --- kafkajs internals, typed as far as we use them --------------------------------------------
+
+interface KjsBroker {
+  listGroups(): Promise<{ groups: { groupId: string; protocolType: string }[] }>;
+  describeGroups(args: { groupIds: string[] }): Promise<{ groups: KjsGroup[] }>;
+  offsetFetch(args: { groupId: string; topics: unknown[] }): Promise<{ responses: { topic: string; partitions: { partition: number; offset: string; errorCode?: number }[] }[] }>;
+  findGroupCoordinator(args: { groupId: string; coordinatorType: number }): Promise<{ coordinator: { nodeId: number } }>;
+  listOffsets(args: {
+    replicaId: number;
+    isolationLevel: number;
+    topics: { topic: string; partitions: { partition: number; timestamp: number }[] }[];
+  }): Promise<{ responses: { topic: string; partitions: { partition: number; offset: string }[] }[] }>;
+}
+
+interface KjsGroup {
+  groupId: string;
+  state: string;
+  protocolType: string;
+  errorCode: number;
+  members: { memberId: string; clientId: string; clientHost: string; memberAssignment: Buffer }[];
+}
+
+interface KjsMetadata {
+  clusterId?: string;
+  controllerId?: number;
+  brokers: { nodeId: number; host: string; port: number }[];
+  topicMetadata: { topic: string; topicErrorCode: number; partitionMetadata: { partitionId: number; leader: number; replicas: number[]; isr: number[] }[] }[];
+}
+
+interface KjsProtocolRequest {
+  request: unknown;
+  response: { decode(data: unknown): Promise<unknown>; parse(data: unknown): Promise<unknown> };
+}
+
+interface KjsBrokerInstance {
+  metadata(topics?: string[]): Promise<KjsMetadata>;
+  lookupRequest(apiKey: number, definition: unknown): (args: { topics: string[]; allowAutoTopicCreation: boolean }) => KjsProtocolRequest;
+  connectionPool: { send(request: KjsProtocolRequest): Promise<KjsMetadata> };
+  disconnect(): Promise<void>;
+}
+
+interface KjsCluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  refreshMetadata(): Promise<void>;
+  refreshMetadataIfNecessary(): Promise<void>;
+  findBroker(args: { nodeId: number | string }): Promise<KjsBroker>;
+  brokerPool: { metadata: KjsMetadata | null; brokers: Record<string, unknown>; createBroker: (options: unknown) => KjsBrokerInstance };
+}
+
+type KjsLogEntry = { namespace: string; level: number; label: string; log: { message: string; [key: string]: unknown } };
+
+const Cluster = require('kafkajs/src/cluster/index.js') as new (options: Record<string, unknown>) => KjsCluster;
+const InstrumentationEventEmitter = require('kafkajs/src/instrumentation/emitter.js') as new () => {
+  addListener(event: string, listener: (event: { payload: { apiName: string } }) => void): () => void;
+};
+const { createLogger, LEVELS } = require('kafkajs/src/loggers/index.js') as {
+  createLogger(args: { level: number; logCreator: (level: number) => (entry: KjsLogEntry) => void }): unknown;
+  LEVELS: { NOTHING: number; ERROR: number; WARN: number; INFO: number; DEBUG: number };
+};
+const { MemberAssignment } = (require('kafkajs') as { AssignerProtocol: { MemberAssignment: { decode(buffer: Buffer): { assignment: Record<string, number[]> } | null } } }).AssignerProtocol;
+const apiKeys = require('kafkajs/src/protocol/requests/apiKeys.js') as { Metadata: number };
+const requestDefinitions = (require('kafkajs/src/protocol/requests/index.js') as { requests: { Metadata: unknown } }).requests;
+const defaultSocketFactory = require('kafkajs/src/network/socketFactory.js') as () => unknown;
+const { createErrorFromCode } = require('kafkajs/src/protocol/error.js') as { createErrorFromCode(code: number): Error & { type?: string } };
+
+patchNegativeTimeout();
+
+/**
+ * kafkajs rejects a whole Metadata answer when one partition reports an error, and a partition
+ * without a leader reports LEADER_NOT_AVAILABLE: offline partitions would make the cluster look
+ * unreachable. The brokers of this client's cluster keep the answer as it is (leader −1).
+ */
+function tolerateOfflinePartitions(cluster: KjsCluster): void {
+  const pool = cluster.brokerPool;
+  const create = pool.createBroker;
+  pool.createBroker = (options) => {
+    const broker = create(options);
+    broker.metadata = async (topics = []) => {
+      const { request, response } = broker.lookupRequest(apiKeys.Metadata, requestDefinitions.Metadata)({ topics, allowAutoTopicCreation: false });
+      try {
+        return await broker.connectionPool.send({ request, response: { decode: (data) => response.decode(data), parse: async (data) => data } });
+      } catch (err) {
+        if ((err as Error).name === 'KafkaJSConnectionClosedError') await broker.disconnect();
+        throw err;
+      }
+    };
+    return broker;
+  };
+}
+
+/**
+ * kafkajs schedules a pending-request check with a negative delay when nothing is throttled,
+ * which Node 24 reports on stderr as TimeoutNegativeWarning (once per process). Same behaviour,
+ * delay clamped at 0.
+ */
+function patchNegativeTimeout(): void {
+  const RequestQueue = require('kafkajs/src/network/requestQueue/index.js') as {
+    prototype: { scheduleCheckPendingRequests(this: { throttledUntil: number; throttleCheckTimeoutId: NodeJS.Timeout | null; pending: unknown[]; checkPendingRequests(): void }): void };
+  };
+  RequestQueue.prototype.scheduleCheckPendingRequests = function scheduleCheckPendingRequests() {
+    if (this.throttleCheckTimeoutId) return;
+    let scheduleAt = this.throttledUntil - Date.now();
+    if (this.pending.length > 0 && scheduleAt <= 0) scheduleAt = 10; // kafkajs's CHECK_PENDING_REQUESTS_INTERVAL
+    this.throttleCheckTimeoutId = setTimeout(() => {
+      this.throttleCheckTimeoutId = null;
+      this.checkPendingRequests();
+    }, Math.max(0, scheduleAt));
+  };
+}
+
+const READ_UNCOMMITTED = 0; // as kafka-consumer-groups: the high watermark, not the last stable offset
+const GROUP_COORDINATOR = 0;
+const LATEST = -1; // ListOffsets timestamp meaning "the log end"
+
+/** Runs `work` on every broker at once; throws only when all of them fail. */
+async function perBroker<T>(nodeIds: readonly number[], work: (nodeId: number) => Promise<T>): Promise<{ answers: T[]; failures: BrokerFailure[] }> {
+  const settled = await Promise.allSettled(nodeIds.map(work));
+  const answers: T[] = [];
+  const failures: BrokerFailure[] = [];
+  settled.forEach((result, i) => {
+    if (result.status === 'fulfilled') answers.push(result.value);
+    else failures.push({ nodeId: nodeIds[i] as number, error: result.reason instanceof Error ? result.reason.message : String(result.reason) });
+  });
+  if (failures.length > 0 && answers.length === 0) throw new Error(failures.map((f) => `broker ${f.nodeId}: ${f.error}`).join('; '));
+  return { answers, failures };
+}
+
+export interface KafkajsClientOptions {
+  readonly connection: KafkaConnection;
+  /** Per request (kafkajs requestTimeout) and connection deadline. */
+  readonly timeoutMs: number;
+  readonly metadataMaxAgeMs: number;
+  readonly logger: Logger;
+  /** Span attributes (no secrets). */
+  readonly attributes: Readonly<Record<string, string | number>>;
+}
+
+export class KafkajsAdminClient implements KafkaAdminClient {
+  private readonly options: KafkajsClientOptions;
+  private cluster: KjsCluster | null = null;
+  private readonly requests: Record<string, number> = {};
+  private readonly coordinators = new Map<string, number>();
+  private readonly kafkaLogger: unknown;
+
+  constructor(options: KafkajsClientOptions) {
+    this.options = options;
+    const logger = options.logger;
+    // kafkajs logs every failed request at ERROR; the probe reports failures through its checks
+    // and the runner logs state changes, so kafkajs's own lines (WARN and above) go to DEBUG.
+    this.kafkaLogger = createLogger({
+      level: LEVELS.WARN,
+      logCreator: () => (entry) => {
+        const { message, ...rest } = entry.log;
+        logger.debug({ event: 'kafka.client', details: { namespace: entry.namespace, level: entry.label, broker: rest.broker, error: rest.error } }, message);
+      },
+    });
+  }
+
+  private connectedCluster(): KjsCluster {
+    if (this.cluster) return this.cluster;
+    const { connection, timeoutMs, metadataMaxAgeMs } = this.options;
+    const emitter = new InstrumentationEventEmitter();
+    emitter.addListener('network.request', (event) => {
+      const api = event.payload.apiName;
+      this.requests[api] = (this.requests[api] ?? 0) + 1;
+    });
+    this.cluster = new Cluster({
+      logger: this.kafkaLogger,
+      brokers: [...connection.brokers],
+      clientId: connection.clientId,
+      ssl: connection.ssl,
+      sasl: connection.sasl,
+      connectionTimeout: Math.min(timeoutMs, 10_000),
+      authenticationTimeout: timeoutMs,
+      requestTimeout: timeoutMs,
+      enforceRequestTimeout: true,
+      metadataMaxAge: metadataMaxAgeMs,
+      // One attempt per cycle: the next cycle is the retry, and the run's deadline stays honest.
+      retry: { retries: 0 },
+      allowAutoTopicCreation: false,
+      isolationLevel: READ_UNCOMMITTED,
+      instrumentationEmitter: emitter,
+      socketFactory: defaultSocketFactory(),
+    });
+    tolerateOfflinePartitions(this.cluster);
+    return this.cluster;
+  }
+
+  /** Runs one kafkajs call under a span, honouring the signal; on abort the connections are dropped. */
+  private async call<T>(name: string, signal: AbortSignal, work: (cluster: KjsCluster) => Promise<T>): Promise<T> {
+    signal.throwIfAborted();
+    const cluster = this.connectedCluster();
+    return traced(name, { ...this.options.attributes }, async () => {
+      try {
+        return await abortable(work(cluster), signal);
+      } catch (err) {
+        if (signal.aborted) await this.reset();
+        throw err;
+      }
+    });
+  }
+
+  async metadata(signal: AbortSignal, refresh: boolean): Promise<ClusterMetadata> {
+    return this.call('Metadata', signal, async (cluster) => {
+      await cluster.connect();
+      if (refresh || !cluster.brokerPool.metadata) await cluster.refreshMetadata();
+      else await cluster.refreshMetadataIfNecessary();
+      const meta = cluster.brokerPool.metadata;
+      if (!meta) throw new Error('no metadata from the cluster');
+      return toMetadata(meta);
+    });
+  }
+
+  listGroups(signal: AbortSignal): Promise<GroupList> {
+    return this.call('ListGroups', signal, async (cluster) => {
+      const nodeIds = (cluster.brokerPool.metadata?.brokers ?? []).map((b) => b.nodeId);
+      const { answers, failures } = await perBroker(nodeIds, async (nodeId) => (await (await cluster.findBroker({ nodeId })).listGroups()).groups);
+      const seen = new Map<string, GroupListing>();
+      for (const group of answers.flat()) seen.set(group.groupId, { groupId: group.groupId, protocolType: group.protocolType ?? '' });
+      return { groups: [...seen.values()], failures };
+    });
+  }
+
+  describeGroups(groupIds: readonly string[], signal: AbortSignal): Promise<GroupDescription[]> {
+    return this.call('DescribeGroups', signal, async (cluster) => {
+      const byCoordinator = new Map<number, string[]>();
+      for (const groupId of groupIds) {
+        const nodeId = await this.coordinatorOf(cluster, groupId);
+        byCoordinator.set(nodeId, [...(byCoordinator.get(nodeId) ?? []), groupId]);
+      }
+      const answers = await Promise.all(
+        [...byCoordinator].map(async ([nodeId, ids]) => (await (await cluster.findBroker({ nodeId })).describeGroups({ groupIds: ids })).groups),
+      );
+      return answers.flat().map((g) => {
+        if (g.errorCode && kafkaErrorType(g.errorCode) === 'NOT_COORDINATOR') this.coordinators.delete(g.groupId);
+        return {
+          groupId: g.groupId,
+          state: g.state,
+          protocolType: g.protocolType,
+          error: g.errorCode ? kafkaErrorType(g.errorCode) : null,
+          members: g.members.map((member) => ({
+            memberId: member.memberId,
+            clientId: member.clientId,
+            host: member.clientHost,
+            assignment: g.protocolType === 'consumer' ? decodeAssignment(member.memberAssignment) : null,
+          })),
+        };
+      });
+    });
+  }
+
+  committedOffsets(groupId: string, signal: AbortSignal): Promise<CommittedOffset[]> {
+    return this.call('OffsetFetch', signal, async (cluster) => {
+      const broker = await cluster.findBroker({ nodeId: await this.coordinatorOf(cluster, groupId) });
+      let answer;
+      try {
+        answer = await broker.offsetFetch({ groupId, topics: [] }); // empty = every topic (v2+)
+      } catch (err) {
+        this.coordinators.delete(groupId);
+        throw err;
+      }
+      return answer.responses.flatMap(({ topic, partitions }) =>
+        partitions.map(({ partition, offset }) => ({ topic, partition, offset: Number(offset) < 0 ? null : Number(offset) })),
+      );
+    });
+  }
+
+  logEndOffsets(partitions: ReadonlyMap<string, readonly number[]>, signal: AbortSignal): Promise<EndOffsets> {
+    return this.call('ListOffsets', signal, async (cluster) => {
+      const leaders = new Map<string, number>();
+      for (const t of cluster.brokerPool.metadata?.topicMetadata ?? []) {
+        for (const p of t.partitionMetadata) leaders.set(`${t.topic}\u0000${p.partitionId}`, p.leader);
+      }
+      // Partitions grouped by leader: one ListOffsets request per broker.
+      const byLeader = new Map<number, Map<string, number[]>>();
+      for (const [topic, ids] of partitions) {
+        for (const partition of ids) {
+          const leader = leaders.get(`${topic}\u0000${partition}`);
+          if (leader === undefined || leader < 0) continue;
+          let topics = byLeader.get(leader);
+          if (!topics) byLeader.set(leader, (topics = new Map()));
+          topics.set(topic, [...(topics.get(topic) ?? []), partition]);
+        }
+      }
+      const { answers, failures } = await perBroker([...byLeader.keys()], async (nodeId) => {
+        const broker = await cluster.findBroker({ nodeId });
+        const topics = [...(byLeader.get(nodeId) ?? [])].map(([topic, ids]) => ({ topic, partitions: ids.map((partition) => ({ partition, timestamp: LATEST })) }));
+        return (await broker.listOffsets({ replicaId: -1, isolationLevel: READ_UNCOMMITTED, topics })).responses;
+      });
+      const offsets = answers.flat().flatMap(({ topic, partitions: ps }) => ps.map(({ partition, offset }) => ({ topic, partition, offset: Number(offset) })));
+      return { offsets, failures };
+    });
+  }
+
+  private async coordinatorOf(cluster: KjsCluster, groupId: string): Promise<number> {
+    const known = this.coordinators.get(groupId);
+    if (known !== undefined) return known;
+    // Any broker answers FindCoordinator; ask them in turn so one that is down does not matter.
+    let lastError: unknown = new Error('no broker in the cluster metadata');
+    for (const { nodeId } of cluster.brokerPool.metadata?.brokers ?? []) {
+      try {
+        const { coordinator } = await (await cluster.findBroker({ nodeId })).findGroupCoordinator({ groupId, coordinatorType: GROUP_COORDINATOR });
+        this.coordinators.set(groupId, coordinator.nodeId);
+        return coordinator.nodeId;
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    throw lastError;
+  }
+
+  requestsSent(): Readonly<Record<string, number>> {
+    return { ...this.requests };
+  }
+
+  async reset(): Promise<void> {
+    const cluster = this.cluster;
+    this.cluster = null;
+    this.coordinators.clear();
+    if (!cluster) return;
+    // A frozen broker may never acknowledge the close; do not wait for it.
+    await raceDeadline(cluster.disconnect(), 2000, undefined, 'disconnect').catch(() => {});
+  }
+
+  async close(): Promise<void> {
+    await this.reset();
+  }
+}
+
+function toMetadata(meta: KjsMetadata): ClusterMetadata {
+  const topics = new Map<string, PartitionInfo[]>();
+  for (const t of meta.topicMetadata) {
+    if (t.topicErrorCode) continue; // a topic being deleted or not authorized: nothing to report on
+    topics.set(
+      t.topic,
+      t.partitionMetadata
+        .map((p) => ({ partition: p.partitionId, leader: p.leader, replicas: p.replicas, isr: p.isr }))
+        .sort((a, b) => a.partition - b.partition),
+    );
+  }
+  return {
+    clusterId: meta.clusterId ?? null,
+    controllerId: meta.controllerId === undefined || meta.controllerId < 0 ? null : meta.controllerId,
+    brokers: meta.brokers.map(({ nodeId, host, port }) => ({ nodeId, host, port })),
+    topics,
+  };
+}
+
+function decodeAssignment(buffer: Buffer): ReadonlyMap<string, readonly number[]> | null {
+  if (!buffer || buffer.length === 0) return new Map();
+  try {
+    const decoded = MemberAssignment.decode(buffer);
+    return decoded ? new Map(Object.entries(decoded.assignment)) : null;
+  } catch {
+    return null;
+  }
+}
+
+function kafkaErrorType(code: number): string {
+  try {
+    return createErrorFromCode(code).type ?? `error ${code}`;
+  } catch {
+    return `error ${code}`;
+  }
+}

@@ -1,0 +1,224 @@
+// The `probes.kafka` section: clusters (targets), how to reach them, which consumer groups to
+// watch and the lag / status thresholds.
+//
+//   probes:
+//     kafka:
+//       targets:
+//         - name: events
+//           brokers: [kafka-0:9092, kafka-1:9092]
+//           sasl: {mechanism: scram-sha-512, username: vigil, password: secret}
+//           tls: {ca_file: /etc/kafka/ca.pem}
+//
+// VIGIL_KAFKA_BROKERS=kafka-0:9092,kafka-1:9092 is ONE cluster (what every Kafka tool means by a
+// comma-separated bootstrap list), named after its first broker; `;` separates clusters.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { duration, positiveInt } from '../../config/common.ts';
+import { parseDuration } from '../../config/duration.ts';
+import { levelLadder, nonNegative, orderedLevels, specDefaults, type LevelSpec } from '../../config/thresholds.ts';
+import type { Thresholds } from '../../checks/levels.ts';
+import type { ProbeKind, ReportProblem } from '../kind.ts';
+import { targetFields, targetInstances, targetsSection } from '../targets.ts';
+import { reason } from '../observations.ts';
+
+export const ENV_VAR = 'VIGIL_KAFKA_BROKERS';
+
+/** Runbook 003 "Signal Processing Lag" 30 s / 60 s; runbook 004: consumer lag < 60 s. */
+export const LAG_SECONDS_LEVELS = [
+  { key: 'warn', status: 'warn', severity: 'SEV3', default: 30 },
+  { key: 'fail', status: 'fail', severity: 'SEV2', default: 60 },
+] as const satisfies readonly LevelSpec<'warn' | 'fail'>[];
+
+/** Runbook 004: queue depth < 1000 messages. No fail level unless configured. */
+export const LAG_MESSAGES_LEVELS = [
+  { key: 'warn', status: 'warn', severity: 'SEV3', default: 1000 },
+  { key: 'fail', status: 'fail', severity: 'SEV2' },
+] as const satisfies readonly LevelSpec<'warn' | 'fail'>[];
+
+/** Groups whose name starts with `_` are internal (Confluent's, Kafka Streams' internal…). */
+export const DEFAULT_GROUPS_EXCLUDE = '^_';
+
+const regex = z.string({ error: 'must be a regular expression' }).superRefine((source, ctx) => {
+  try {
+    new RegExp(source);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `must be a regular expression: ${reason(err)}` });
+  }
+});
+
+const broker = z
+  .string({ error: 'must be host:port' })
+  .regex(/^[^\s:,;]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, { error: 'must be host:port' });
+
+const sasl = z
+  .strictObject({
+    mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512'], { error: 'must be plain, scram-sha-256 or scram-sha-512' }),
+    username: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }),
+    password: z.string({ error: 'must be a string' }).optional().describe('The password (prefer password_file or password_env)'),
+    password_file: z.string({ error: 'must be a file path' }).optional().describe('File holding the password (a mounted secret)'),
+    password_env: z.string({ error: 'must be an environment variable name' }).optional().describe('Environment variable holding the password'),
+  })
+  .describe('SASL authentication');
+
+const tls = z
+  .union([
+    z.boolean({ error: 'must be true, false or TLS options' }),
+    z.strictObject({
+      ca_file: z.string().optional().describe('PEM file of the CA(s) to trust instead of the system ones'),
+      cert_file: z.string().optional().describe('Client certificate (PEM) for mutual TLS'),
+      key_file: z.string().optional().describe('Client private key (PEM) for mutual TLS'),
+      server_name: z.string().optional().describe('Server name for SNI and certificate verification'),
+      insecure_skip_verify: z.boolean().optional().describe('Do not verify the brokers\' certificates (testing only)'),
+    }),
+  ])
+  .describe('TLS: true for the system CAs, or options');
+
+/** Options a target may set and the section may set for all its targets. */
+const sharedOptions = {
+  client_id: z.string({ error: 'must be a string' }).min(1).optional().describe('Kafka client.id (default vigil)'),
+  groups_include: regex.optional().describe('Only consumer groups matching this regex are watched (default: all)'),
+  groups_exclude: regex.optional().describe('Consumer groups matching this regex are skipped (default ^_ : internal groups)'),
+  per_partition_metrics: z.boolean({ error: 'must be true or false' }).optional().describe('Per-partition lag and offset series (default true; turn off for big clusters)'),
+  lag_seconds_thresholds: orderedLevels(['warn', 'fail'], specDefaults(LAG_SECONDS_LEVELS), { value: nonNegative })
+    .optional()
+    .describe('Group lag in seconds: warn (SEV3, default 30), fail (SEV2, default 60)'),
+  lag_messages_thresholds: orderedLevels(['warn', 'fail'], specDefaults(LAG_MESSAGES_LEVELS), { value: nonNegative })
+    .optional()
+    .describe('Group lag in messages (sum over partitions): warn (SEV3, default 1000), fail (SEV2, off unless set)'),
+  status_window: positiveInt.optional().describe('Samples (probe runs) in the consumer status window (default 10, as Burrow)'),
+  lag_history: duration.optional().describe('How far back log-end offsets are kept to estimate lag in seconds (default 1h)'),
+  metadata_max_age: duration.optional().describe('Cluster metadata is re-read after this long, and after errors (default 5m)'),
+};
+
+export const kafkaTarget = z.strictObject({
+  ...targetFields,
+  brokers: z.array(broker, { error: 'must be a list of host:port' }).min(1, { error: 'must list at least one broker' }).describe('Bootstrap brokers of the cluster'),
+  sasl: sasl.optional(),
+  tls: tls.optional(),
+  ...sharedOptions,
+});
+
+export const kafkaSchema = targetsSection(kafkaTarget, sharedOptions) as unknown as z.ZodType<z.infer<ReturnType<typeof targetsSection<typeof kafkaTarget>>> & SharedOptions>;
+
+export type KafkaTarget = z.infer<typeof kafkaTarget>;
+/** targetsSection() types its extra keys loosely; these are the section-wide option keys. */
+const sharedShape = z.object(sharedOptions);
+type SharedOptions = z.infer<typeof sharedShape>;
+export type KafkaSection = z.infer<typeof kafkaSchema> & SharedOptions;
+
+/** What the client needs to reach a cluster (kafkajs option shapes for ssl and sasl). */
+export interface KafkaConnection {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly ssl: boolean | { ca?: string; cert?: string; key?: string; servername?: string; rejectUnauthorized?: boolean } | undefined;
+  readonly sasl: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string } | undefined;
+}
+
+export interface KafkaOptions {
+  /** The target's name: the `cluster` label and the check component prefix. */
+  readonly cluster: string;
+  readonly connection: KafkaConnection;
+  readonly groupsInclude: RegExp | null;
+  readonly groupsExclude: RegExp | null;
+  readonly perPartitionMetrics: boolean;
+  readonly lagSecondsThresholds: Thresholds;
+  readonly lagMessagesThresholds: Thresholds;
+  readonly statusWindow: number;
+  readonly lagHistoryMs: number;
+  readonly metadataMaxAgeMs: number;
+}
+
+function readSecretFile(path: string, report: ReportProblem, at: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    report(at, `cannot read: ${reason(err)}`);
+    return undefined;
+  }
+}
+
+function resolveSasl(target: KafkaTarget, env: NodeJS.ProcessEnv, report: ReportProblem): KafkaConnection['sasl'] {
+  const s = target.sasl;
+  if (!s) return undefined;
+  const given = [s.password, s.password_file, s.password_env].filter((v) => v !== undefined).length;
+  if (given !== 1) {
+    report('sasl', 'set exactly one of password, password_file, password_env');
+    return undefined;
+  }
+  let password = s.password;
+  if (s.password_file !== undefined) password = readSecretFile(s.password_file, report, 'sasl.password_file');
+  if (s.password_env !== undefined) {
+    password = env[s.password_env];
+    if (password === undefined) report('sasl.password_env', `${s.password_env} is not set`);
+  }
+  return password === undefined ? undefined : { mechanism: s.mechanism, username: s.username, password };
+}
+
+function resolveTls(target: KafkaTarget, report: ReportProblem): KafkaConnection['ssl'] {
+  const t = target.tls;
+  if (t === undefined || typeof t === 'boolean') return t;
+  const file = (path: string | undefined, key: string) => (path === undefined ? undefined : readSecretFile(path, report, `tls.${key}`));
+  if ((t.cert_file === undefined) !== (t.key_file === undefined)) report('tls', 'cert_file and key_file go together');
+  const ssl: { ca?: string; cert?: string; key?: string; servername?: string; rejectUnauthorized?: boolean } = {};
+  const ca = file(t.ca_file, 'ca_file');
+  const cert = file(t.cert_file, 'cert_file');
+  const key = file(t.key_file, 'key_file');
+  if (ca !== undefined) ssl.ca = ca;
+  if (cert !== undefined) ssl.cert = cert;
+  if (key !== undefined) ssl.key = key;
+  if (t.server_name !== undefined) ssl.servername = t.server_name;
+  if (t.insecure_skip_verify) ssl.rejectUnauthorized = false;
+  return ssl;
+}
+
+export function resolveKafkaOptions(
+  name: string,
+  target: KafkaTarget,
+  section: KafkaSection,
+  env: NodeJS.ProcessEnv,
+  report: ReportProblem,
+): KafkaOptions {
+  const pick = <K extends keyof typeof sharedOptions>(key: K) => target[key] ?? section[key];
+  const include = pick('groups_include');
+  const exclude = pick('groups_exclude') ?? DEFAULT_GROUPS_EXCLUDE;
+  target.brokers.forEach((b, i) => {
+    if (!broker.safeParse(b).success) report(`brokers.${i}`, `${JSON.stringify(b)} must be host:port`);
+  });
+  return Object.freeze({
+    cluster: name,
+    connection: Object.freeze({
+      brokers: Object.freeze([...target.brokers]),
+      clientId: pick('client_id') ?? 'vigil',
+      ssl: resolveTls(target, report),
+      sasl: resolveSasl(target, env, report),
+    }),
+    groupsInclude: include !== undefined ? new RegExp(include) : null,
+    groupsExclude: exclude !== '' ? new RegExp(exclude) : null,
+    perPartitionMetrics: pick('per_partition_metrics') ?? true,
+    lagSecondsThresholds: levelLadder(pick('lag_seconds_thresholds'), LAG_SECONDS_LEVELS),
+    lagMessagesThresholds: levelLadder(pick('lag_messages_thresholds'), LAG_MESSAGES_LEVELS),
+    statusWindow: pick('status_window') ?? 10,
+    lagHistoryMs: parseDuration(pick('lag_history') ?? '1h') as number,
+    metadataMaxAgeMs: parseDuration(pick('metadata_max_age') ?? '5m') as number,
+  });
+}
+
+/** resolve() of the kind: config targets, then VIGIL_KAFKA_BROKERS (`;` between clusters). */
+export function resolveKafka(): ProbeKind<KafkaSection, KafkaOptions>['resolve'] {
+  return (input, report) => {
+    // targetInstances splits its env list on commas; a cluster's brokers are joined by commas,
+    // so clusters are re-joined with commas and their brokers with spaces before it splits.
+    const raw = input.env[ENV_VAR];
+    const clusters = raw === undefined ? undefined : raw.split(';').map((c) => c.split(',').map((b) => b.trim()).filter(Boolean).join(' ')).filter(Boolean).join(',');
+    const resolveTargets = targetInstances<KafkaSection, KafkaTarget, KafkaOptions>({
+      key: 'kafka',
+      envVar: ENV_VAR,
+      fromEnv: (item) => ({ brokers: item.split(' ') }),
+      defaultName: (target) => target.brokers[0],
+      options: (target, section, _schedule, problem) => resolveKafkaOptions(target.name ?? target.brokers[0] ?? 'kafka', target, section, input.env, problem),
+    });
+    return resolveTargets({ ...input, env: { ...input.env, [ENV_VAR]: clusters } }, (path, message) => {
+      report(path, message);
+    });
+  };
+}

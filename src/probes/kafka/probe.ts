@@ -1,0 +1,460 @@
+// One Kafka cluster: brokers and controller, partition health, and for every watched consumer
+// group its lag in messages and seconds and its Burrow-style status. Read-only.
+import type { Logger } from '../../log/logger.ts';
+import type { ProbeSettings } from '../kind.ts';
+import { emptyCollection, type CheckObservation, type Collection, type Probe, type ProbeContext } from '../types.ts';
+import { reason, round2 } from '../observations.ts';
+import { evaluate } from '../../checks/levels.ts';
+import { KafkajsAdminClient, type ClusterMetadata, type CommittedOffset, type GroupDescription, type GroupListing, type KafkaAdminClient } from './client.ts';
+import type { KafkaOptions } from './config.ts';
+import { CAUGHT_UP, EndOffsetHistory, maxLag, type LagEstimate } from './lag.ts';
+import { StatusWindow, STATUS_CODE, UNKNOWN_STATUS_CODE, type ConsumerStatus } from './status.ts';
+import * as m from './metrics.ts';
+
+export interface KafkaProbeDeps {
+  /** Another client implementation (tests of the probe's logic use the real one against a broker). */
+  readonly client?: KafkaAdminClient;
+  readonly now?: () => number;
+}
+
+/** Group protocol types the probe reads: classic consumer groups, and offsets-only groups (''). */
+const CONSUMER_PROTOCOLS = new Set(['consumer', '']);
+
+const partitionKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+/** What one group looks like in one run. */
+export interface GroupReport {
+  readonly groupId: string;
+  readonly state: string;
+  readonly members: number | null;
+  /** KIP-848 (consumer protocol) group: membership and state cannot be read with this client. */
+  readonly protocolUnsupported: boolean;
+  readonly partitions: readonly PartitionReport[];
+  /** Partitions of its topics whose log end could not be read (offline, leader unreachable). */
+  readonly unavailable: number;
+  readonly error: string | null;
+}
+
+export interface PartitionReport {
+  readonly topic: string;
+  readonly partition: number;
+  /** null: never committed. */
+  readonly committed: number | null;
+  readonly end: number;
+  /** null when not committed. */
+  readonly lag: number | null;
+  readonly owned: boolean;
+}
+
+interface GroupMemory {
+  readonly windows: Map<string, StatusWindow>;
+}
+
+export class KafkaProbe implements Probe {
+  readonly kind = 'kafka';
+  readonly name: string;
+  readonly metrics = m.KAFKA_METRICS;
+  readonly checks = m.KAFKA_CHECKS;
+  private readonly options: KafkaOptions;
+  private readonly logger: Logger;
+  private readonly client: KafkaAdminClient;
+  private readonly now: () => number;
+  private readonly histories = new Map<string, EndOffsetHistory>();
+  private readonly groups = new Map<string, GroupMemory>();
+  private refreshMetadata = false;
+  /** Topics groups committed on that the fresh metadata did not know (deleted topics). */
+  private unknownTopics = new Set<string>();
+  private knownGroups = new Map<string, GroupListing>();
+  /** The last run's per-group results (tests and the benchmark read it). */
+  lastReports: readonly GroupReport[] = [];
+
+  constructor(settings: ProbeSettings<KafkaOptions>, ctx: ProbeContext, deps: KafkaProbeDeps = {}) {
+    this.name = settings.name;
+    this.options = settings.options;
+    this.logger = ctx.logger.child({ component: 'kafka' });
+    const [host, port] = (settings.options.connection.brokers[0] ?? '').split(/:(?=\d+$)/);
+    this.client =
+      deps.client ??
+      new KafkajsAdminClient({
+        connection: settings.options.connection,
+        timeoutMs: settings.schedule.timeoutMs,
+        metadataMaxAgeMs: settings.options.metadataMaxAgeMs,
+        logger: this.logger,
+        attributes: { 'messaging.system': 'kafka', 'vigil.target': settings.options.cluster, 'server.address': host ?? '', 'server.port': Number(port ?? 0) },
+      });
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** Requests sent so far by Kafka API (benchmark, tests). */
+  requestsSent(): Readonly<Record<string, number>> {
+    return this.client.requestsSent();
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    // Connecting happens in collect(): an unreachable cluster must fail checks, not the start.
+    signal.throwIfAborted();
+  }
+
+  async stop(): Promise<void> {
+    await this.client.close();
+  }
+
+  async collect(signal: AbortSignal): Promise<Collection> {
+    const out = emptyCollection();
+    const cluster = this.options.cluster;
+    const meta = await this.step(signal, 'cannot read cluster metadata', () => this.client.metadata(signal, this.refreshMetadata));
+    this.refreshMetadata = false;
+
+    const listing = await this.step(signal, 'cannot list consumer groups', () => this.client.listGroups(signal));
+    const listed = listing.groups.filter((g) => CONSUMER_PROTOCOLS.has(g.protocolType) && this.wanted(g.groupId));
+    // Each coordinator lists its own groups: while a broker does not answer, the groups seen
+    // before stay watched (their reads fail, status ERR) instead of silently disappearing.
+    const listedIds = new Set(listed.map((g) => g.groupId));
+    if (listing.failures.length > 0) for (const g of this.knownGroups.values()) if (!listedIds.has(g.groupId)) listed.push(g);
+    this.knownGroups = new Map(listed.map((g) => [g.groupId, g]));
+    const watched = listed.sort((a, b) => a.groupId.localeCompare(b.groupId));
+    const watchedIds = new Set(watched.map((g) => g.groupId));
+    out.samples.push({ metric: m.groupsWatched, labels: { cluster }, value: watched.length });
+
+    const [descriptions, offsets] = await Promise.all([this.describe(watched, signal), this.committed(watched, signal)]);
+
+    // Topics a group consumes: those it committed on and those assigned to its members.
+    const consumed = new Map<string, Set<string>>();
+    for (const g of watched) {
+      const topics = new Set<string>();
+      const committed = offsets.get(g.groupId);
+      if (Array.isArray(committed)) for (const o of committed) topics.add(o.topic);
+      const description = descriptions.get(g.groupId);
+      for (const member of description instanceof Error ? [] : (description?.members ?? [])) for (const topic of member.assignment?.keys() ?? []) topics.add(topic);
+      consumed.set(g.groupId, topics);
+    }
+    let topicsMeta = meta;
+    const allTopics = new Set([...consumed.values()].flatMap((s) => [...s]));
+    // A topic created since the metadata was cached: re-read it once. A topic that stays unknown
+    // (deleted, offsets left behind) must not cost a Metadata request every cycle.
+    const unknown = [...allTopics].filter((t) => !meta.topics.has(t));
+    if (unknown.some((t) => !this.unknownTopics.has(t))) {
+      topicsMeta = await this.step(signal, 'cannot read cluster metadata', () => this.client.metadata(signal, true));
+    }
+    this.unknownTopics = new Set(unknown.filter((t) => !topicsMeta.topics.has(t)));
+    const wantedPartitions = new Map<string, number[]>();
+    const wantedKeys = new Set<string>();
+    for (const topic of allTopics) {
+      const parts = topicsMeta.topics.get(topic);
+      if (parts) wantedPartitions.set(topic, parts.map((p) => p.partition));
+      for (const p of parts ?? []) wantedKeys.add(partitionKey(topic, p.partition));
+    }
+    const ends = await this.step(signal, 'cannot read log-end offsets', () => this.client.logEndOffsets(wantedPartitions, signal));
+    const unreachable = new Map<number, string>();
+    for (const f of [...listing.failures, ...ends.failures]) unreachable.set(f.nodeId, f.error);
+    if (unreachable.size > 0) this.refreshMetadata = true; // leaders and coordinators may have moved
+    this.reportCluster(topicsMeta, unreachable, out);
+    const now = this.now();
+    const endOf = new Map<string, number>();
+    for (const e of ends.offsets) {
+      const key = partitionKey(e.topic, e.partition);
+      endOf.set(key, e.offset);
+      let history = this.histories.get(key);
+      if (!history) this.histories.set(key, (history = new EndOffsetHistory()));
+      history.add(now, e.offset, this.options.lagHistoryMs);
+      if (this.options.perPartitionMetrics) {
+        out.samples.push({ metric: m.partitionEnd, labels: { cluster, topic: e.topic, partition: String(e.partition) }, value: e.offset });
+      }
+    }
+    // Histories of partitions no longer consumed go; those unreadable this cycle (leader down) stay.
+    for (const key of this.histories.keys()) if (!wantedKeys.has(key)) this.histories.delete(key);
+
+    const reports: GroupReport[] = [];
+    for (const g of watched) {
+      const report = this.groupReport(g, descriptions.get(g.groupId), offsets.get(g.groupId), consumed.get(g.groupId) ?? new Set(), topicsMeta, endOf);
+      reports.push(report);
+      this.reportGroup(report, now, out);
+    }
+    for (const id of this.groups.keys()) if (!watchedIds.has(id)) this.groups.delete(id);
+    this.lastReports = reports;
+    return out;
+  }
+
+  /** A cluster-wide step: on failure the whole run fails (every check, with this reason). */
+  private async step<T>(signal: AbortSignal, what: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      signal.throwIfAborted();
+      this.refreshMetadata = true;
+      await this.client.reset();
+      throw new Error(`${what}: ${reason(err)}`, { cause: err });
+    }
+  }
+
+  private wanted(groupId: string): boolean {
+    const { groupsInclude, groupsExclude } = this.options;
+    return (groupsInclude === null || groupsInclude.test(groupId)) && (groupsExclude === null || !groupsExclude.test(groupId));
+  }
+
+  private reportCluster(meta: ClusterMetadata, unreachable: ReadonlyMap<number, string>, out: Collection): void {
+    const cluster = this.options.cluster;
+    let partitionCount = 0;
+    let underReplicated = 0;
+    const offline: string[] = [];
+    for (const [topic, parts] of meta.topics) {
+      for (const p of parts) {
+        partitionCount++;
+        if (p.leader < 0) offline.push(`${topic}/${p.partition}`);
+        else if (p.isr.length < p.replicas.length) underReplicated++;
+      }
+    }
+    out.samples.push(
+      { metric: m.brokers, labels: { cluster }, value: meta.brokers.length },
+      { metric: m.controller, labels: { cluster }, value: meta.controllerId === null ? 0 : 1 },
+      { metric: m.topics, labels: { cluster }, value: meta.topics.size },
+      { metric: m.partitions, labels: { cluster }, value: partitionCount },
+      { metric: m.underReplicated, labels: { cluster }, value: underReplicated },
+      { metric: m.offline, labels: { cluster }, value: offline.length },
+    );
+    const controllerKnown = meta.controllerId !== null && meta.brokers.some((b) => b.nodeId === meta.controllerId);
+    // While anything is degraded the cached metadata would hide the recovery: re-read it each cycle.
+    if (!controllerKnown || offline.length > 0 || underReplicated > 0) this.refreshMetadata = true;
+    const brokersText = `${meta.brokers.length} broker(s), ${controllerKnown ? `controller ${meta.controllerId}` : 'no active controller'}`;
+    const unreachableText = [...unreachable].map(([nodeId, error]) => `broker ${nodeId} unreachable: ${error}`).join('; ');
+    for (const [nodeId, error] of unreachable) out.errors.push({ componentId: cluster, message: `broker ${nodeId}: ${error}` });
+    out.checks.push(
+      !controllerKnown
+        ? { check: m.clusterCheck, componentId: cluster, observedValue: meta.brokers.length, status: 'fail', output: brokersText + (unreachableText ? `; ${unreachableText}` : '') }
+        : unreachable.size > 0
+          ? { check: m.clusterCheck, componentId: cluster, observedValue: meta.brokers.length, status: 'warn', severity: 'SEV3', output: `${brokersText}; ${unreachableText}` }
+          : { check: m.clusterCheck, componentId: cluster, observedValue: meta.brokers.length, status: 'pass', output: brokersText },
+    );
+    const detail = `${offline.length} offline, ${underReplicated} under-replicated of ${partitionCount}`;
+    out.checks.push(
+      offline.length > 0
+        ? { check: m.partitionsCheck, componentId: cluster, observedValue: offline.length, status: 'fail', output: `${detail} (${offline.slice(0, 5).join(', ')}${offline.length > 5 ? ', …' : ''})` }
+        : underReplicated > 0
+          ? { check: m.partitionsCheck, componentId: cluster, observedValue: underReplicated, status: 'warn', severity: 'SEV3', output: detail }
+          : { check: m.partitionsCheck, componentId: cluster, observedValue: 0, status: 'pass', output: detail },
+    );
+  }
+
+  /** DescribeGroups for all watched groups; when the batch fails, one by one so one bad group cannot hide the others. */
+  private async describe(groups: readonly GroupListing[], signal: AbortSignal): Promise<Map<string, GroupDescription | Error>> {
+    const out = new Map<string, GroupDescription | Error>();
+    if (groups.length === 0) return out;
+    const ids = groups.map((g) => g.groupId);
+    try {
+      for (const d of await this.client.describeGroups(ids, signal)) out.set(d.groupId, d);
+      return out;
+    } catch (err) {
+      signal.throwIfAborted();
+      this.logger.debug({ event: 'kafka.describe_batch_failed', details: { cluster: this.options.cluster, error: reason(err) } }, 'DescribeGroups batch failed, describing groups one by one');
+    }
+    await Promise.all(
+      ids.map(async (id) => {
+        try {
+          const [d] = await this.client.describeGroups([id], signal);
+          out.set(id, d ?? new Error('group not described'));
+        } catch (err) {
+          signal.throwIfAborted();
+          out.set(id, err instanceof Error ? err : new Error(String(err)));
+        }
+      }),
+    );
+    return out;
+  }
+
+  private async committed(groups: readonly GroupListing[], signal: AbortSignal): Promise<Map<string, CommittedOffset[] | Error>> {
+    const out = new Map<string, CommittedOffset[] | Error>();
+    await Promise.all(
+      groups.map(async (g) => {
+        try {
+          out.set(g.groupId, await this.client.committedOffsets(g.groupId, signal));
+        } catch (err) {
+          signal.throwIfAborted();
+          out.set(g.groupId, err instanceof Error ? err : new Error(String(err)));
+        }
+      }),
+    );
+    return out;
+  }
+
+  private groupReport(
+    listing: GroupListing,
+    description: GroupDescription | Error | undefined,
+    committed: CommittedOffset[] | Error | undefined,
+    topics: ReadonlySet<string>,
+    meta: ClusterMetadata,
+    endOf: ReadonlyMap<string, number>,
+  ): GroupReport {
+    const groupId = listing.groupId;
+    const described = description instanceof Error || description === undefined ? null : description;
+    // kafkajs speaks DescribeGroups ≤ v4, which Kafka 4.x answers for a consumer-protocol (KIP-848)
+    // group with state Dead and no protocol type, while ListGroups lists it as a consumer group.
+    const protocolUnsupported = listing.protocolType === 'consumer' && described !== null && described.state === 'Dead' && described.protocolType === '';
+    const errors: string[] = [];
+    if (description instanceof Error) errors.push(`DescribeGroups: ${reason(description)}`);
+    else if (described?.error) errors.push(`DescribeGroups: ${described.error}`);
+    if (committed instanceof Error) errors.push(`OffsetFetch: ${reason(committed)}`);
+    const committedOf = new Map<string, number | null>();
+    if (Array.isArray(committed)) for (const o of committed) committedOf.set(partitionKey(o.topic, o.partition), o.offset);
+    const owned = new Set<string>();
+    let assignmentKnown = true;
+    for (const member of described?.members ?? []) {
+      if (member.assignment === null) assignmentKnown = false;
+      for (const [topic, parts] of member.assignment ?? []) for (const p of parts) owned.add(partitionKey(topic, p));
+    }
+    const hasMembers = (described?.members.length ?? 0) > 0;
+    const partitions: PartitionReport[] = [];
+    let unavailable = 0;
+    if (!(committed instanceof Error)) {
+      for (const topic of [...topics].sort()) {
+        for (const info of meta.topics.get(topic) ?? []) {
+          const key = partitionKey(topic, info.partition);
+          const end = endOf.get(key);
+          if (end === undefined) {
+            unavailable++;
+            continue;
+          }
+          const offset = committedOf.get(key) ?? null;
+          partitions.push({
+            topic,
+            partition: info.partition,
+            committed: offset,
+            end,
+            lag: offset === null ? null : Math.max(0, end - offset),
+            owned: owned.has(key) || (!assignmentKnown && hasMembers),
+          });
+        }
+      }
+    }
+    return {
+      groupId,
+      state: protocolUnsupported ? 'Unknown' : (described?.state ?? 'Unknown'),
+      members: protocolUnsupported || described === null ? null : described.members.length,
+      protocolUnsupported,
+      partitions,
+      unavailable,
+      error: errors.length > 0 ? errors.join('; ') : null,
+    };
+  }
+
+  private reportGroup(report: GroupReport, now: number, out: Collection): void {
+    const cluster = this.options.cluster;
+    const group = report.groupId;
+    const labels = { cluster, group };
+    const componentId = `${cluster}/${group}`;
+    out.samples.push({ metric: m.groupState, labels: { ...labels, state: report.state }, value: 1 });
+    if (report.members !== null) out.samples.push({ metric: m.groupMembers, labels, value: report.members });
+
+    let memory = this.groups.get(group);
+    if (!memory) this.groups.set(group, (memory = { windows: new Map() }));
+
+    if (report.error !== null && report.partitions.length === 0) {
+      out.errors.push({ componentId, message: report.error });
+      out.samples.push({ metric: m.groupStatus, labels, value: STATUS_CODE.ERR });
+      const failed = (check: typeof m.lagSecondsCheck): CheckObservation => ({ check, componentId, observedValue: null, status: 'fail', output: report.error ?? '' });
+      out.checks.push(failed(m.lagSecondsCheck), failed(m.lagMessagesCheck), { ...failed(m.statusCheck), observedValue: 'ERR' });
+      return;
+    }
+    if (report.error !== null) out.errors.push({ componentId, message: report.error });
+
+    let sum = 0;
+    let max = 0;
+    let maxAt = '';
+    let seconds: LagEstimate = CAUGHT_UP;
+    let status: ConsumerStatus = 'OK';
+    let why = 'no committed partitions';
+    const topicSums = new Map<string, number>();
+    let uncommitted = 0;
+    const seen = new Set<string>();
+    for (const p of report.partitions) {
+      const key = partitionKey(p.topic, p.partition);
+      const partitionLabels = { ...labels, topic: p.topic, partition: String(p.partition) };
+      if (p.committed === null || p.lag === null) {
+        uncommitted++;
+        continue;
+      }
+      seen.add(key);
+      sum += p.lag;
+      if (p.lag > max || maxAt === '') [max, maxAt] = [p.lag, `${p.topic}/${p.partition}`];
+      topicSums.set(p.topic, (topicSums.get(p.topic) ?? 0) + p.lag);
+      if (this.options.perPartitionMetrics) {
+        out.samples.push({ metric: m.partitionLag, labels: partitionLabels, value: p.lag }, { metric: m.partitionCommitted, labels: partitionLabels, value: p.committed });
+      }
+      const history = this.histories.get(key);
+      if (history && p.lag > 0) seconds = maxLag(seconds, history.lagSeconds(p.committed, now));
+
+      let window = memory.windows.get(key);
+      if (!window) memory.windows.set(key, (window = new StatusWindow(this.options.statusWindow)));
+      window.add({ at: now, committed: p.committed, lag: p.lag });
+      const evaluation = window.evaluate(p.owned);
+      if (STATUS_CODE[evaluation.status] > STATUS_CODE[status] || (status === 'OK' && evaluation.status === 'OK')) {
+        why = evaluation.status === 'OK' ? evaluation.reason : `${p.topic}/${p.partition}: ${evaluation.reason}`;
+        status = evaluation.status;
+      }
+    }
+    for (const key of memory.windows.keys()) if (!seen.has(key)) memory.windows.delete(key);
+
+    const committedCount = report.partitions.length - uncommitted;
+    out.samples.push(
+      { metric: m.lagSum, labels, value: sum },
+      { metric: m.lagMax, labels, value: max },
+      { metric: m.uncommitted, labels, value: uncommitted },
+    );
+    for (const [topic, value] of topicSums) out.samples.push({ metric: m.topicLagSum, labels: { ...labels, topic }, value });
+    const uncommittedNote =
+      (uncommitted > 0 ? `; ${uncommitted} partition(s) without a committed offset` : '') +
+      (report.unavailable > 0 ? `; ${report.unavailable} partition(s) unavailable (offline or leader unreachable)` : '');
+
+    if (committedCount === 0) {
+      // Nothing committed: the lag is unknown, not zero and not the whole log.
+      const output = report.partitions.length === 0 ? 'no partitions consumed' : `no committed offset on any of ${report.partitions.length} partition(s)`;
+      const unknown = report.partitions.length > 0;
+      const obs = (check: typeof m.lagSecondsCheck): CheckObservation =>
+        unknown ? { check, componentId, observedValue: null, status: 'warn', severity: 'SEV4', output } : { check, componentId, observedValue: 0, status: 'pass', output };
+      out.checks.push(obs(m.lagSecondsCheck), obs(m.lagMessagesCheck));
+    } else {
+      const secondsValue = round2(seconds.seconds);
+      out.samples.push({ metric: m.lagSeconds, labels, value: secondsValue }, { metric: m.lagSecondsLowerBound, labels, value: seconds.atLeast ? 1 : 0 });
+      out.checks.push(
+        this.thresholdObservation(m.lagSecondsCheck, componentId, secondsValue, this.options.lagSecondsThresholds, 's', `${seconds.atLeast ? 'at least ' : ''}${secondsValue} s behind`, uncommittedNote),
+        this.thresholdObservation(m.lagMessagesCheck, componentId, sum, this.options.lagMessagesThresholds, 'messages', `${sum} message(s) behind on ${committedCount} partition(s), max ${max}${maxAt ? ` on ${maxAt}` : ''}`, uncommittedNote),
+      );
+    }
+
+    if (report.protocolUnsupported) {
+      out.samples.push({ metric: m.groupStatus, labels, value: UNKNOWN_STATUS_CODE });
+      out.checks.push({
+        check: m.statusCheck,
+        componentId,
+        observedValue: 'unknown',
+        status: 'warn',
+        severity: 'SEV4',
+        output: 'unknown: group protocol not supported (KIP-848 consumer group; state and members cannot be read with the classic protocol)',
+      });
+      return;
+    }
+    out.samples.push({ metric: m.groupStatus, labels, value: STATUS_CODE[status] });
+    const checkStatus = status === 'OK' ? 'pass' : status === 'WARN' || status === 'REWIND' ? 'warn' : 'fail';
+    out.checks.push({
+      check: m.statusCheck,
+      componentId,
+      observedValue: status,
+      status: checkStatus,
+      ...(checkStatus === 'warn' ? { severity: 'SEV3' as const } : {}),
+      output: `${status}: ${why} (${report.state}, ${report.members ?? '?'} member(s))`,
+    });
+  }
+
+  private thresholdObservation(
+    check: typeof m.lagSecondsCheck,
+    componentId: string,
+    value: number,
+    thresholds: KafkaOptions['lagSecondsThresholds'],
+    unit: string,
+    text: string,
+    note: string,
+  ): CheckObservation {
+    const { level } = evaluate(value, thresholds);
+    const crossed = level ? ` (${level.status} ≥ ${level.at} ${unit})` : '';
+    return { check, componentId, observedValue: value, thresholds, output: `${text}${crossed}${note}` };
+  }
+}

@@ -1,0 +1,59 @@
+// probes.kafka config: targets, VIGIL_KAFKA_BROKERS (one cluster per `;` item), secrets, defaults.
+import t from 'tap';
+import { BUILTIN_SCHEDULE } from '../../src/config/common.ts';
+import { kafkaKind } from '../../src/probes/kafka/index.ts';
+import type { KafkaOptions } from '../../src/probes/kafka/config.ts';
+
+function run(raw: unknown, env: NodeJS.ProcessEnv = {}) {
+  const problems: string[] = [];
+  const parsed = raw === undefined ? undefined : kafkaKind.schema.parse(raw);
+  const out = kafkaKind.resolve({ section: parsed, defaults: BUILTIN_SCHEDULE, env }, (path, message) => problems.push(`${path}: ${message}`));
+  return { out, problems, options: out.map((s) => s.options as KafkaOptions) };
+}
+
+t.test('VIGIL_KAFKA_BROKERS: a comma list is one cluster named after its first broker; ; separates clusters', async (t) => {
+  const { out, problems, options } = run(undefined, { VIGIL_KAFKA_BROKERS: 'kafka-0:9092, kafka-1:9092;other:9093' });
+  t.same(problems, []);
+  t.same(out.map((s) => s.name), ['kafka/kafka-0:9092', 'kafka/other:9093']);
+  t.same(options[0]?.connection.brokers, ['kafka-0:9092', 'kafka-1:9092']);
+  t.equal(options[0]?.cluster, 'kafka-0:9092');
+  t.same(run(undefined, { VIGIL_KAFKA_BROKERS: 'nonsense' }).problems, ['(VIGIL_KAFKA_BROKERS item 1).brokers.0: "nonsense" must be host:port']);
+});
+
+t.test('defaults: internal groups excluded, runbook thresholds, per-partition series on', async (t) => {
+  const { options, problems } = run({ targets: [{ name: 'events', brokers: ['k:9092'] }] });
+  t.same(problems, []);
+  const o = options[0]!;
+  t.ok(o.groupsExclude?.test('_confluent-controlcenter'));
+  t.notOk(o.groupsExclude?.test('orders'));
+  t.equal(o.groupsInclude, null);
+  t.same(o.lagSecondsThresholds.levels.map((l) => [l.status, l.at, l.severity]), [['warn', 30, 'SEV3'], ['fail', 60, 'SEV2']]);
+  t.same(o.lagMessagesThresholds.levels.map((l) => [l.status, l.at]), [['warn', 1000]]);
+  t.equal(o.perPartitionMetrics, true);
+  t.equal(o.statusWindow, 10);
+});
+
+t.test('section-wide options apply to every target unless it overrides them', async (t) => {
+  const { options } = run({
+    per_partition_metrics: false,
+    groups_include: '^orders',
+    targets: [{ name: 'a', brokers: ['a:1'] }, { name: 'b', brokers: ['b:1'], per_partition_metrics: true, groups_exclude: '' }],
+  });
+  t.same(options.map((o) => o.perPartitionMetrics), [false, true]);
+  t.ok(options[1]?.groupsInclude?.test('orders-eu'));
+  t.equal(options[1]?.groupsExclude, null, 'an empty exclude pattern excludes nothing');
+});
+
+t.test('SASL passwords come from exactly one source; files and env are read at resolve time', async (t) => {
+  const dir = t.testdir({ pw: 'from-file\n' });
+  const target = (sasl: object) => ({ targets: [{ name: 'a', brokers: ['a:1'], sasl: { mechanism: 'scram-sha-512', username: 'vigil', ...sasl } }] });
+  t.same(run(target({ password_file: `${dir}/pw` })).options[0]?.connection.sasl, { mechanism: 'scram-sha-512', username: 'vigil', password: 'from-file' });
+  t.same(run(target({ password_env: 'PW' }), { PW: 'from-env' }).options[0]?.connection.sasl?.password, 'from-env');
+  t.match(run(target({ password: 'a', password_env: 'PW' })).problems, [/sasl: set exactly one of password, password_file, password_env/]);
+  t.match(run(target({ password_env: 'NOPE' })).problems, [/sasl.password_env: NOPE is not set/]);
+  t.throws(() => run({ targets: [{ name: 'a', brokers: ['a:1'], sasl: { mechanism: 'gssapi', username: 'x', password: 'y' } }] }));
+});
+
+t.test('thresholds must ascend', async (t) => {
+  t.throws(() => run({ targets: [{ brokers: ['a:1'], lag_seconds_thresholds: { warn: 90 } }] }), /must be less than fail/);
+});
