@@ -1,8 +1,11 @@
 // Tracing settings: the `tracing:` config section, then the standard OTEL_* variables over it.
 // The environment wins, as VIGIL_* variables win over the file: a platform team sets OTEL_* for
 // every pod of a cluster, and a one-off override needs no ConfigMap change. Pure: no I/O.
-import { parseKeyPairsIntoRecord } from '@opentelemetry/core';
+import { createRequire } from 'node:module';
 import { parseDuration } from '../config/duration.ts';
+
+// @opentelemetry/core is loaded only once tracing is on (an agent without a collector skips it).
+const require = createRequire(import.meta.url);
 
 /** OTLP over HTTP only; the gRPC exporter (and its native-ish dependencies) is not shipped. */
 export const TRACING_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
@@ -126,6 +129,7 @@ export function tracingPlan(config: TracingConfig, env: NodeJS.ProcessEnv): Trac
     return { enabled: false, reason: `${protocolEnv}=${protocol}: ${hint}; tracing is off`, problem: true };
   }
 
+  const { parseKeyPairsIntoRecord } = require('@opentelemetry/core') as typeof import('@opentelemetry/core');
   const headers = {
     ...config.headers,
     ...parseKeyPairsIntoRecord(get('OTEL_EXPORTER_OTLP_HEADERS')),

@@ -10,7 +10,7 @@ import { formatDuration } from '../config/duration.ts';
 import { componentLogger, type Logger } from '../log/logger.ts';
 import type { MetricStore } from '../metrics/family.ts';
 import { redactUrl } from '../probes/targets.ts';
-import { BoundedSpanProcessor, GuardedExporter, PipelineCounters } from './pipeline.ts';
+import { PipelineCounters } from './counters.ts';
 import type { TracingPlan } from './settings.ts';
 import { WarnLimiter } from './warn-limiter.ts';
 
@@ -56,8 +56,9 @@ export async function startTracing(plan: TracingPlan, deps: TracingDeps): Promis
 async function startSdk(plan: Extract<TracingPlan, { enabled: true }>, deps: TracingDeps, log: Logger, counters: PipelineCounters): Promise<Tracing> {
   // Loaded only when needed: the SDK is a few MiB of modules an agent without a collector
   // should not carry.
-  const [{ NodeSDK }, resources, semconv, sdkTrace, core] = await Promise.all([
+  const [{ NodeSDK }, { BoundedSpanProcessor, GuardedExporter }, resources, semconv, sdkTrace, core] = await Promise.all([
     import('@opentelemetry/sdk-node'),
+    import('./pipeline.ts'),
     import('@opentelemetry/resources'),
     import('@opentelemetry/semantic-conventions'),
     import('@opentelemetry/sdk-trace-base'),
