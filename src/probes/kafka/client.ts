@@ -165,21 +165,35 @@ interface KjsCluster {
 
 type KjsLogEntry = { namespace: string; level: number; label: string; log: { message: string; [key: string]: unknown } };
 
-const Cluster = require('kafkajs/src/cluster/index.js') as new (options: Record<string, unknown>) => KjsCluster;
-const InstrumentationEventEmitter = require('kafkajs/src/instrumentation/emitter.js') as new () => {
-  addListener(event: string, listener: (event: { payload: { apiName: string } }) => void): () => void;
-};
-const { createLogger, LEVELS } = require('kafkajs/src/loggers/index.js') as {
-  createLogger(args: { level: number; logCreator: (level: number) => (entry: KjsLogEntry) => void }): unknown;
-  LEVELS: { NOTHING: number; ERROR: number; WARN: number; INFO: number; DEBUG: number };
-};
-const { MemberAssignment } = (require('kafkajs') as { AssignerProtocol: { MemberAssignment: { decode(buffer: Buffer): { assignment: Record<string, number[]> } | null } } }).AssignerProtocol;
-const apiKeys = require('kafkajs/src/protocol/requests/apiKeys.js') as { Metadata: number };
-const requestDefinitions = (require('kafkajs/src/protocol/requests/index.js') as { requests: { Metadata: unknown } }).requests;
-const defaultSocketFactory = require('kafkajs/src/network/socketFactory.js') as () => unknown;
-const { createErrorFromCode } = require('kafkajs/src/protocol/error.js') as { createErrorFromCode(code: number): Error & { type?: string } };
+/**
+ * kafkajs's internals, loaded on first use: an agent without Kafka targets does not carry the
+ * library (about 140 modules).
+ */
+function kafkajs() {
+  loaded ??= loadKafkajs();
+  return loaded;
+}
+let loaded: ReturnType<typeof loadKafkajs> | undefined;
 
-patchNegativeTimeout();
+function loadKafkajs() {
+  patchNegativeTimeout();
+  return {
+    Cluster: require('kafkajs/src/cluster/index.js') as new (options: Record<string, unknown>) => KjsCluster,
+    InstrumentationEventEmitter: require('kafkajs/src/instrumentation/emitter.js') as new () => {
+      addListener(event: string, listener: (event: { payload: { apiName: string } }) => void): () => void;
+    },
+    ...(require('kafkajs/src/loggers/index.js') as {
+      createLogger(args: { level: number; logCreator: (level: number) => (entry: KjsLogEntry) => void }): unknown;
+      LEVELS: { NOTHING: number; ERROR: number; WARN: number; INFO: number; DEBUG: number };
+    }),
+    MemberAssignment: (require('kafkajs') as { AssignerProtocol: { MemberAssignment: { decode(buffer: Buffer): { assignment: Record<string, number[]> } | null } } }).AssignerProtocol
+      .MemberAssignment,
+    apiKeys: require('kafkajs/src/protocol/requests/apiKeys.js') as { Metadata: number },
+    requestDefinitions: (require('kafkajs/src/protocol/requests/index.js') as { requests: { Metadata: unknown } }).requests,
+    defaultSocketFactory: require('kafkajs/src/network/socketFactory.js') as () => unknown,
+    ...(require('kafkajs/src/protocol/error.js') as { createErrorFromCode(code: number): Error & { type?: string } }),
+  };
+}
 
 /**
  * kafkajs rejects a whole Metadata answer when one partition reports an error, and a partition
@@ -192,7 +206,7 @@ function tolerateOfflinePartitions(cluster: KjsCluster): void {
   pool.createBroker = (options) => {
     const broker = create(options);
     broker.metadata = async (topics = []) => {
-      const { request, response } = broker.lookupRequest(apiKeys.Metadata, requestDefinitions.Metadata)({ topics, allowAutoTopicCreation: false });
+      const { request, response } = broker.lookupRequest(kafkajs().apiKeys.Metadata, kafkajs().requestDefinitions.Metadata)({ topics, allowAutoTopicCreation: false });
       try {
         return await broker.connectionPool.send({ request, response: { decode: (data) => response.decode(data), parse: async (data) => data } });
       } catch (err) {
@@ -263,8 +277,8 @@ export class KafkajsAdminClient implements KafkaAdminClient {
     const logger = options.logger;
     // kafkajs logs every failed request at ERROR; the probe reports failures through its checks
     // and the runner logs state changes, so kafkajs's own lines (WARN and above) go to DEBUG.
-    this.kafkaLogger = createLogger({
-      level: LEVELS.WARN,
+    this.kafkaLogger = kafkajs().createLogger({
+      level: kafkajs().LEVELS.WARN,
       logCreator: () => (entry) => {
         const { message, ...rest } = entry.log;
         logger.debug({ event: 'kafka.client', details: { namespace: entry.namespace, level: entry.label, broker: rest.broker, error: rest.error } }, message);
@@ -275,12 +289,12 @@ export class KafkajsAdminClient implements KafkaAdminClient {
   private connectedCluster(): KjsCluster {
     if (this.cluster) return this.cluster;
     const { connection, timeoutMs, metadataMaxAgeMs } = this.options;
-    const emitter = new InstrumentationEventEmitter();
+    const emitter = new (kafkajs().InstrumentationEventEmitter)();
     emitter.addListener('network.request', (event) => {
       const api = event.payload.apiName;
       this.requests[api] = (this.requests[api] ?? 0) + 1;
     });
-    this.cluster = new Cluster({
+    this.cluster = new (kafkajs().Cluster)({
       logger: this.kafkaLogger,
       brokers: [...connection.brokers],
       clientId: connection.clientId,
@@ -296,7 +310,7 @@ export class KafkajsAdminClient implements KafkaAdminClient {
       allowAutoTopicCreation: false,
       isolationLevel: READ_UNCOMMITTED,
       instrumentationEmitter: emitter,
-      socketFactory: defaultSocketFactory(),
+      socketFactory: kafkajs().defaultSocketFactory(),
     });
     tolerateOfflinePartitions(this.cluster);
     return this.cluster;
@@ -465,7 +479,7 @@ function toMetadata(meta: KjsMetadata): ClusterMetadata {
 function decodeAssignment(buffer: Buffer): ReadonlyMap<string, readonly number[]> | null {
   if (!buffer || buffer.length === 0) return new Map();
   try {
-    const decoded = MemberAssignment.decode(buffer);
+    const decoded = kafkajs().MemberAssignment.decode(buffer);
     return decoded ? new Map(Object.entries(decoded.assignment)) : null;
   } catch {
     return null;
@@ -474,7 +488,7 @@ function decodeAssignment(buffer: Buffer): ReadonlyMap<string, readonly number[]
 
 function kafkaErrorType(code: number): string {
   try {
-    return createErrorFromCode(code).type ?? `error ${code}`;
+    return kafkajs().createErrorFromCode(code).type ?? `error ${code}`;
   } catch {
     return `error ${code}`;
   }

@@ -1,12 +1,18 @@
 // The persistent pg.Client of one target and the one query a run sends.
 import { readFile } from 'node:fs/promises';
 import type { ConnectionOptions } from 'node:tls';
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
 import type { Attributes } from '@opentelemetry/api';
 import { raceDeadline } from '../../deadline.ts';
 import { traced } from '../../telemetry/spans.ts';
 import { resolvePassword, type Connector } from '../connection.ts';
 import type { PostgresOptions } from './config.ts';
+
+// Loaded on first connect: an agent without PostgreSQL targets does not carry the driver.
+const require = createRequire(import.meta.url);
+let driver: typeof pg | undefined;
+const pgDriver = (): typeof pg => (driver ??= require('pg') as typeof pg);
 
 /** Span attributes of every call to this target: never the URL or the user's secrets. */
 export function spanAttributes(o: PostgresOptions): Attributes {
@@ -34,7 +40,7 @@ async function sslConfig(o: PostgresOptions): Promise<false | ConnectionOptions>
 export function postgresConnector(o: PostgresOptions, onLost: (client: pg.Client, why: string) => void): Connector<pg.Client> {
   return {
     async open() {
-      const client = new pg.Client({
+      const client = new (pgDriver().Client)({
         host: o.host,
         port: o.port,
         user: o.user,
@@ -76,7 +82,7 @@ async function closeClient(client: pg.Client): Promise<void> {
 
 /** A PostgreSQL error reply (has a SQLSTATE): the connection itself is fine. */
 export function isServerError(err: unknown): boolean {
-  return err instanceof pg.DatabaseError;
+  return err instanceof pgDriver().DatabaseError;
 }
 
 /** Everything one run measures, in one statement and one round trip. */

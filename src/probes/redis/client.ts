@@ -1,11 +1,17 @@
 // The persistent ioredis connection of one target, and INFO parsing.
 import { readFile } from 'node:fs/promises';
 import type { ConnectionOptions } from 'node:tls';
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
 import type { Attributes } from '@opentelemetry/api';
 import { traced } from '../../telemetry/spans.ts';
 import { resolvePassword, type Connector } from '../connection.ts';
 import type { RedisOptions } from './config.ts';
+
+// Loaded on first connect: an agent without Redis targets does not carry the driver.
+const require = createRequire(import.meta.url);
+let driver: typeof import('ioredis') | undefined;
+const redisDriver = (): typeof import('ioredis') => (driver ??= require('ioredis') as typeof import('ioredis'));
 
 export function spanAttributes(o: RedisOptions): Attributes {
   return {
@@ -35,7 +41,7 @@ export function redisConnector(o: RedisOptions, onLost: (client: Redis, why: str
   return {
     async open() {
       const password = await resolvePassword({ password: o.password, passwordFile: o.passwordFile, urlPassword: o.urlPassword });
-      const client = new Redis({
+      const client = new (redisDriver().Redis)({
         host: o.host,
         port: o.port,
         db: o.db,
