@@ -1,12 +1,21 @@
 // Settings every probe shares, and helpers for each probe kind's own config schema.
 import { z } from 'zod';
-import { DURATION_PATTERN, parseDuration } from './duration.ts';
+import { DURATION_PATTERN, MAX_DURATION_MS, MIN_INTERVAL_MS, formatDuration, parseDuration } from './duration.ts';
 
 /** A duration written as text ("10s", "500ms"); validated here, converted when resolving. */
 export const duration = z
   .string({ error: 'must be a duration such as 500ms, 10s or 1m' })
   .regex(new RegExp(DURATION_PATTERN), { error: 'must be a duration such as 500ms, 10s or 1m', abort: true })
+  .refine((v) => (parseDuration(v) ?? Infinity) <= MAX_DURATION_MS, {
+    error: `must be at most ${formatDuration(MAX_DURATION_MS)} (about 24 days, the longest timer the runtime can set)`,
+    abort: true,
+  })
   .refine((v) => (parseDuration(v) ?? 0) > 0, { error: 'must be longer than 0' });
+
+/** A probe interval: a duration of at least MIN_INTERVAL_MS. */
+export const interval = duration.refine((v) => (parseDuration(v) ?? 0) >= MIN_INTERVAL_MS, {
+  error: `must be at least ${formatDuration(MIN_INTERVAL_MS)}`,
+});
 
 export const percent = z
   .number({ error: 'must be a number from 0 to 100' })
@@ -21,7 +30,7 @@ export const positiveInt = z
 /** Fields accepted by every probe section (and by `defaults`). */
 export const commonProbeFields = {
   enabled: z.boolean({ error: 'must be true or false' }).optional(),
-  interval: duration.optional(),
+  interval: interval.optional().describe(`Time between runs (at least ${formatDuration(MIN_INTERVAL_MS)}, at most ${formatDuration(MAX_DURATION_MS)})`),
   timeout: duration.optional(),
   failure_threshold: positiveInt.optional(),
   success_threshold: positiveInt.optional(),

@@ -3,13 +3,22 @@ const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
 const WHOLE = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** Milliseconds, or undefined when the text is not a duration. */
+/**
+ * The longest duration accepted anywhere: 596h, just under the 2^31 − 1 ms Node.js timers can
+ * hold (a longer one fires after 1 ms, turning an hourly probe into a busy loop).
+ */
+export const MAX_DURATION_MS = 596 * 3_600_000;
+
+/** The shortest probe interval (tests use a few hundred ms); below it a probe would hammer its target and the agent's CPU. */
+export const MIN_INTERVAL_MS = 100;
+
+/** Milliseconds, or undefined when the text is not a duration (or not a finite one). */
 export function parseDuration(text: string): number | undefined {
   const trimmed = text.trim();
   if (!WHOLE.test(trimmed)) return undefined;
   let total = 0;
   for (const [, amount, unit] of trimmed.matchAll(PART)) total += Number(amount) * (UNIT_MS[unit as string] as number);
-  return Math.round(total);
+  return Number.isFinite(total) ? Math.round(total) : undefined;
 }
 
 /** "1500" → "1.5s", "90000" → "1m30s": the inverse of parseDuration for messages. */

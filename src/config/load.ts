@@ -1,16 +1,18 @@
 // Reads, validates and resolves the configuration. Every problem is reported with its path,
 // all at once; nothing here touches the network. The result is a frozen ResolvedConfig.
-import { readFile } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { parseDocument } from 'yaml';
-import type { z } from 'zod';
+import { isMap, isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import { VigilError } from '../errors.ts';
 import type { LogLevel } from '../log/logger.ts';
 import type { ProbeKind, ProbeSettings } from '../probes/kind.ts';
 import type { HostPaths } from '../probes/types.ts';
 import { BUILTIN_SCHEDULE, resolveSchedule, type CommonProbeInput, type ProbeSchedule } from './common.ts';
 import { parseDuration } from './duration.ts';
+import { z } from 'zod';
+import { commonProbeFields } from './common.ts';
 import { buildConfigSchema, type RawConfig } from './schema.ts';
 import { resolveTracingConfig, type TracingConfig } from '../telemetry/settings.ts';
 
@@ -54,35 +56,112 @@ export interface LoadOptions {
   readonly kinds: readonly ProbeKind[];
 }
 
+/** A config file larger than this is refused unread: parsing it would cost seconds and gigabytes. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+/** At most this many problems are listed; the rest are counted. */
+export const MAX_PROBLEMS = 50;
+
 export async function loadConfig(options: LoadOptions): Promise<ResolvedConfig> {
   const path = options.path ?? (options.env.VIGIL_CONFIG || undefined);
-  let text = '';
-  if (path) {
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (err) {
-      const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
-      throw new VigilError('CONFIG_UNREADABLE', `cannot read config file ${path}: ${reason}`);
-    }
-  }
+  const text = path ? await readConfigFile(path) : '';
   return resolveConfigText(text, path ?? null, options.env, options.kinds);
+}
+
+/** Reads a config file: a regular file of at most MAX_CONFIG_BYTES (a FIFO or device would block or never end). */
+async function readConfigFile(path: string): Promise<string> {
+  const unreadable = (reason: string) => new VigilError('CONFIG_UNREADABLE', `cannot read config file ${path}: ${reason}`);
+  const describe = (err: unknown) => ((err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message);
+  try {
+    // stat first: opening a FIFO blocks until a writer shows up.
+    if (!(await stat(path)).isFile()) throw unreadable('not a regular file');
+    // O_NONBLOCK too, in case the path was swapped for a FIFO since the stat.
+    const handle = await open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) throw unreadable('not a regular file');
+      if (info.size > MAX_CONFIG_BYTES) throw unreadable(`larger than 1 MiB (${info.size} bytes)`);
+      const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+      let length = 0;
+      while (length < buffer.length) {
+        const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+        if (bytesRead === 0) break;
+        length += bytesRead;
+      }
+      if (length > MAX_CONFIG_BYTES) throw unreadable('larger than 1 MiB');
+      return buffer.toString('utf8', 0, length);
+    } finally {
+      await handle.close();
+    }
+  } catch (err) {
+    if (err instanceof VigilError) throw err;
+    throw unreadable(describe(err));
+  }
+}
+
+/** The error for an invalid config: at most MAX_PROBLEMS problems, then how many more there are. */
+function invalid(message: string, problems: readonly string[]): VigilError {
+  if (problems.length <= MAX_PROBLEMS) return new VigilError('CONFIG_INVALID', message, problems);
+  return new VigilError('CONFIG_INVALID', message, [...problems.slice(0, MAX_PROBLEMS), `… and ${problems.length - MAX_PROBLEMS} more problems`]);
 }
 
 /** Validates YAML text (may be empty) plus environment overrides. Throws VigilError with every problem. */
 export function resolveConfigText(text: string, source: string | null, env: NodeJS.ProcessEnv, kinds: readonly ProbeKind[]): ResolvedConfig {
   const where = source ?? 'config';
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const problems = doc.errors.map((e) => {
-      const pos = e.linePos?.[0];
-      // prettyErrors appends "at line L, column C:" and a code excerpt; keep the first sentence.
-      const first = (e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
-      return `${pos ? `line ${pos.line}, column ${pos.col}: ` : ''}${first}`;
-    });
-    throw new VigilError('CONFIG_INVALID', `${where} is not valid YAML`, problems);
+  const lines = new LineCounter();
+  // yaml's own uniqueKeys check compares every key with every other (40k keys: minutes);
+  // duplicateKeys() does it with a Set.
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: false, lineCounter: lines });
+  const problems = doc.errors.map((e) => {
+    const pos = e.linePos?.[0];
+    // prettyErrors appends "at line L, column C:" and a code excerpt; keep the first sentence.
+    const first = (e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+    return `${pos ? `line ${pos.line}, column ${pos.col}: ` : ''}${first}`;
+  });
+  if (problems.length === 0) problems.push(...duplicateKeys(doc, lines));
+  if (problems.length > 0) throw invalid(`${where} is not valid YAML`, problems);
+  let parsed: unknown;
+  try {
+    // maxAliasCount bounds alias expansion ("billion laughs"); an alias to an anchor that was
+    // never set is found only here, as a ReferenceError.
+    parsed = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (err) {
+    throw invalid(`${where} is not valid YAML`, [aliasProblem(text, err)]);
   }
-  const parsed: unknown = doc.toJS() ?? {};
   return resolveConfig(parsed, source, env, kinds);
+}
+
+/** Keys given twice in one mapping, in linear time. The key is not echoed (the value might follow it on screen). */
+function duplicateKeys(doc: ReturnType<typeof parseDocument>, lines: LineCounter): string[] {
+  const found: string[] = [];
+  visit(doc, {
+    Map(_key, map) {
+      if (!isMap(map)) return;
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        const key = isScalar(pair.key) ? pair.key.value : pair.key;
+        if (!seen.has(key)) {
+          seen.add(key);
+          continue;
+        }
+        const offset = isScalar(pair.key) ? pair.key.range?.[0] : undefined;
+        const pos = offset !== undefined ? lines.linePos(offset) : undefined;
+        found.push(`${pos ? `line ${pos.line}, column ${pos.col}: ` : ''}map keys must be unique`);
+      }
+    },
+  });
+  return found;
+}
+
+/** "line L, column C: message" for an alias error: the first alias in the text, as YAML gives no position. */
+function aliasProblem(text: string, err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const alias = /alias(?: \(.*\))?: (\S+)$/.exec(message)?.[1];
+  const summary = message.startsWith('Excessive alias count') ? 'aliases expand to too many nodes (at most 100 alias uses)' : message.slice(0, 200);
+  if (alias === undefined) return summary;
+  const at = new RegExp(`\\*${alias.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w-])`).exec(text);
+  if (!at) return summary;
+  const before = text.slice(0, at.index).split('\n');
+  return `line ${before.length}, column ${(before.at(-1) ?? '').length + 1}: ${summary}`;
 }
 
 export function resolveConfig(input: unknown, source: string | null, env: NodeJS.ProcessEnv, kinds: readonly ProbeKind[]): ResolvedConfig {
@@ -98,18 +177,27 @@ export function resolveConfig(input: unknown, source: string | null, env: NodeJS
     return envName ? `${dotted} (from ${envName})` : dotted || '(top level)';
   };
 
+  // Schema problems and cross-field problems are found in one pass: a section the schema
+  // rejected is skipped by the cross-field rules, every other section still gets them.
   const result = buildConfigSchema(kinds).safeParse(raw, { reportInput: true });
+  const rejected = new Set<string>();
   if (!result.success) {
-    for (const issue of result.error.issues) problems.push(...describeIssue(issue, label));
-    throw new VigilError('CONFIG_INVALID', `${where} is invalid`, problems);
+    for (const issue of result.error.issues) {
+      problems.push(...describeIssue(issue, label));
+      if (issue.path.length > 0) rejected.add(issue.path.slice(0, 2).map(String).join('.'));
+    }
   }
-  const config = result.data as RawConfig;
-
-  const defaults = resolveSchedule(config.defaults as CommonProbeInput | undefined, BUILTIN_SCHEDULE);
-  checkTimeout(defaults, 'defaults', problems);
+  const defaultsInput = rejected.has('defaults') ? undefined : z.strictObject(commonProbeFields).optional().safeParse(raw.defaults);
+  const defaults = resolveSchedule(defaultsInput?.success ? (defaultsInput.data as CommonProbeInput | undefined) : undefined, BUILTIN_SCHEDULE);
+  if (defaultsInput?.success) checkTimeout(defaults, 'defaults', problems);
+  const rawProbes = raw.probes;
+  const probesUsable = rawProbes === undefined || rawProbes === null || (typeof rawProbes === 'object' && !Array.isArray(rawProbes));
   const probes: ProbeSettings<unknown>[] = [];
   for (const kind of kinds) {
-    const section = config.probes?.[kind.key];
+    if (!probesUsable || rejected.has(`probes.${kind.key}`)) continue;
+    const parsed = (kind.schema as z.ZodType).optional().safeParse((rawProbes as Record<string, unknown> | null | undefined)?.[kind.key]);
+    if (!parsed.success) continue;
+    const section = parsed.data;
     const before = problems.length;
     const settings = kind.resolve({ section, defaults, env }, (path, message) => {
       problems.push(`${label(['probes', kind.key, ...path.split('.').filter(Boolean)])}: ${message}`);
@@ -121,7 +209,8 @@ export function resolveConfig(input: unknown, source: string | null, env: NodeJS
       probes.push(s);
     }
   }
-  if (problems.length > 0) throw new VigilError('CONFIG_INVALID', `${where} is invalid`, problems);
+  if (problems.length > 0 || !result.success) throw invalid(`${where} is invalid`, problems);
+  const config = result.data as RawConfig;
 
   const root = config.host?.root;
   const host: HostPaths = {

@@ -65,3 +65,16 @@ export function parseUrl(text: string, protocol: RegExp, what: string, report: R
   }
   return url;
 }
+
+/**
+ * decodeURIComponent for one part of a target URL (user, password, host, database). A stray `%`
+ * (`redis://:50%off@h`) is reported on `url`, never echoed: the part may be a password.
+ */
+export function decodeUrlPart(text: string, part: string, report: ReportProblem): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    report('url', `the ${part} is not valid percent-encoding (write a literal % as %25)`);
+    return '';
+  }
+}

@@ -4,7 +4,7 @@ import { duration, type ProbeSchedule } from '../../config/common.ts';
 import type { Thresholds } from '../../checks/levels.ts';
 import { levelLadder, nonNegative, orderedLevels, specDefaults, type LevelSpec } from '../../config/thresholds.ts';
 import type { ReportProblem } from '../kind.ts';
-import { connectionFields, hostPortName, parseUrl, resolveTimeouts } from '../target-config.ts';
+import { connectionFields, decodeUrlPart, hostPortName, parseUrl, resolveTimeouts } from '../target-config.ts';
 import { redactUrl, targetFields, targetInstances, targetsSection } from '../targets.ts';
 
 export const DEFAULT_PORT = 5432;
@@ -111,9 +111,9 @@ function resolveOptions(target: PostgresTarget, section: PostgresSection, schedu
   if (!SSL_MODES.includes(sslModeText)) report('url', `sslmode must be one of ${SSL_MODES.join(', ')}`);
   // libpq's allow/prefer try TLS opportunistically; Vigil is explicit: they mean no TLS here.
   const sslMode: SslMode = sslModeText === 'require' || sslModeText === 'verify-ca' || sslModeText === 'verify-full' ? sslModeText : 'disable';
-  const host = query.get('host') ?? decodeURIComponent(url.hostname.replace(/^\[|\]$/g, ''));
+  const host = query.get('host') ?? decodeUrlPart(url.hostname.replace(/^\[|\]$/g, ''), 'host', report);
   if (!host) report('url', 'must name a host (postgres://host:5432/db, or ?host=/socket/dir)');
-  const user = decodeURIComponent(url.username) || 'postgres';
+  const user = decodeUrlPart(url.username, 'user name', report) || 'postgres';
   const timeouts = resolveTimeouts({ connect: target.connect_timeout, command: target.statement_timeout, commandKey: 'statement_timeout' }, schedule, report);
   const t = { ...section.thresholds, ...target.thresholds };
   return Object.freeze({
@@ -122,8 +122,8 @@ function resolveOptions(target: PostgresTarget, section: PostgresSection, schedu
     host: host || 'localhost',
     port: url.port ? Number(url.port) : DEFAULT_PORT,
     user,
-    database: decodeURIComponent(url.pathname.replace(/^\//, '')) || user,
-    urlPassword: url.password ? decodeURIComponent(url.password) : undefined,
+    database: decodeUrlPart(url.pathname.replace(/^\//, ''), 'database name', report) || user,
+    urlPassword: url.password ? decodeUrlPart(url.password, 'password', report) : undefined,
     password: target.password,
     passwordFile: target.password_file,
     sslMode,

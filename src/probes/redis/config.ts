@@ -4,7 +4,7 @@ import { duration, positiveInt, type ProbeSchedule } from '../../config/common.t
 import type { Thresholds } from '../../checks/levels.ts';
 import { levelLadder, nonNegative, orderedLevels, specDefaults, type LevelSpec } from '../../config/thresholds.ts';
 import type { ReportProblem } from '../kind.ts';
-import { connectionFields, hostPortName, parseUrl, resolveTimeouts } from '../target-config.ts';
+import { connectionFields, decodeUrlPart, hostPortName, parseUrl, resolveTimeouts } from '../target-config.ts';
 import { redactUrl, targetFields, targetInstances, targetsSection } from '../targets.ts';
 
 export const DEFAULT_PORT = 6379;
@@ -134,11 +134,11 @@ function resolveOptions(target: RedisTarget, section: RedisSection, schedule: Pr
   return Object.freeze({
     target: name,
     display: redactUrl(target.url),
-    host: decodeURIComponent(url.hostname.replace(/^\[|\]$/g, '')) || 'localhost',
+    host: decodeUrlPart(url.hostname.replace(/^\[|\]$/g, ''), 'host', report) || 'localhost',
     port: url.port ? Number(url.port) : DEFAULT_PORT,
     db: Number.isInteger(db) && db >= 0 ? db : 0,
-    username: target.username ?? (url.username ? decodeURIComponent(url.username) : undefined),
-    urlPassword: url.password ? decodeURIComponent(url.password) : undefined,
+    username: target.username ?? (url.username ? decodeUrlPart(url.username, 'user name', report) : undefined),
+    urlPassword: url.password ? decodeUrlPart(url.password, 'password', report) : undefined,
     password: target.password,
     passwordFile: target.password_file,
     tls: secure ? Object.freeze({ caFile: target.tls_ca_file, insecure: target.tls_insecure_skip_verify ?? false }) : null,
