@@ -61,12 +61,15 @@ export function targetInstances<Section extends CommonProbeInput & { targets?: T
     for (const { target, path } of listed) {
       const at = (p: string) => (p ? `${path}.${p}` : path);
       const name = target.name ?? spec.defaultName(target);
-      if (name === undefined) {
-        report(at('name'), 'is required (it cannot be derived from the target)');
-        continue;
-      }
-      if (!targetName.safeParse(name).success) {
-        report(at('name'), `${JSON.stringify(name)} is not a valid name; set name: explicitly`);
+      if (name === undefined || !targetName.safeParse(name).success) {
+        // A name cannot be derived from a broken target: say what is broken (the URL, say), not
+        // that a name is missing. The derived name is not echoed: it may hold a password.
+        let broken = false;
+        spec.options(target, section ?? ({} as Section), resolveSchedule(target, base), (p, message) => {
+          broken = true;
+          report(at(p), message);
+        });
+        if (!broken) report(at('name'), name === undefined ? 'is required (it cannot be derived from the target)' : 'cannot be derived from the target (letters, digits and . _ : - only); set name: explicitly');
         continue;
       }
       const previous = seen.get(name);

@@ -2,7 +2,8 @@
 import t from 'tap';
 import { BUILTIN_SCHEDULE } from '../../src/config/common.ts';
 import { kafkaKind } from '../../src/probes/kafka/index.ts';
-import type { KafkaOptions } from '../../src/probes/kafka/config.ts';
+import { writeFileSync } from 'node:fs';
+import { readConnectionSecrets, type KafkaOptions } from '../../src/probes/kafka/config.ts';
 
 function run(raw: unknown, env: NodeJS.ProcessEnv = {}) {
   const problems: string[] = [];
@@ -17,7 +18,7 @@ t.test('VIGIL_KAFKA_BROKERS: a comma list is one cluster named after its first b
   t.same(out.map((s) => s.name), ['kafka/kafka-0:9092', 'kafka/other:9093']);
   t.same(options[0]?.connection.brokers, ['kafka-0:9092', 'kafka-1:9092']);
   t.equal(options[0]?.cluster, 'kafka-0:9092');
-  t.same(run(undefined, { VIGIL_KAFKA_BROKERS: 'nonsense' }).problems, ['(VIGIL_KAFKA_BROKERS item 1).brokers.0: "nonsense" must be host:port']);
+  t.same(run(undefined, { VIGIL_KAFKA_BROKERS: 'nonsense' }).problems, ['(VIGIL_KAFKA_BROKERS item 1).brokers.0: must be host:port']);
 });
 
 t.test('defaults: internal groups excluded, runbook thresholds, per-partition series on', async (t) => {
@@ -44,14 +45,43 @@ t.test('section-wide options apply to every target unless it overrides them', as
   t.equal(options[1]?.groupsExclude, null, 'an empty exclude pattern excludes nothing');
 });
 
-t.test('SASL passwords come from exactly one source; files and env are read at resolve time', async (t) => {
+t.test('SASL passwords come from exactly one source; env at resolve time, files at every connect', async (t) => {
   const dir = t.testdir({ pw: 'from-file\n' });
   const target = (sasl: object) => ({ targets: [{ name: 'a', brokers: ['a:1'], sasl: { mechanism: 'scram-sha-512', username: 'vigil', ...sasl } }] });
-  t.same(run(target({ password_file: `${dir}/pw` })).options[0]?.connection.sasl, { mechanism: 'scram-sha-512', username: 'vigil', password: 'from-file' });
+  const fromFile = run(target({ password_file: `${dir}/pw` })).options[0]!.connection;
+  t.same(fromFile.sasl, { mechanism: 'scram-sha-512', username: 'vigil', passwordFile: `${dir}/pw` }, 'the file is named, not read');
+  t.same((await readConnectionSecrets(fromFile)).sasl, { mechanism: 'scram-sha-512', username: 'vigil', password: 'from-file' });
+  writeFileSync(`${dir}/pw`, 'rotated\n');
+  t.equal((await readConnectionSecrets(fromFile)).sasl?.password, 'rotated', 'a rotated secret is read at the next connect');
   t.same(run(target({ password_env: 'PW' }), { PW: 'from-env' }).options[0]?.connection.sasl?.password, 'from-env');
   t.match(run(target({ password: 'a', password_env: 'PW' })).problems, [/sasl: set exactly one of password, password_file, password_env/]);
   t.match(run(target({ password_env: 'NOPE' })).problems, [/sasl.password_env: NOPE is not set/]);
   t.throws(() => run({ targets: [{ name: 'a', brokers: ['a:1'], sasl: { mechanism: 'gssapi', username: 'x', password: 'y' } }] }));
+});
+
+t.test('missing secret and certificate files do not fail config validation; connecting says which file', async (t) => {
+  const missing = '/nonexistent/vigil-test';
+  const { problems, options } = run({
+    targets: [{ name: 'a', brokers: ['a:1'], sasl: { mechanism: 'plain', username: 'u', password_file: `${missing}/pw` }, tls: { ca_file: `${missing}/ca.pem`, cert_file: `${missing}/c.pem`, key_file: `${missing}/k.pem` } }],
+  });
+  t.same(problems, [], 'config check passes without the mounted files');
+  await t.rejects(readConnectionSecrets(options[0]!.connection), { message: `cannot read tls.ca_file ${missing}/ca.pem: no such file` });
+  const dir = t.testdir({ 'ca.pem': 'CA', 'c.pem': 'CERT', 'k.pem': 'KEY', pw: 'secret' });
+  const ok = run({ targets: [{ name: 'a', brokers: ['a:1'], sasl: { mechanism: 'plain', username: 'u', password_file: `${dir}/pw` }, tls: { ca_file: `${dir}/ca.pem`, cert_file: `${dir}/c.pem`, key_file: `${dir}/k.pem`, insecure_skip_verify: true } }] });
+  t.same(await readConnectionSecrets(ok.options[0]!.connection), {
+    ssl: { ca: 'CA', cert: 'CERT', key: 'KEY', rejectUnauthorized: false },
+    sasl: { mechanism: 'plain', username: 'u', password: 'secret' },
+  });
+});
+
+t.test('a broker item is never echoed, and a broken broker list reports the broker problem, not the name', async (t) => {
+  const secret = 'user:hunter2@kafka-0:9092';
+  const env = run(undefined, { VIGIL_KAFKA_BROKERS: secret });
+  t.same(env.problems, ['(VIGIL_KAFKA_BROKERS item 1).brokers.0: must be host:port']);
+  t.notMatch(env.problems.join('\n'), /hunter2/);
+  const listed = run(undefined, { VIGIL_KAFKA_BROKERS: `kafka-0:9092,${secret}` });
+  t.same(listed.problems, ['(VIGIL_KAFKA_BROKERS item 1).brokers.1: must be host:port']);
+  t.notMatch(listed.problems.join('\n'), /hunter2/);
 });
 
 t.test('thresholds must ascend', async (t) => {

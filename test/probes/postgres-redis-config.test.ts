@@ -104,3 +104,8 @@ t.test('README documents every datastore metric and check', async (t) => {
   for (const decl of [...POSTGRES_METRICS, ...REDIS_METRICS]) t.ok(readme.includes(`\`${decl.name}\``), decl.name);
   for (const check of [...POSTGRES_CHECKS, ...REDIS_CHECKS]) t.ok(readme.includes(`\`${check.id}\``), check.id);
 });
+
+t.test('an env URL that cannot name its target reports the URL problem, not "name is required"', async (t) => {
+  t.same(resolve(postgresKind, {}, { VIGIL_POSTGRES_URL: 'garbage-with-s3cret' }).problems, ['(VIGIL_POSTGRES_URL item 1).url: must be a postgres:// URL']);
+  t.same(resolve(redisKind, {}, { VIGIL_REDIS_URL: 'http://s3cret@cache' }).problems.slice(0, 1), ['(VIGIL_REDIS_URL item 1).url: must be a redis:// or rediss:// URL']);
+});

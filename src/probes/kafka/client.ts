@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import type { Logger } from '../../log/logger.ts';
 import { abortable, raceDeadline } from '../../deadline.ts';
 import { traced } from '../../telemetry/spans.ts';
-import type { KafkaConnection } from './config.ts';
+import { readConnectionSecrets, type KafkaConnection } from './config.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -286,9 +286,13 @@ export class KafkajsAdminClient implements KafkaAdminClient {
     });
   }
 
-  private connectedCluster(): KjsCluster {
+  private async connectedCluster(): Promise<KjsCluster> {
     if (this.cluster) return this.cluster;
     const { connection, timeoutMs, metadataMaxAgeMs } = this.options;
+    // Files are read for each new cluster object: after any failure the probe resets the client,
+    // so a rotated password or certificate is picked up on the next run.
+    const secrets = await readConnectionSecrets(connection);
+    if (this.cluster) return this.cluster;
     const emitter = new (kafkajs().InstrumentationEventEmitter)();
     emitter.addListener('network.request', (event) => {
       const api = event.payload.apiName;
@@ -298,8 +302,8 @@ export class KafkajsAdminClient implements KafkaAdminClient {
       logger: this.kafkaLogger,
       brokers: [...connection.brokers],
       clientId: connection.clientId,
-      ssl: connection.ssl,
-      sasl: connection.sasl,
+      ssl: secrets.ssl,
+      sasl: secrets.sasl,
       connectionTimeout: Math.min(timeoutMs, 10_000),
       authenticationTimeout: timeoutMs,
       requestTimeout: timeoutMs,
@@ -319,7 +323,7 @@ export class KafkajsAdminClient implements KafkaAdminClient {
   /** Runs one kafkajs call under a span, honouring the signal; on abort the connections are dropped. */
   private async call<T>(name: string, signal: AbortSignal, work: (cluster: KjsCluster) => Promise<T>): Promise<T> {
     signal.throwIfAborted();
-    const cluster = this.connectedCluster();
+    const cluster = await this.connectedCluster();
     return traced(name, { ...this.options.attributes }, async () => {
       try {
         return await abortable(work(cluster), signal);

@@ -11,7 +11,7 @@
 //
 // VIGIL_KAFKA_BROKERS=kafka-0:9092,kafka-1:9092 is ONE cluster (what every Kafka tool means by a
 // comma-separated bootstrap list), named after its first broker; `;` separates clusters.
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { duration, positiveInt } from '../../config/common.ts';
 import { parseDuration } from '../../config/duration.ts';
@@ -106,12 +106,65 @@ const sharedShape = z.object(sharedOptions);
 type SharedOptions = z.infer<typeof sharedShape>;
 export type KafkaSection = z.infer<typeof kafkaSchema> & SharedOptions;
 
-/** What the client needs to reach a cluster (kafkajs option shapes for ssl and sasl). */
+/** TLS settings; the files are named here and read at every connect (see readConnectionSecrets). */
+export interface KafkaTls {
+  readonly caFile?: string;
+  readonly certFile?: string;
+  readonly keyFile?: string;
+  readonly servername?: string;
+  readonly rejectUnauthorized?: boolean;
+}
+
+/** What the client needs to reach a cluster. Secrets in files stay in their files until connect. */
 export interface KafkaConnection {
   readonly brokers: readonly string[];
   readonly clientId: string;
+  readonly ssl: boolean | KafkaTls | undefined;
+  readonly sasl:
+    | { readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; readonly username: string; readonly password?: string; readonly passwordFile?: string }
+    | undefined;
+}
+
+/** kafkajs's ssl and sasl option shapes, with the files read. */
+export interface KafkaSecrets {
   readonly ssl: boolean | { ca?: string; cert?: string; key?: string; servername?: string; rejectUnauthorized?: boolean } | undefined;
   readonly sasl: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string } | undefined;
+}
+
+async function readSecretFile(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(`cannot read ${what} ${path}: ${code === 'ENOENT' ? 'no such file' : reason(err)}`, { cause: err });
+  }
+}
+
+/**
+ * Reads the password and certificate files of a connection: at every connect, like PostgreSQL
+ * and Redis, so a rotated Kubernetes secret is picked up and `vigil config check` needs no mounts.
+ */
+export async function readConnectionSecrets(connection: KafkaConnection): Promise<KafkaSecrets> {
+  let ssl: KafkaSecrets['ssl'] = undefined;
+  const t = connection.ssl;
+  if (typeof t === 'boolean') ssl = t;
+  else if (t !== undefined) {
+    const out: { ca?: string; cert?: string; key?: string; servername?: string; rejectUnauthorized?: boolean } = {};
+    if (t.caFile !== undefined) out.ca = await readSecretFile(t.caFile, 'tls.ca_file');
+    if (t.certFile !== undefined) out.cert = await readSecretFile(t.certFile, 'tls.cert_file');
+    if (t.keyFile !== undefined) out.key = await readSecretFile(t.keyFile, 'tls.key_file');
+    if (t.servername !== undefined) out.servername = t.servername;
+    if (t.rejectUnauthorized !== undefined) out.rejectUnauthorized = t.rejectUnauthorized;
+    ssl = out;
+  }
+  const s = connection.sasl;
+  let sasl: KafkaSecrets['sasl'] = undefined;
+  if (s !== undefined) {
+    // A trailing newline is an artefact of how the file was written, never part of the secret.
+    const password = s.passwordFile !== undefined ? (await readSecretFile(s.passwordFile, 'sasl.password_file')).replace(/\r?\n$/, '') : (s.password ?? '');
+    sasl = { mechanism: s.mechanism, username: s.username, password };
+  }
+  return { ssl, sasl };
 }
 
 export interface KafkaOptions {
@@ -128,15 +181,6 @@ export interface KafkaOptions {
   readonly metadataMaxAgeMs: number;
 }
 
-function readSecretFile(path: string, report: ReportProblem, at: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8').trim();
-  } catch (err) {
-    report(at, `cannot read: ${reason(err)}`);
-    return undefined;
-  }
-}
-
 function resolveSasl(target: KafkaTarget, env: NodeJS.ProcessEnv, report: ReportProblem): KafkaConnection['sasl'] {
   const s = target.sasl;
   if (!s) return undefined;
@@ -145,8 +189,8 @@ function resolveSasl(target: KafkaTarget, env: NodeJS.ProcessEnv, report: Report
     report('sasl', 'set exactly one of password, password_file, password_env');
     return undefined;
   }
+  if (s.password_file !== undefined) return { mechanism: s.mechanism, username: s.username, passwordFile: s.password_file };
   let password = s.password;
-  if (s.password_file !== undefined) password = readSecretFile(s.password_file, report, 'sasl.password_file');
   if (s.password_env !== undefined) {
     password = env[s.password_env];
     if (password === undefined) report('sasl.password_env', `${s.password_env} is not set`);
@@ -157,15 +201,11 @@ function resolveSasl(target: KafkaTarget, env: NodeJS.ProcessEnv, report: Report
 function resolveTls(target: KafkaTarget, report: ReportProblem): KafkaConnection['ssl'] {
   const t = target.tls;
   if (t === undefined || typeof t === 'boolean') return t;
-  const file = (path: string | undefined, key: string) => (path === undefined ? undefined : readSecretFile(path, report, `tls.${key}`));
   if ((t.cert_file === undefined) !== (t.key_file === undefined)) report('tls', 'cert_file and key_file go together');
-  const ssl: { ca?: string; cert?: string; key?: string; servername?: string; rejectUnauthorized?: boolean } = {};
-  const ca = file(t.ca_file, 'ca_file');
-  const cert = file(t.cert_file, 'cert_file');
-  const key = file(t.key_file, 'key_file');
-  if (ca !== undefined) ssl.ca = ca;
-  if (cert !== undefined) ssl.cert = cert;
-  if (key !== undefined) ssl.key = key;
+  const ssl: { -readonly [K in keyof KafkaTls]: KafkaTls[K] } = {};
+  if (t.ca_file !== undefined) ssl.caFile = t.ca_file;
+  if (t.cert_file !== undefined) ssl.certFile = t.cert_file;
+  if (t.key_file !== undefined) ssl.keyFile = t.key_file;
   if (t.server_name !== undefined) ssl.servername = t.server_name;
   if (t.insecure_skip_verify) ssl.rejectUnauthorized = false;
   return ssl;
@@ -182,15 +222,16 @@ export function resolveKafkaOptions(
   const include = pick('groups_include');
   const exclude = pick('groups_exclude') ?? DEFAULT_GROUPS_EXCLUDE;
   target.brokers.forEach((b, i) => {
-    if (!broker.safeParse(b).success) report(`brokers.${i}`, `${JSON.stringify(b)} must be host:port`);
+    // Not echoed: a mistyped item may be a URL with credentials (user:pw@host).
+    if (!broker.safeParse(b).success) report(`brokers.${i}`, 'must be host:port');
   });
   return Object.freeze({
     cluster: name,
     connection: Object.freeze({
       brokers: Object.freeze([...target.brokers]),
       clientId: pick('client_id') ?? 'vigil',
-      ssl: resolveTls(target, report),
-      sasl: resolveSasl(target, env, report),
+      ssl: Object.freeze(resolveTls(target, report)),
+      sasl: Object.freeze(resolveSasl(target, env, report)),
     }),
     groupsInclude: include !== undefined ? new RegExp(include) : null,
     groupsExclude: exclude !== '' ? new RegExp(exclude) : null,
