@@ -85,3 +85,39 @@ t.test('stop aborts the signal of a run in flight', async (t) => {
   await runner.stop();
   t.equal(seen?.aborted, true);
 });
+
+t.test('a malformed probe result fails the probe and its checks, and the probe keeps running', async (t) => {
+  const malformed = { samples: [], checks: null, errors: undefined } as unknown as ReturnType<typeof valueCollection>;
+  const probe = new ScriptedProbe('broken', [valueCollection(10), malformed, malformed, valueCollection(10)]);
+  const { runner, checks, metrics, logs } = setup(probe, { intervalMs: 30, timeoutMs: 20, failureThreshold: 1 });
+  const unhandled: unknown[] = [];
+  const onUnhandled = (err: unknown) => unhandled.push(err);
+  process.on('unhandledRejection', onUnhandled);
+  t.teardown(() => void process.off('unhandledRejection', onUnhandled));
+  await runner.start();
+  await waitFor(() => probe.calls >= 2, 3000);
+  await delay(10);
+  const { probeSuccess } = await import('../src/metrics/core.ts');
+  t.equal(metrics.value(probeSuccess, { probe: 'broken' }), 0, 'success 0 after a malformed result');
+  t.equal(checks.views(new Date())[0]?.status, 'fail', 'its checks fail');
+  t.match(checks.views(new Date())[0]?.output, /malformed result/);
+  await waitFor(() => probe.calls >= 5, 3000);
+  await runner.stop();
+  t.ok(probe.calls >= 5, `the probe is re-armed after a malformed result (${probe.calls} runs)`);
+  t.equal(checks.views(new Date())[0]?.status, 'pass', 'and recovers');
+  t.same(unhandled, [], 'no unhandled rejection');
+  t.ok(logs.lines.some((l) => l.event === 'probe.failed'));
+});
+
+t.test('a probe that fails before its first success keeps the component ids it will use', async (t) => {
+  const probe = Object.assign(new ScriptedProbe('kind/orders', [new Error('connection refused'), valueCollection(10, 'orders')]), { componentId: 'orders' });
+  const { runner, checks, logs } = setup(probe, { intervalMs: 30, timeoutMs: 20, failureThreshold: 1 });
+  await runner.start();
+  t.same(checks.views(new Date()).map((v) => [v.componentId, v.status]), [['orders', 'fail']]);
+  await waitFor(() => probe.calls >= 2, 3000);
+  await delay(10);
+  await runner.stop();
+  t.same(checks.views(new Date()).map((v) => [v.componentId, v.status]), [['orders', 'pass']], 'same entry, now passing');
+  const transitions = logs.lines.filter((l) => l.event === 'check.transition').map((l) => [(l.details as Record<string, unknown>).component_id, (l.details as Record<string, unknown>).from, (l.details as Record<string, unknown>).to]);
+  t.same(transitions, [['orders', null, 'fail'], ['orders', 'fail', 'pass']], 'a fail → pass transition, not a vanished entry and a new null → pass');
+});

@@ -129,14 +129,15 @@ export class CheckStore {
 
   /**
    * A run that produced nothing (threw, timed out): every check the probe reported before fails
-   * with `reason`; before its first success, one entry per declared check stands for the probe.
+   * with `reason`; before its first success, one entry per declared check stands for the probe,
+   * under the component id its successful runs will use (`componentId`, default the probe name).
    */
-  recordFailure(probe: string, schedule: ProbeSchedule, checks: readonly CheckDecl[], reason: string, now: Date): Transition[] {
+  recordFailure(probe: string, schedule: ProbeSchedule, checks: readonly CheckDecl[], reason: string, now: Date, componentId: string = probe): Transition[] {
     const known = [...(this.byProbe.get(probe) ?? [])].map((key) => this.entries.get(key)).filter((e): e is CheckEntry => !!e);
     const observations: CheckObservation[] =
       known.length > 0
         ? known.map((e) => ({ check: e.check, componentId: e.componentId, observedValue: null, status: 'fail', output: reason }))
-        : checks.map((check) => ({ check, componentId: probe, observedValue: null, status: 'fail', output: reason }));
+        : checks.map((check) => ({ check, componentId, observedValue: null, status: 'fail', output: reason }));
     return this.record(probe, schedule, observations, now);
   }
 

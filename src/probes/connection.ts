@@ -172,6 +172,8 @@ export abstract class ConnectedProbe<C, O extends TargetOptions, R> implements P
   abstract readonly metrics: readonly MetricDecl[];
   abstract readonly checks: readonly CheckDecl[];
   readonly name: string;
+  /** Checks are reported under the target's name, failed runs included. */
+  readonly componentId: string;
   protected readonly options: O;
   private readonly connection: PersistentConnection<C>;
   private readonly up: MetricDecl;
@@ -179,6 +181,7 @@ export abstract class ConnectedProbe<C, O extends TargetOptions, R> implements P
 
   constructor(settings: ProbeSettings<O>, connector: (onLost: (connection: C, why: string) => void) => Connector<C>, up: MetricDecl, reachable: CheckDecl) {
     this.name = settings.name;
+    this.componentId = settings.options.target;
     this.options = settings.options;
     this.up = up;
     this.reachable = reachable;

@@ -63,6 +63,12 @@ export interface Probe {
   readonly metrics: readonly MetricDecl[];
   /** Every check this probe may report. */
   readonly checks: readonly CheckDecl[];
+  /**
+   * The component id of its probe-wide checks (a target's name): failures before the first
+   * success are recorded under it, so ids do not change when the target first answers.
+   * Default: the probe name.
+   */
+  readonly componentId?: string;
   /** Opens connections, takes baseline samples. Must honour the signal. */
   start(signal: AbortSignal): Promise<void>;
   /** One measurement round. Throwing fails every check of this probe for this run. */

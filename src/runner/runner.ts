@@ -119,7 +119,10 @@ export class Runner {
   private async execute(slot: Slot): Promise<void> {
     if (this.shutdown.signal.aborted) return;
     const startedAt = Date.now();
-    slot.execution = this.run(slot);
+    slot.execution = this.run(slot).catch((err: unknown) => {
+      // run() does not throw; if a bug makes it, the probe must still be scheduled again.
+      this.log.error({ event: 'probe.run_crashed', details: { probe: slot.probe.name }, error: err }, `probe ${slot.probe.name}: run failed unexpectedly`);
+    });
     await slot.execution;
     slot.execution = undefined;
     if (this.shutdown.signal.aborted) return;
@@ -184,7 +187,21 @@ export class Runner {
     const seconds = (performance.now() - t0) / 1000;
     if (result === 'aborted') return { result };
     this.deps.core.duration.observe(probe.name, seconds);
-    this.finish(slot, result, seconds, reason, collection);
+    if (result === 'success' && !wellFormed(collection)) {
+      result = 'error';
+      reason = 'malformed result (a bug in the probe): expected samples, checks and errors lists';
+      collection = undefined;
+    }
+    try {
+      this.finish(slot, result, seconds, reason, collection);
+    } catch (err) {
+      // A result the stores cannot take (an observation without a check, say): fail the probe's
+      // checks and set success to 0 rather than leave the last good state standing.
+      reason = `malformed result (a bug in the probe): ${err instanceof Error ? err.message : String(err)}`;
+      result = 'error';
+      collection = undefined;
+      this.finish(slot, result, seconds, reason);
+    }
     return { result, reason, collection };
   }
 
@@ -213,7 +230,7 @@ export class Runner {
       this.reportPartialErrors(slot, collection);
     } else {
       const why = reason ?? 'failed';
-      transitions = checks.recordFailure(probe.name, settings.schedule, probe.checks, why, now);
+      transitions = checks.recordFailure(probe.name, settings.schedule, probe.checks, why, now, probe.componentId);
       metrics.publish(probe.name, probe.metrics, []);
       if (slot.lastFailure !== why) {
         this.log.error({ event: 'probe.failed', details: { probe: probe.name, result }, error: { type: result, message: why } }, `probe ${probe.name} failed: ${why}`);
@@ -259,6 +276,13 @@ export class Runner {
     if (e.severity) fields.severity_label = e.severity;
     this.log[level](fields, message);
   }
+}
+
+/** A collection whose three lists are arrays of objects: the least the stores rely on. */
+function wellFormed(collection: Collection | undefined): collection is Collection {
+  if (typeof collection !== 'object' || collection === null) return false;
+  const lists = [collection.samples, collection.checks, collection.errors];
+  return lists.every((list) => Array.isArray(list) && list.every((item) => typeof item === 'object' && item !== null));
 }
 
 export function formatObserved(value: unknown, unit: string): string {

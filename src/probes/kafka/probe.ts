@@ -55,6 +55,8 @@ export class KafkaProbe implements Probe {
   readonly name: string;
   readonly metrics = m.KAFKA_METRICS;
   readonly checks = m.KAFKA_CHECKS;
+  /** Cluster-wide checks are reported under the cluster's name, failed runs included. */
+  readonly componentId: string;
   private readonly options: KafkaOptions;
   private readonly logger: Logger;
   private readonly client: KafkaAdminClient;
@@ -70,6 +72,7 @@ export class KafkaProbe implements Probe {
 
   constructor(settings: ProbeSettings<KafkaOptions>, ctx: ProbeContext, deps: KafkaProbeDeps = {}) {
     this.name = settings.name;
+    this.componentId = settings.options.cluster;
     this.options = settings.options;
     this.logger = ctx.logger.child({ component: 'kafka' });
     const [host, port] = (settings.options.connection.brokers[0] ?? '').split(/:(?=\d+$)/);
