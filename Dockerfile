@@ -50,4 +50,4 @@ ENV VIGIL_REVISION=${VIGIL_REVISION}
 USER 65532:65532
 EXPOSE 9477
 # No HEALTHCHECK: Kubernetes probes /health and /ready.
-ENTRYPOINT ["node", "src/main.ts"]
+ENTRYPOINT ["node", "--disable-sigusr1", "src/main.ts"]

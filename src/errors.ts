@@ -13,8 +13,10 @@ export const EXIT = Object.freeze({
   USAGE: 64,
   /** A bug: an error nobody expected (sysexits EX_SOFTWARE). */
   INTERNAL: 70,
-  /** A second SIGINT / SIGTERM during shutdown: exit at once (128 + signal number). */
+  /** A second SIGTERM / SIGINT / SIGHUP / SIGQUIT during shutdown: exit at once (128 + signal number). */
+  SIGHUP: 129,
   SIGINT: 130,
+  SIGQUIT: 131,
   SIGTERM: 143,
 });
 

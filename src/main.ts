@@ -16,6 +16,20 @@ process.on('unhandledRejection', (err) => {
   agentLogger.error({ event: 'agent.unhandled_rejection', error: err }, `unhandled promise rejection: ${serializeError(err).message}`);
 });
 
+// Process warnings (deprecations such as DEP0123, MaxListenersExceeded…) would go to stderr as
+// plain text; they go through the logger as JSON instead, once per code (or per message).
+process.removeAllListeners('warning');
+const warned = new Set<string>();
+process.on('warning', (warning) => {
+  const key = (warning as Error & { code?: string }).code ?? `${warning.name}: ${warning.message}`;
+  if (warned.has(key) || warned.size >= 100) return;
+  warned.add(key);
+  const code = (warning as Error & { code?: string }).code;
+  if (agentLogger) {
+    agentLogger.warn({ event: 'process.warning', details: { name: warning.name, code } }, `${warning.name}${code ? ` ${code}` : ''}: ${warning.message}`);
+  } else process.stderr.write(`vigil: ${warning.name}${code ? ` ${code}` : ''}: ${warning.message}\n`);
+});
+
 function fatal(what: string, err: unknown): never {
   if (agentLogger) agentLogger.fatal({ event: 'agent.crashed', error: err }, `${what}: ${serializeError(err).message}`);
   else process.stderr.write(`vigil: ${what}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
@@ -35,7 +49,7 @@ const code = await runCli({
     const onSignal = (signal: NodeJS.Signals) => {
       if (signalled) {
         logger.warn({ event: 'agent.forced_exit', details: { signal } }, `second ${signal}: exiting now`);
-        process.exit(signal === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM);
+        process.exit(signal === 'SIGINT' ? EXIT.SIGINT : signal === 'SIGHUP' ? EXIT.SIGHUP : signal === 'SIGQUIT' ? EXIT.SIGQUIT : EXIT.SIGTERM);
       }
       signalled = true;
       agent.shutdown(signal).then(
@@ -45,6 +59,14 @@ const code = await runCli({
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    // SIGHUP (terminal closed, or `kill -HUP` out of habit) and SIGQUIT stop the agent the same
+    // way: drain and exit 0. There is no reload: the config is validated once and frozen, and
+    // Kubernetes rolls a new pod for a new config.
+    process.on('SIGHUP', onSignal);
+    process.on('SIGQUIT', onSignal);
+    // SIGUSR2 means nothing to Vigil: say so and keep running (Node's default would kill it).
+    // SIGUSR1 (inspector) is disabled by --disable-sigusr1 in bin/vigil, npm start and the image.
+    process.on('SIGUSR2', () => logger.warn({ event: 'agent.signal_ignored', details: { signal: 'SIGUSR2' } }, 'SIGUSR2 ignored'));
   },
 });
 

@@ -38,7 +38,7 @@ t.test('Kubernetes manifests parse and carry a valid Vigil config', async (t) =>
 
 t.test('the image runs the entry point that exists', async (t) => {
   const dockerfile = readFileSync(`${ROOT}/Dockerfile`, 'utf8');
-  t.match(dockerfile, /ENTRYPOINT \["node", "src\/main\.ts"\]/);
+  t.match(dockerfile, /ENTRYPOINT \["node", "--disable-sigusr1", "src\/main\.ts"\]/);
   t.match(dockerfile, /EXPOSE 9477/);
   t.match(dockerfile, /USER 65532/);
 });

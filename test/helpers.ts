@@ -26,7 +26,11 @@ export function captureLogs(level: LogLevel = 'debug'): CapturedLogs {
       write(chunk: string) {
         for (const line of chunk.split('\n').filter(Boolean)) {
           raw.push(line);
-          lines.push(JSON.parse(line) as Record<string, unknown>);
+          const parsed = JSON.parse(line) as Record<string, unknown>;
+          const duplicates = duplicateJsonKeys(line);
+          // JSON.parse keeps the last of two equal keys; strict parsers (Elasticsearch) reject the line.
+          if (duplicates.length > 0) Object.defineProperty(parsed, DUPLICATE_KEYS, { value: duplicates, enumerable: false });
+          lines.push(parsed);
         }
       },
     },
@@ -38,10 +42,61 @@ const schema = JSON.parse(readFileSync(new URL('../deploy/logging/log-line.schem
 const ajv = new Ajv2020({ allErrors: true, strict: false });
 const validateLine = ajv.compile(schema);
 
-/** Returns the schema errors of one parsed log line, or [] when valid. */
+const DUPLICATE_KEYS = Symbol('duplicate keys');
+
+/**
+ * Keys that appear twice in one JSON object of `text` (as `path.key`). JSON.parse hides them:
+ * it keeps the last one. A small scanner over valid JSON: strings, objects, arrays.
+ */
+export function duplicateJsonKeys(text: string): string[] {
+  const found: string[] = [];
+  const stack: { keys: Set<string> | null; expectKey: boolean }[] = [];
+  let i = 0;
+  const readString = (): string => {
+    let out = '';
+    i++;
+    while (i < text.length && text[i] !== '"') {
+      if (text[i] === '\\') {
+        out += text.slice(i, i + 2);
+        i += 2;
+      } else out += text[i++];
+    }
+    i++;
+    return JSON.parse(`"${out}"`) as string;
+  };
+  while (i < text.length) {
+    const c = text[i] as string;
+    const top = stack.at(-1);
+    if (c === '{') {
+      stack.push({ keys: new Set(), expectKey: true });
+      i++;
+    } else if (c === '[') {
+      stack.push({ keys: null, expectKey: false });
+      i++;
+    } else if (c === '}' || c === ']') {
+      stack.pop();
+      i++;
+    } else if (c === ',') {
+      if (top?.keys) top.expectKey = true;
+      i++;
+    } else if (c === '"') {
+      const value = readString();
+      if (top?.keys && top.expectKey) {
+        if (top.keys.has(value)) found.push(value);
+        top.keys.add(value);
+        top.expectKey = false;
+      }
+    } else i++;
+  }
+  return found;
+}
+
+/** Returns the schema errors of one parsed log line (and keys it carried twice), or [] when valid. */
 export function logLineErrors(line: unknown): string[] {
-  if (validateLine(line)) return [];
-  return (validateLine.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`);
+  const duplicates = ((line as Record<symbol, unknown> | null)?.[DUPLICATE_KEYS] as string[] | undefined) ?? [];
+  const errors = duplicates.map((key) => `key ${key} appears twice`);
+  if (validateLine(line)) return errors;
+  return [...errors, ...(validateLine.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`)];
 }
 
 export const testCheck: CheckDecl = Object.freeze({

@@ -74,7 +74,8 @@ export class KafkaProbe implements Probe {
     this.name = settings.name;
     this.componentId = settings.options.cluster;
     this.options = settings.options;
-    this.logger = ctx.logger.child({ component: 'kafka' });
+    // ctx.logger already carries `component` (probe.kafka); a child adding it again prints it twice.
+    this.logger = ctx.logger;
     const [host, port] = (settings.options.connection.brokers[0] ?? '').split(/:(?=\d+$)/);
     this.client =
       deps.client ??
