@@ -9,6 +9,7 @@ import { healthDocument } from './http/health-doc.ts';
 import type { Logger } from './log/logger.ts';
 import type { ProbeKind } from './probes/kind.ts';
 import { formatObserved } from './runner/runner.ts';
+import { printable } from './text.ts';
 
 export interface CheckCommandOptions {
   readonly json: boolean;
@@ -31,6 +32,7 @@ const RESET = '\x1b[0m';
 
 export function renderTable(views: readonly CheckView[], overall: Status, node: string, color: boolean): string {
   const header = ['STATUS', 'CHECK', 'COMPONENT', 'OBSERVED', 'THRESHOLDS', 'SEVERITY', 'PLAYBOOK / OUTPUT'];
+  // Component ids and outputs come from outside (a mount point with a newline): escaped.
   const rows = views.map((v) => [
     v.status.toUpperCase(),
     v.check.id,
@@ -39,7 +41,7 @@ export function renderTable(views: readonly CheckView[], overall: Status, node: 
     v.thresholds ? describeThresholds(v.thresholds, v.check.unit) : '-',
     v.status === 'pass' ? '-' : (v.severity ?? '-'),
     v.status === 'pass' ? (v.output ?? '') : [v.check.playbook, v.output].filter(Boolean).join(' — '),
-  ]);
+  ].map(printable));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[], status?: Status) =>
     cells
@@ -51,7 +53,7 @@ export function renderTable(views: readonly CheckView[], overall: Status, node: 
       .trimEnd();
   const out = [line(header), ...rows.map((r, i) => line(r, (views[i] as CheckView).status))];
   const counts = (['pass', 'warn', 'fail'] as const).map((s) => `${views.filter((v) => v.status === s).length} ${s}`).join(', ');
-  const summary = `${node}: ${overall.toUpperCase()} (${counts})`;
+  const summary = `${printable(node)}: ${overall.toUpperCase()} (${counts})`;
   out.push('', color ? `${COLORS[overall]}${summary}${RESET}` : summary);
   return `${out.join('\n')}\n`;
 }

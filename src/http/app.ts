@@ -6,8 +6,8 @@ import type { CheckStore, CheckView } from '../checks/store.ts';
 import type { Identity } from '../config/load.ts';
 import { componentLogger, type Logger } from '../log/logger.ts';
 import type { MetricStore } from '../metrics/family.ts';
-import { formatObserved } from '../runner/runner.ts';
 import { healthDocument, httpStatusFor, HEALTH_JSON } from './health-doc.ts';
+import { readinessText, wantsVerbose } from './readiness-text.ts';
 import type { LivenessReport } from './liveness.ts';
 import { requestTraceFields, traceRoutes } from '../telemetry/http.ts';
 
@@ -97,8 +97,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     const readiness = ready(deps);
     reply.code(readiness.ready ? 200 : 503).type('text/plain; charset=utf-8').header('cache-control', 'no-store');
     const query = request.query as Record<string, unknown>;
-    if (!('verbose' in query)) return readiness.ready ? 'ok\n' : `not ready: ${readiness.reason}\n`;
-    return verboseReadiness(readiness);
+    return readinessText(readiness, wantsVerbose(query));
   });
 
   app.get('/health/detailed', async (_request, reply) => {
@@ -143,18 +142,4 @@ export function ready(deps: Pick<AppDeps, 'checks' | 'firstRoundDone' | 'shuttin
     return { ready: false, reason: `critical check failing: ${failing.map((v) => `${v.check.id} ${v.componentId}`).join(', ')}`, views };
   }
   return { ready: true, reason: '', views };
-}
-
-/** Kubernetes-style verbose readiness: one line per check. */
-function verboseReadiness(r: Readiness): string {
-  const lines: string[] = [];
-  if (r.reason === 'shutting down') lines.push('[-]shutdown failed: shutting down');
-  else if (r.reason.startsWith('first round')) lines.push('[-]first-round failed: probes still running');
-  for (const v of r.views) {
-    const blocking = v.critical && v.status === 'fail';
-    const note = v.status === 'pass' ? 'ok' : `${v.status}: ${v.output || formatObserved(v.observedValue, v.check.unit)}`;
-    lines.push(`${blocking ? '[-]' : '[+]'}${v.check.id} ${v.componentId} ${note}${v.critical || v.status === 'pass' ? '' : ' (not critical)'}`);
-  }
-  lines.push(r.ready ? 'readyz check passed' : 'readyz check failed');
-  return `${lines.join('\n')}\n`;
 }
