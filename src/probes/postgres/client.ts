@@ -85,7 +85,11 @@ export function isServerError(err: unknown): boolean {
   return err instanceof pgDriver().DatabaseError;
 }
 
-/** Everything one run measures, in one statement and one round trip. */
+/**
+ * Everything one run measures, in one statement and one round trip. Ages are taken against
+ * clock_timestamp(), not now(): now() is when this statement began, and a transaction that
+ * started since would get a negative age. Clamped at 0 for clock skew too.
+ */
 export const PROBE_QUERY = `SELECT
   current_setting('server_version') AS version,
   current_setting('server_version_num')::int AS version_num,
@@ -98,7 +102,7 @@ export const PROBE_QUERY = `SELECT
              FROM pg_stat_activity WHERE backend_type = 'client backend' GROUP BY 1) s) AS connections,
   CASE WHEN pg_is_in_recovery() THEN
     CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0::float8
-         ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END
+         ELSE greatest(extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()), 0)::float8 END
   END AS replication_lag,
   (SELECT coalesce(json_agg(json_build_object(
             'name', coalesce(nullif(application_name, ''), client_addr::text, pid::text),
@@ -109,7 +113,7 @@ export const PROBE_QUERY = `SELECT
                replay_lsn)::float8)
           ORDER BY application_name, client_addr), '[]')
      FROM pg_stat_replication) AS standbys,
-  (SELECT coalesce(extract(epoch FROM max(now() - xact_start)), 0)::float8
+  (SELECT greatest(coalesce(extract(epoch FROM clock_timestamp() - min(xact_start)), 0), 0)::float8
      FROM pg_stat_activity
     WHERE backend_type = 'client backend' AND xact_start IS NOT NULL AND pid <> pg_backend_pid()) AS oldest_transaction,
   (SELECT count(*)::int FROM pg_locks WHERE NOT granted) AS lock_waits`;
