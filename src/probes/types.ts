@@ -69,6 +69,11 @@ export interface Probe {
    * Default: the probe name.
    */
   readonly componentId?: string;
+  /**
+   * Some checks compare a run with the previous one (counter deltas): `vigil check` runs such a
+   * probe a second time, a moment later, so those checks are evaluated, not "first sample".
+   */
+  readonly comparesRuns?: boolean;
   /** Opens connections, takes baseline samples. Must honour the signal. */
   start(signal: AbortSignal): Promise<void>;
   /** One measurement round. Throwing fails every check of this probe for this run. */

@@ -95,9 +95,14 @@ export class Runner {
     return this.firstRound;
   }
 
-  /** Runs every probe once (for `vigil check`), without scheduling more runs. */
-  async runOnce(): Promise<void> {
-    await Promise.all(this.slots.map((slot) => this.run(slot)));
+  /** Runs every probe (or those `only` picks) once, for `vigil check`, without scheduling more runs. */
+  async runOnce(only: (probe: Probe) => boolean = () => true): Promise<void> {
+    await Promise.all(this.slots.filter((slot) => only(slot.probe)).map((slot) => this.run(slot)));
+  }
+
+  /** The probes this runner drives. */
+  get probes(): readonly Probe[] {
+    return this.slots.map((slot) => slot.probe);
   }
 
   /** Cancels timers, aborts runs in flight, closes every probe. */

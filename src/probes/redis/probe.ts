@@ -30,6 +30,8 @@ export class RedisProbe extends ConnectedProbe<Redis, RedisOptions, Measured> {
   readonly kind = 'redis';
   readonly metrics = m.REDIS_METRICS;
   readonly checks = m.REDIS_CHECKS;
+  /** Hit ratio, evictions and rejections are deltas between two runs. */
+  readonly comparesRuns = true;
   /** Counters at the previous successful run: deltas are over one interval, not the lifetime. */
   private previous: Counters | undefined;
 
