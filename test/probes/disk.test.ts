@@ -225,10 +225,22 @@ t.test('a mount remounted read-only fails disk:writable', async (t) => {
   t.same(verdict(writable), { status: 'fail', severity: 'SEV2' });
   t.equal(writable?.output, 'remounted read-only');
   t.equal(writable?.observedValue, false);
-  t.same(verdict(checkOf(after, 'disk:utilization', '/')), { status: 'pass', severity: null }, 'read-only: not evaluated');
+  t.same(verdict(checkOf(after, 'disk:utilization', '/')), { status: 'warn', severity: 'SEV3' }, 'space still judged: remounting does not free it');
 
   await writeFile(mounts, '/dev/vda1 / ext4 rw,relatime 0 0\n');
   t.same(verdict(checkOf(await probe.collect(live()), 'disk:writable', '/')), { status: 'pass', severity: null }, 'recovers when rw again');
+});
+
+t.test('a full disk remounted read-only (errors=remount-ro) keeps failing disk:utilization', async (t) => {
+  const dir = await copyScenario(t, 'no-cgroup');
+  const host = hostAt(dir);
+  const mounts = join(host.proc, 'self/mounts');
+  const probe = new DiskProbe(settingsOf(diskKind), context(host), { statfs: async () => fs(10n * GiB, 0n, 0n) });
+  t.same(verdict(checkOf(await probe.collect(live()), 'disk:utilization', '/')), { status: 'fail', severity: 'SEV2' }, 'full');
+  await writeFile(mounts, '/dev/vda1 / ext4 ro,relatime 0 0\n');
+  const after = await probe.collect(live());
+  t.same(verdict(checkOf(after, 'disk:utilization', '/')), { status: 'fail', severity: 'SEV2' }, 'still full after the remount, not resolved');
+  t.same(verdict(checkOf(after, 'disk:writable', '/')), { status: 'fail', severity: 'SEV2' }, 'read-only reported separately');
 });
 
 t.test('falls back to /proc/self/mounts, fails when no mount table is readable', async (t) => {

@@ -99,11 +99,14 @@ export class DiskProbe implements Probe {
       { metric: m.filesystemFilesFree, labels, value: u.filesFree },
     );
 
-    // A read-only filesystem cannot fill up; alert rules conventionally exclude them too.
+    // A filesystem read-only from the start (an image, a config map) cannot fill up; alert rules
+    // conventionally exclude them too. One remounted read-only (errors=remount-ro on a full or
+    // failing disk) is still as full as before: keep judging its space; disk:writable says it.
+    const notJudged = mount.readOnly && !remountedReadOnly;
     const used = usedPercent(u);
     if (used !== null) {
       out.checks.push(
-        mount.readOnly
+        notJudged
           ? { check: m.diskUtilization, componentId: id, observedValue: round2(used), status: 'pass', output: 'read-only, not evaluated' }
           : percentObservation(m.diskUtilization, id, used, this.options.thresholds, 'used', `${formatBytes(u.availBytes)} free of ${formatBytes(u.sizeBytes)}`),
       );
@@ -111,7 +114,7 @@ export class DiskProbe implements Probe {
     const inodes = inodesUsedPercent(u);
     if (inodes !== null) {
       out.checks.push(
-        mount.readOnly
+        notJudged
           ? { check: m.diskInodes, componentId: id, observedValue: round2(inodes), status: 'pass', output: 'read-only, not evaluated' }
           : percentObservation(m.diskInodes, id, inodes, this.options.inodeThresholds, 'of inodes used', `${u.filesFree} of ${u.files} free`),
       );
