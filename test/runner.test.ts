@@ -121,3 +121,22 @@ t.test('a probe that fails before its first success keeps the component ids it w
   const transitions = logs.lines.filter((l) => l.event === 'check.transition').map((l) => [(l.details as Record<string, unknown>).component_id, (l.details as Record<string, unknown>).from, (l.details as Record<string, unknown>).to]);
   t.same(transitions, [['orders', null, 'fail'], ['orders', 'fail', 'pass']], 'a fail → pass transition, not a vanished entry and a new null → pass');
 });
+
+t.test('a probe publishes at most MAX_SERIES_PER_PROBE series; the rest are counted and warned about once', async (t) => {
+  const { MAX_SERIES_PER_PROBE } = await import('../src/runner/runner.ts');
+  const { probeDroppedSeries } = await import('../src/metrics/core.ts');
+  const big = valueCollection(10);
+  const many = { ...big, samples: Array.from({ length: MAX_SERIES_PER_PROBE + 2000 }, (_, i) => ({ metric: testMetric, labels: { item: `c${i}` }, value: i })) };
+  const probe = new ScriptedProbe('huge', [many, many, valueCollection(10)]);
+  const { runner, metrics, logs } = setup(probe, { intervalMs: 100, timeoutMs: 50 });
+  await runner.start();
+  t.equal(metrics.value(probeDroppedSeries, { probe: 'huge' }), 2000, 'dropped series counted');
+  t.equal(metrics.value(testMetric, { item: `c${MAX_SERIES_PER_PROBE - 1}` }), MAX_SERIES_PER_PROBE - 1, 'the first ones kept');
+  t.equal(metrics.value(testMetric, { item: `c${MAX_SERIES_PER_PROBE}` }), undefined, 'the rest not published');
+  await waitFor(() => probe.calls >= 3, 3000);
+  await delay(20);
+  await runner.stop();
+  t.equal(metrics.value(probeDroppedSeries, { probe: 'huge' }), 0, 'back to 0 under the cap');
+  t.equal(logs.lines.filter((l) => l.event === 'probe.series_capped').length, 1, 'one warning, not one per run');
+  t.equal(logs.lines.filter((l) => l.event === 'probe.series_cap_cleared').length, 1);
+});

@@ -20,6 +20,11 @@ export const probeRuns = counter('vigil_probe_runs_total', 'Probe runs by result
   'probe',
   'result',
 ]);
+export const probeDroppedSeries = gauge(
+  'vigil_probe_dropped_series',
+  'Series the last run of a probe produced beyond the per-probe cap (MAX_SERIES_PER_PROBE) and did not publish.',
+  ['probe'],
+);
 export const buildInfo = gauge('vigil_build_info', 'Always 1; labels tell the Vigil version and the Node.js runtime.', [
   'version',
   'revision',
@@ -40,7 +45,7 @@ export function registerCoreMetrics(metrics: MetricStore, checks: CheckStore): C
       metrics.set(checkStatus, { check: v.check.id, component_id: v.componentId }, STATUS_ORDER[v.status]);
     }
   });
-  for (const decl of [probeSuccess, probeLastSuccess, probeInterval, probeRuns, buildInfo]) metrics.register(decl);
+  for (const decl of [probeSuccess, probeLastSuccess, probeInterval, probeRuns, probeDroppedSeries, buildInfo]) metrics.register(decl);
   metrics.set(buildInfo, { version: VERSION, revision: REVISION, nodejs_version: process.version }, 1);
 
   const histogram = metrics.histogram('vigil_probe_duration_seconds', 'Duration of probe runs, including failed and timed-out ones.', ['probe'], DURATION_BUCKETS);

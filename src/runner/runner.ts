@@ -6,7 +6,7 @@
 import { componentLogger, type Logger } from '../log/logger.ts';
 import type { CheckStore, Transition } from '../checks/store.ts';
 import type { MetricStore } from '../metrics/family.ts';
-import { probeInterval, probeLastSuccess, probeRuns, probeSuccess, type CoreMetrics } from '../metrics/core.ts';
+import { probeDroppedSeries, probeInterval, probeLastSuccess, probeRuns, probeSuccess, type CoreMetrics } from '../metrics/core.ts';
 import type { ProbeSettings } from '../probes/kind.ts';
 import type { Collection, Probe } from '../probes/types.ts';
 import { formatDuration } from '../config/duration.ts';
@@ -39,7 +39,15 @@ interface Slot {
   completedRuns: number;
   lastFailure: string | undefined;
   lastPartialErrors: string;
+  droppedSeries: number;
 }
+
+/**
+ * Most series one probe publishes per run: beyond it the rest are dropped, counted in
+ * vigil_probe_dropped_series and warned about once, so one big Kafka cluster cannot make every
+ * scrape megabytes long.
+ */
+export const MAX_SERIES_PER_PROBE = 10_000;
 
 /** Upper bound of the random delay added to each run, as a fraction of the interval. */
 const JITTER_FRACTION = 0.1;
@@ -69,10 +77,12 @@ export class Runner {
       completedRuns: 0,
       lastFailure: undefined,
       lastPartialErrors: '',
+      droppedSeries: 0,
     }));
     for (const { probe, settings } of this.slots) {
       for (const decl of probe.metrics) deps.metrics.register(decl);
       deps.metrics.set(probeInterval, { probe: probe.name }, settings.schedule.intervalMs / 1000);
+      deps.metrics.set(probeDroppedSeries, { probe: probe.name }, 0);
     }
   }
 
@@ -222,7 +232,7 @@ export class Runner {
     if (result === 'success' && collection) {
       metrics.set(probeLastSuccess, { probe: probe.name }, now.getTime() / 1000);
       try {
-        metrics.publish(probe.name, probe.metrics, collection.samples);
+        metrics.publish(probe.name, probe.metrics, this.capSeries(slot, collection.samples));
       } catch (err) {
         // A probe emitting a wrong sample is a bug; keep the checks, say it loudly once.
         this.log.error({ event: 'probe.bad_samples', details: { probe: probe.name }, error: err }, `probe ${probe.name} emitted bad samples`);
@@ -243,6 +253,22 @@ export class Runner {
       }
     }
     for (const t of transitions) this.logTransition(t);
+  }
+
+  /** The first MAX_SERIES_PER_PROBE samples; the rest are counted, and warned about when the count changes from or to 0. */
+  private capSeries(slot: Slot, samples: Collection['samples']): Collection['samples'] {
+    const dropped = Math.max(0, samples.length - MAX_SERIES_PER_PROBE);
+    this.deps.metrics.set(probeDroppedSeries, { probe: slot.probe.name }, dropped);
+    if ((dropped > 0) !== (slot.droppedSeries > 0)) {
+      const name = slot.probe.name;
+      if (dropped > 0) {
+        this.log.warn({ event: 'probe.series_capped', details: { probe: name, series: samples.length, limit: MAX_SERIES_PER_PROBE, dropped } }, `probe ${name}: ${samples.length} series, over the limit of ${MAX_SERIES_PER_PROBE}; ${dropped} dropped (narrow groups_include or turn off per_partition_metrics)`);
+      } else {
+        this.log.info({ event: 'probe.series_cap_cleared', details: { probe: name, series: samples.length } }, `probe ${name}: series back under the limit`);
+      }
+    }
+    slot.droppedSeries = dropped;
+    return dropped > 0 ? samples.slice(0, MAX_SERIES_PER_PROBE) : samples;
   }
 
   private reportPartialErrors(slot: Slot, collection: Collection): void {

@@ -21,7 +21,7 @@ t.test('VIGIL_KAFKA_BROKERS: a comma list is one cluster named after its first b
   t.same(run(undefined, { VIGIL_KAFKA_BROKERS: 'nonsense' }).problems, ['(VIGIL_KAFKA_BROKERS item 1).brokers.0: must be host:port']);
 });
 
-t.test('defaults: internal groups excluded, runbook thresholds, per-partition series on', async (t) => {
+t.test('defaults: internal groups excluded, runbook thresholds, per-partition series by size', async (t) => {
   const { options, problems } = run({ targets: [{ name: 'events', brokers: ['k:9092'] }] });
   t.same(problems, []);
   const o = options[0]!;
@@ -30,7 +30,7 @@ t.test('defaults: internal groups excluded, runbook thresholds, per-partition se
   t.equal(o.groupsInclude, null);
   t.same(o.lagSecondsThresholds.levels.map((l) => [l.status, l.at, l.severity]), [['warn', 30, 'SEV3'], ['fail', 60, 'SEV2']]);
   t.same(o.lagMessagesThresholds.levels.map((l) => [l.status, l.at]), [['warn', 1000]]);
-  t.equal(o.perPartitionMetrics, true);
+  t.equal(o.perPartitionMetrics, 'auto', 'per-partition series decided by size unless set');
   t.equal(o.statusWindow, 10);
 });
 

@@ -35,6 +35,9 @@ export const LAG_MESSAGES_LEVELS = [
   { key: 'fail', status: 'fail', severity: 'SEV2' },
 ] as const satisfies readonly LevelSpec<'warn' | 'fail'>[];
 
+/** Unset per_partition_metrics: per-partition series while groups × their partitions ≤ this (≈ 3 series each). */
+export const PER_PARTITION_AUTO_MAX = 500;
+
 /** Groups whose name starts with `_` are internal (Confluent's, Kafka Streams' internal…). */
 export const DEFAULT_GROUPS_EXCLUDE = '^_';
 
@@ -78,7 +81,10 @@ const sharedOptions = {
   client_id: z.string({ error: 'must be a string' }).min(1).optional().describe('Kafka client.id (default vigil)'),
   groups_include: regex.optional().describe('Only consumer groups matching this regex are watched (default: all)'),
   groups_exclude: regex.optional().describe('Consumer groups matching this regex are skipped (default ^_ : internal groups)'),
-  per_partition_metrics: z.boolean({ error: 'must be true or false' }).optional().describe('Per-partition lag and offset series (default true; turn off for big clusters)'),
+  per_partition_metrics: z
+    .boolean({ error: 'must be true or false' })
+    .optional()
+    .describe(`Per-partition lag and offset series. Default: on while the watched consumer groups' partitions number ${PER_PARTITION_AUTO_MAX} or fewer, off above (group-level series stay); true or false forces it`),
   lag_seconds_thresholds: orderedLevels(['warn', 'fail'], specDefaults(LAG_SECONDS_LEVELS), { value: nonNegative })
     .optional()
     .describe('Group lag in seconds: warn (SEV3, default 30), fail (SEV2, default 60)'),
@@ -173,7 +179,8 @@ export interface KafkaOptions {
   readonly connection: KafkaConnection;
   readonly groupsInclude: RegExp | null;
   readonly groupsExclude: RegExp | null;
-  readonly perPartitionMetrics: boolean;
+  /** 'auto' (unset): on while the watched group partitions are at most PER_PARTITION_AUTO_MAX. */
+  readonly perPartitionMetrics: boolean | 'auto';
   readonly lagSecondsThresholds: Thresholds;
   readonly lagMessagesThresholds: Thresholds;
   readonly statusWindow: number;
@@ -235,7 +242,7 @@ export function resolveKafkaOptions(
     }),
     groupsInclude: include !== undefined ? new RegExp(include) : null,
     groupsExclude: exclude !== '' ? new RegExp(exclude) : null,
-    perPartitionMetrics: pick('per_partition_metrics') ?? true,
+    perPartitionMetrics: pick('per_partition_metrics') ?? 'auto',
     lagSecondsThresholds: levelLadder(pick('lag_seconds_thresholds'), LAG_SECONDS_LEVELS),
     lagMessagesThresholds: levelLadder(pick('lag_messages_thresholds'), LAG_MESSAGES_LEVELS),
     statusWindow: pick('status_window') ?? 10,

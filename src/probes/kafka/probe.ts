@@ -6,7 +6,7 @@ import { emptyCollection, type CheckObservation, type Collection, type Probe, ty
 import { reason, round2 } from '../observations.ts';
 import { evaluate } from '../../checks/levels.ts';
 import { KafkajsAdminClient, type ClusterMetadata, type CommittedOffset, type GroupDescription, type GroupListing, type KafkaAdminClient } from './client.ts';
-import type { KafkaOptions } from './config.ts';
+import { PER_PARTITION_AUTO_MAX, type KafkaOptions } from './config.ts';
 import { CAUGHT_UP, EndOffsetHistory, maxLag, type LagEstimate } from './lag.ts';
 import { StatusWindow, STATUS_CODE, UNKNOWN_STATUS_CODE, type ConsumerStatus } from './status.ts';
 import * as m from './metrics.ts';
@@ -64,6 +64,8 @@ export class KafkaProbe implements Probe {
   private readonly histories = new Map<string, EndOffsetHistory>();
   private readonly groups = new Map<string, GroupMemory>();
   private refreshMetadata = false;
+  /** Whether this run publishes per-partition series (per_partition_metrics, or its automatic default). */
+  private perPartition = true;
   /** Topics groups committed on that the fresh metadata did not know (deleted topics). */
   private unknownTopics = new Set<string>();
   private knownGroups = new Map<string, GroupListing>();
@@ -141,6 +143,18 @@ export class KafkaProbe implements Probe {
       topicsMeta = await this.step(signal, 'cannot read cluster metadata', () => this.client.metadata(signal, true));
     }
     this.unknownTopics = new Set(unknown.filter((t) => !topicsMeta.topics.has(t)));
+    // per_partition_metrics unset: per-partition series only while the group-partition pairs
+    // watched stay at PER_PARTITION_AUTO_MAX or fewer (107 groups × 50 partitions would be 11k series).
+    const groupPartitions = [...consumed.values()].reduce((n, topics) => n + [...topics].reduce((k, topic) => k + (topicsMeta.topics.get(topic)?.length ?? 0), 0), 0);
+    const setting = this.options.perPartitionMetrics;
+    const perPartition = setting === 'auto' ? groupPartitions <= PER_PARTITION_AUTO_MAX : setting;
+    if (setting === 'auto' && perPartition !== this.perPartition) {
+      this.logger.info(
+        { event: 'kafka.per_partition_series', details: { cluster, enabled: perPartition, group_partitions: groupPartitions, limit: PER_PARTITION_AUTO_MAX } },
+        `cluster ${cluster}: per-partition series ${perPartition ? 'on' : `off (${groupPartitions} group partitions > ${PER_PARTITION_AUTO_MAX}; set per_partition_metrics: true to keep them)`}`,
+      );
+    }
+    this.perPartition = perPartition;
     const wantedPartitions = new Map<string, number[]>();
     const wantedKeys = new Set<string>();
     for (const topic of allTopics) {
@@ -161,7 +175,7 @@ export class KafkaProbe implements Probe {
       let history = this.histories.get(key);
       if (!history) this.histories.set(key, (history = new EndOffsetHistory()));
       history.add(now, e.offset, this.options.lagHistoryMs);
-      if (this.options.perPartitionMetrics) {
+      if (this.perPartition) {
         out.samples.push({ metric: m.partitionEnd, labels: { cluster, topic: e.topic, partition: String(e.partition) }, value: e.offset });
       }
     }
@@ -380,7 +394,7 @@ export class KafkaProbe implements Probe {
       sum += p.lag;
       if (p.lag > max || maxAt === '') [max, maxAt] = [p.lag, `${p.topic}/${p.partition}`];
       topicSums.set(p.topic, (topicSums.get(p.topic) ?? 0) + p.lag);
-      if (this.options.perPartitionMetrics) {
+      if (this.perPartition) {
         out.samples.push({ metric: m.partitionLag, labels: partitionLabels, value: p.lag }, { metric: m.partitionCommitted, labels: partitionLabels, value: p.committed });
       }
       const history = this.histories.get(key);
