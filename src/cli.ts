@@ -44,8 +44,9 @@ ${ENV_OVERRIDES.map((o) => `  ${o.env.padEnd(18)}overrides ${o.path.join('.')}`)
                     OTEL_SDK_DISABLED
 
 Exit codes: 0 ok, 1 warn, 2 fail or invalid config, 3 cannot start (e.g. port in use),
-64 bad command line, 70 internal error. SIGTERM/SIGINT: /ready turns 503, the agent
-drains (http.drain_delay, default 5s), closes and exits 0; a second signal exits at once.
+64 bad command line, 70 internal error. SIGTERM/SIGINT/SIGHUP/SIGQUIT: /ready turns 503,
+the agent drains (http.drain_delay, default 5s), closes and exits 0 (SIGHUP does not reload);
+a second signal exits at once. SIGUSR2 is ignored.
 `;
 
 export interface CliIo {
