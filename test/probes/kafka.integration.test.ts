@@ -7,6 +7,7 @@ import { MetricStore } from '../../src/metrics/family.ts';
 import * as m from '../../src/probes/kafka/metrics.ts';
 import type { KafkaProbe } from '../../src/probes/kafka/probe.ts';
 import type { Collection } from '../../src/probes/types.ts';
+import { PER_PARTITION_AUTO_MAX } from '../../src/probes/kafka/config.ts';
 import { waitFor } from '../helpers.ts';
 import { adminFor, brokerFor, createTopic, describeWithTool, kafkaVersions, probeFor, produce, setOffsets, startConsumer, unique } from '../kafka/broker.ts';
 
@@ -159,6 +160,23 @@ for (const version of kafkaVersions()) {
         c.samples.some((s) => [m.partitionLag, m.partitionCommitted, m.partitionEnd].includes(s.metric)),
         'no per-partition series',
       );
+    });
+
+    await t.test('per_partition_metrics unset: per-partition series off above PER_PARTITION_AUTO_MAX group partitions', async (t) => {
+      const bigTopic = unique('vigil-big');
+      const bigGroup = unique('vigil-big-group');
+      await createTopic(admin, bigTopic, PER_PARTITION_AUTO_MAX + 1);
+      await setOffsets(broker, bigGroup, bigTopic, { 0: 0 });
+      const auto = probeFor(t, broker, { groupsInclude: `^${bigGroup}$` });
+      // Leaders of 501 new partitions may still be moving ("not the leader"): a few runs' grace.
+      let c: Collection | undefined;
+      await waitFor(async () => (c = await collect(auto).catch(() => undefined)) !== undefined, 20_000, 500);
+      c = c as Collection;
+      t.not(sample(c, m.lagSum, { cluster, group: bigGroup }), undefined, 'group-level series kept');
+      const perPartition = c.samples.filter((s) => [m.partitionLag, m.partitionCommitted, m.partitionEnd].includes(s.metric)).length;
+      t.equal(perPartition, 0, `no per-partition series for ${PER_PARTITION_AUTO_MAX + 1} group partitions`);
+      const forced = probeFor(t, broker, { groupsInclude: `^${bigGroup}$`, perPartitionMetrics: true });
+      t.ok((await collect(forced)).samples.filter((s) => s.metric === m.partitionEnd).length > PER_PARTITION_AUTO_MAX, 'per_partition_metrics: true keeps them');
     });
 
     await t.test("a deleted group's series disappear", async (t) => {
