@@ -10,6 +10,8 @@ import { formatObserved } from '../runner/runner.ts';
 import { healthDocument, httpStatusFor, HEALTH_JSON } from './health-doc.ts';
 import type { LivenessReport } from './liveness.ts';
 import { requestTraceFields, traceRoutes } from '../telemetry/http.ts';
+import { LogRateLimiter, truncateForLog } from './access-log.ts';
+import { HttpCounters } from './http-metrics.ts';
 
 export interface AppDeps {
   readonly checks: CheckStore;
@@ -32,6 +34,8 @@ const REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
 
 export function buildApp(deps: AppDeps): FastifyInstance {
   const log = componentLogger(deps.logger, 'http');
+  const counters = HttpCounters.for(deps.metrics);
+  const failedLines = new LogRateLimiter(counters);
   const app = Fastify({
     logger: false, // access lines come from the onResponse hook, in the log convention
     requestIdHeader: false,
@@ -56,18 +60,25 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.addHook('onResponse', async (request, reply) => {
     const path = request.url.split('?', 1)[0] ?? request.url;
     const status = reply.statusCode;
+    const level = accessLevel(path, status);
+    // Failed requests are what a flood produces: bounded rate, the rest counted.
+    const suppressedBefore = level === 'warn' || level === 'error' ? failedLines.take() : 0;
+    if (suppressedBefore === undefined) return;
+    const details: Record<string, unknown> = { method: request.method, remote_address: request.ip, user_agent: truncateForLog(request.headers['user-agent']) };
+    if (suppressedBefore > 0) details.suppressed_before = suppressedBefore;
     const fields: Record<string, unknown> = {
       event: 'http.access',
       request_id: request.id,
       ...requestTraceFields(request),
-      path,
+      path: truncateForLog(path),
       status,
       duration_ms: Math.round(reply.elapsedTime * 100) / 100,
-      details: { method: request.method, remote_address: request.ip, user_agent: request.headers['user-agent'] },
+      details,
     };
     const correlation = request.headers['x-correlation-id'];
     if (typeof correlation === 'string' && REQUEST_ID.test(correlation)) fields.correlation_id = correlation;
-    log[accessLevel(path, status)](fields, `${request.method} ${path} ${status}`);
+    // The message names the route, never the client's path: that is in `path`, cut to size.
+    log[level](fields, `${request.method} ${request.routeOptions.url ?? '(no such route)'} ${status}`);
   });
 
   app.setErrorHandler(async (err: Error & { statusCode?: number }, request, reply) => {

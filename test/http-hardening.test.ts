@@ -1,0 +1,52 @@
+// Hardening of the agent's own HTTP surface, driven with inject(): what an attacker can make
+// it log, what it accepts, who may read what.
+import t from 'tap';
+import { buildApp, type AppDeps } from '../src/http/app.ts';
+import { CheckStore } from '../src/checks/store.ts';
+import { MetricStore } from '../src/metrics/family.ts';
+import { registerCoreMetrics } from '../src/metrics/core.ts';
+import { captureLogs, logLineErrors, schedule, valueCollection } from './helpers.ts';
+
+function setup(extra: Partial<AppDeps> = {}) {
+  const logs = captureLogs('info');
+  const checks = new CheckStore();
+  const metrics = new MetricStore();
+  registerCoreMetrics(metrics, checks);
+  checks.record('test', schedule({ critical: true }), valueCollection(10).checks, new Date());
+  const app = buildApp({
+    checks,
+    metrics,
+    service: { name: 'vigil', description: 'test agent' },
+    identity: { nodeName: 'node-a', podName: 'vigil-xyz', namespace: 'monitoring', hostname: 'host-a' },
+    logger: logs.logger,
+    liveness: () => ({ healthy: true, eventLoopDelayMs: 1 }),
+    firstRoundDone: () => true,
+    shuttingDown: () => false,
+    ...extra,
+  });
+  t.teardown(() => app.close());
+  return { app, logs, metrics };
+}
+
+t.test('5,000 requests with a 7 KB path and a 7 KB User-Agent log a bounded number of bytes', async (t) => {
+  const { app, logs } = setup();
+  const path = `/${'a'.repeat(7 * 1024)}`;
+  const userAgent = 'u'.repeat(7 * 1024);
+  for (let i = 0; i < 5000; i++) {
+    const res = await app.inject({ url: path, headers: { 'user-agent': userAgent } });
+    if (res.statusCode !== 404) t.fail(`status ${res.statusCode}`);
+  }
+  const bytes = logs.raw.reduce((sum, line) => sum + Buffer.byteLength(line) + 1, 0);
+  t.comment(`log bytes for 5,000 requests: ${bytes} in ${logs.raw.length} lines`);
+  t.ok(bytes < 200_000, `log bytes ${bytes} < 200 kB`);
+  for (const line of logs.lines.filter((l) => l.event === 'http.access')) {
+    t.ok(String(line.path).length <= 300, 'path truncated');
+    t.ok(String((line.details as Record<string, unknown>).user_agent).length <= 300, 'user agent truncated');
+    t.notMatch(String(line.message), /aaaa/, 'the path is not repeated in the message');
+    t.same(logLineErrors(line), []);
+  }
+  const accessLines = logs.lines.filter((l) => l.event === 'http.access').length;
+  const metrics = await app.inject('/metrics');
+  t.match(metrics.body, new RegExp(`^vigil_http_access_log_suppressed_total ${5000 - accessLines}$`, 'm'), 'every line left out is counted');
+  t.match(logs.lines.at(-1), { details: { suppressed_before: Number } }, 'a line after a gap says how many were left out');
+});
