@@ -12,6 +12,7 @@ import type { HostPaths } from '../probes/types.ts';
 import { BUILTIN_SCHEDULE, resolveSchedule, type CommonProbeInput, type ProbeSchedule } from './common.ts';
 import { parseDuration } from './duration.ts';
 import { buildConfigSchema, type RawConfig } from './schema.ts';
+import { resolveHttpConfig, type HttpConfig } from './http.ts';
 import { resolveTracingConfig, type TracingConfig } from '../telemetry/settings.ts';
 
 export interface Identity {
@@ -26,7 +27,7 @@ export interface ResolvedConfig {
   /** The file it came from, or null for zero-config. */
   readonly source: string | null;
   readonly service: { readonly name: string; readonly description: string };
-  readonly http: { readonly host: string; readonly port: number; readonly drainDelayMs: number };
+  readonly http: HttpConfig;
   readonly log: { readonly level: LogLevel };
   /** The `tracing:` section; OTEL_* variables are applied over it when tracing starts. */
   readonly tracing: TracingConfig;
@@ -42,6 +43,7 @@ const DEFAULT_DESCRIPTION = 'Vigil node agent: health of this node and its depen
 /** Environment variables that override config file settings, and where they land. */
 export const ENV_OVERRIDES: readonly { env: string; path: readonly string[]; kind: 'int' | 'string' }[] = [
   { env: 'VIGIL_PORT', path: ['http', 'port'], kind: 'int' },
+  { env: 'VIGIL_HTTP_HOST', path: ['http', 'host'], kind: 'string' },
   { env: 'VIGIL_INTERVAL', path: ['defaults', 'interval'], kind: 'string' },
   { env: 'VIGIL_LOG_LEVEL', path: ['log', 'level'], kind: 'string' },
   { env: 'VIGIL_HOST_ROOT', path: ['host', 'root'], kind: 'string' },
@@ -107,6 +109,7 @@ export function resolveConfig(input: unknown, source: string | null, env: NodeJS
 
   const defaults = resolveSchedule(config.defaults as CommonProbeInput | undefined, BUILTIN_SCHEDULE);
   checkTimeout(defaults, 'defaults', problems);
+  const http = resolveHttpConfig(config.http, DEFAULT_PORT, (path, message) => problems.push(`${label(path.split('.'))}: ${message}`));
   const probes: ProbeSettings<unknown>[] = [];
   for (const kind of kinds) {
     const section = config.probes?.[kind.key];
@@ -133,11 +136,7 @@ export function resolveConfig(input: unknown, source: string | null, env: NodeJS
   return deepFreeze({
     source,
     service: { name: config.service?.name ?? 'vigil', description: config.service?.description ?? DEFAULT_DESCRIPTION },
-    http: {
-      host: config.http?.host ?? '0.0.0.0',
-      port: config.http?.port ?? DEFAULT_PORT,
-      drainDelayMs: config.http?.drain_delay !== undefined ? (parseDuration(config.http.drain_delay) as number) : 5000,
-    },
+    http,
     log: { level: config.log?.level ?? 'info' },
     tracing: resolveTracingConfig(config.tracing),
     host,
