@@ -50,3 +50,32 @@ t.test('5,000 requests with a 7 KB path and a 7 KB User-Agent log a bounded numb
   t.match(metrics.body, new RegExp(`^vigil_http_access_log_suppressed_total ${5000 - accessLines}$`, 'm'), 'every line left out is counted');
   t.match(logs.lines.at(-1), { details: { suppressed_before: Number } }, 'a line after a gap says how many were left out');
 });
+
+t.test('request bodies are refused at once and the connection closed', async (t) => {
+  const { app } = setup();
+  for (const req of [
+    { method: 'POST' as const, url: '/metrics', payload: 'x'.repeat(10) },
+    { method: 'GET' as const, url: '/health', headers: { 'content-length': '100000' } },
+    { method: 'PUT' as const, url: '/nope', headers: { 'transfer-encoding': 'chunked' }, payload: 'abc' },
+  ]) {
+    const res = await app.inject(req);
+    t.equal(res.statusCode, 413, `${req.method} ${req.url} with a body`);
+    t.equal(res.headers.connection, 'close');
+  }
+  t.equal((await app.inject('/health')).statusCode, 200, 'a GET without a body is answered');
+  t.match((await app.inject('/metrics')).body, /^vigil_http_requests_rejected_total\{reason="body"\} 3$/m);
+});
+
+t.test('beyond max_concurrent_metrics, /metrics answers 503 with Retry-After; the slot frees when the answer is sent', async (t) => {
+  const { app } = setup({ maxConcurrentMetrics: 2 });
+  const answers = await Promise.all(Array.from({ length: 6 }, () => app.inject('/metrics')));
+  const busy = answers.filter((r) => r.statusCode === 503);
+  t.ok(answers.filter((r) => r.statusCode === 200).length >= 2, 'two renders at once');
+  t.ok(busy.length >= 1, `${busy.length} of 6 concurrent scrapes refused`);
+  for (const r of busy) {
+    t.equal(r.headers['retry-after'], '1');
+    t.match(r.body, /busy/);
+  }
+  for (let i = 0; i < 5; i++) t.equal((await app.inject('/metrics')).statusCode, 200, 'sequential scrapes all answered');
+  t.equal((await app.inject('/health')).statusCode, 200);
+});
