@@ -5,7 +5,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, 
 import type { CheckStore, CheckView } from '../checks/store.ts';
 import type { Identity } from '../config/load.ts';
 import { componentLogger, type Logger } from '../log/logger.ts';
-import type { MetricStore } from '../metrics/family.ts';
+import { wantsOpenMetrics, type MetricStore } from '../metrics/family.ts';
 import { formatObserved } from '../runner/runner.ts';
 import { healthDocument, httpStatusFor, HEALTH_JSON, type HealthDocument } from './health-doc.ts';
 import type { Status } from '../checks/levels.ts';
@@ -47,6 +47,8 @@ const HEALTH_PATHS = new Set(['/health', '/ready', '/health/detailed']);
 const REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
 const ALL_PATHS = ['/health', '/ready', '/health/detailed', '/metrics'];
 const PROBE_PATHS = ['/health', '/ready'];
+/** /metrics requests in one second that each get a fresh rendering; later ones share the last. */
+const METRICS_BURST = 10;
 
 export function buildApp(deps: AppDeps): FastifyInstance {
   const log = componentLogger(deps.logger, 'http');
@@ -193,9 +195,31 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     }
     metricsInFlight++;
     reply.raw.once('close', () => metricsInFlight--);
-    const { contentType, body } = await deps.metrics.render(request.headers.accept);
+    const { contentType, body } = await metricsBody(request.headers.accept);
     return reply.type(contentType).header('cache-control', 'no-store').send(body);
   });
+
+  // A few scrapers get a fresh rendering each time. Past METRICS_BURST requests in a second
+  // the last rendering (at most a second old) is shared: one Buffer written to every socket
+  // instead of a new string per request, which is what grew the heap under a flood.
+  const lastRendering = new Map<boolean, { at: number; contentType: string; body: Buffer }>();
+  let burstStart = 0;
+  let burstCount = 0;
+  const metricsBody = async (accept: string | undefined): Promise<{ contentType: string; body: Buffer }> => {
+    const now = performance.now();
+    if (now - burstStart > 1000) {
+      burstStart = now;
+      burstCount = 0;
+    }
+    burstCount++;
+    const openMetrics = wantsOpenMetrics(accept);
+    const last = lastRendering.get(openMetrics);
+    if (burstCount > METRICS_BURST && last && now - last.at < 1000) return last;
+    const rendered = await deps.metrics.render(accept);
+    const fresh = { at: now, contentType: rendered.contentType, body: Buffer.from(rendered.body, 'utf8') };
+    lastRendering.set(openMetrics, fresh);
+    return fresh;
+  };
 
   return app;
 }
