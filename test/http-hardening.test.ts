@@ -79,3 +79,46 @@ t.test('beyond max_concurrent_metrics, /metrics answers 503 with Retry-After; th
   for (let i = 0; i < 5; i++) t.equal((await app.inject('/metrics')).statusCode, 200, 'sequential scrapes all answered');
   t.equal((await app.inject('/health')).statusCode, 200);
 });
+
+t.test('/health/detailed: full details with the bearer token, status and check names without (when-authorized)', async (t) => {
+  let token = Buffer.from('s3cret-token');
+  const { app } = setup({ healthDetails: 'when-authorized', token: () => token });
+  const open = await app.inject('/health/detailed');
+  t.equal(open.statusCode, 200);
+  t.same(open.json(), { status: 'pass', checks: { 'test:value': [{ status: 'pass' }] } }, 'minimal view: no hosts, users, versions, node or pod');
+  t.notMatch(open.body, /node-a|vigil-xyz|host-a|componentId/);
+  const full = await app.inject({ url: '/health/detailed', headers: { authorization: 'Bearer s3cret-token' } });
+  t.equal(full.json().node.name, 'node-a', 'the token shows everything');
+  const wrong = await app.inject({ url: '/health/detailed', headers: { authorization: 'Bearer guess' } });
+  t.equal(wrong.statusCode, 401);
+  t.match(wrong.headers['www-authenticate'], /error="invalid_token"/);
+  t.notMatch(wrong.body, /s3cret/);
+  token = Buffer.from('rotated');
+  t.equal((await app.inject({ url: '/health/detailed', headers: { authorization: 'Bearer s3cret-token' } })).statusCode, 401, 'a rotated token replaces the old one');
+  t.equal((await app.inject({ url: '/health/detailed', headers: { authorization: 'bearer rotated' } })).json().node.name, 'node-a');
+  t.equal((await app.inject('/metrics')).statusCode, 200, '/metrics stays open unless auth.metrics');
+  for (const path of ['/health', '/ready']) t.equal((await app.inject(path)).statusCode, 200, `${path} needs no token (kubelet)`);
+});
+
+t.test('health_details never hides details even with a token; always shows them without one', async (t) => {
+  const never = setup({ healthDetails: 'never', token: () => Buffer.from('t') });
+  t.same(Object.keys((await never.app.inject({ url: '/health/detailed', headers: { authorization: 'Bearer t' } })).json()).sort(), ['checks', 'status']);
+  const always = setup({ healthDetails: 'always' });
+  t.equal((await always.app.inject('/health/detailed')).json().node.name, 'node-a');
+});
+
+t.test('auth.metrics: /metrics needs the token', async (t) => {
+  const { app } = setup({ token: () => Buffer.from('m-token'), metricsNeedToken: true });
+  const none = await app.inject('/metrics');
+  t.equal(none.statusCode, 401);
+  t.equal(none.headers['www-authenticate'], 'Bearer realm="vigil"');
+  t.equal((await app.inject({ url: '/metrics', headers: { authorization: 'Bearer m-token' } })).statusCode, 200);
+  t.match((await app.inject({ url: '/metrics', headers: { authorization: 'Bearer m-token' } })).body, /^vigil_http_requests_rejected_total\{reason="unauthorized"\} 1$/m);
+});
+
+t.test('the probe listener serves /health and /ready only', async (t) => {
+  const { app } = setup({ routes: 'probes' });
+  t.equal((await app.inject('/health')).statusCode, 200);
+  t.equal((await app.inject('/ready')).statusCode, 200);
+  for (const path of ['/metrics', '/health/detailed']) t.equal((await app.inject(path)).statusCode, 404, `${path} is not on the probe port`);
+});

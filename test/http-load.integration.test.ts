@@ -6,6 +6,10 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { connect, createServer, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { delay, spawnAgent, waitFor, type SpawnedAgent } from './helpers.ts';
@@ -30,14 +34,14 @@ function rssMiB(pid: number): number {
   return Math.round(Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) / 1024);
 }
 
-async function startAgent(t: Test, yaml: string): Promise<SpawnedAgent> {
+async function startAgent(t: Test, yaml: string, readyUrl?: string): Promise<SpawnedAgent> {
   const dir = t.testdir({ 'vigil.yaml': yaml });
   const port = await freePort();
   const agent = spawnAgent(port, ['--config', `${dir}/vigil.yaml`], {});
   t.teardown(() => {
     agent.child.kill('SIGKILL');
   });
-  await waitFor(async () => (await fetch(`${agent.base}/ready`).catch(() => null))?.status === 200, 20_000, 50);
+  await waitFor(async () => (await fetch(readyUrl ?? `${agent.base}/ready`).catch(() => null))?.status === 200, 20_000, 50);
   return agent;
 }
 
@@ -173,4 +177,64 @@ t.test('200 concurrent /metrics clients on the single default port: /health and 
   // Same loop as 8,000 answers a second: a GC pause may push one probe past 1 s.
   t.ok(report.failures <= report.probeMs.length / 10, `${report.failures} of ${report.probeMs.length} probes failed or ≥ 1 s`);
   t.ok(report.rss.peak < 250, `RSS peak ${report.rss.peak} MiB < 250 MiB`);
+});
+
+function selfSigned(dir: string, name: string): { cert: string; key: string } {
+  const res = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', `/CN=${name}`, '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', `${dir}/${name}.key`, '-out', `${dir}/${name}.crt`], { encoding: 'utf8' });
+  if (res.status !== 0) throw new Error(`openssl: ${res.stderr}`);
+  return { cert: readFileSync(`${dir}/${name}.crt`, 'utf8'), key: readFileSync(`${dir}/${name}.key`, 'utf8') };
+}
+
+/** GET over HTTPS trusting `ca`; the status, body and the certificate's CN. */
+function httpsGet(port: number, path: string, ca: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; cn: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({ host: '127.0.0.1', port, path, ca, headers, agent: false, timeout: 3000 }, (res) => {
+      const cn = String((res.socket as import('node:tls').TLSSocket).getPeerCertificate().subject?.CN ?? '');
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, cn }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+t.test('TLS from files re-read when they change; the bearer token rotates the same way and is never logged', async (t) => {
+  const dir = mkdtempSync(`${tmpdir()}/vigil-tls-`);
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const first = selfSigned(dir, 'first');
+  const second = selfSigned(dir, 'second');
+  writeFileSync(`${dir}/tls.crt`, first.cert);
+  writeFileSync(`${dir}/tls.key`, first.key);
+  writeFileSync(`${dir}/token`, 'token-one\n');
+  const probePort = await freePort();
+  const yaml = BASE.replace(
+    'http:\n',
+    `http:\n  probe_port: ${probePort}\n  auth:\n    token_file: ${dir}/token\n  tls:\n    cert_file: ${dir}/tls.crt\n    key_file: ${dir}/tls.key\n`,
+  );
+  const agent = await startAgent(t, yaml, `http://127.0.0.1:${probePort}/ready`);
+  const port = Number(new URL(agent.base).port);
+
+  let res = await httpsGet(port, '/health/detailed', first.cert);
+  t.equal(res.cn, 'first');
+  t.same(Object.keys(JSON.parse(res.body)).sort(), ['checks', 'status'], 'no token: minimal view');
+  res = await httpsGet(port, '/health/detailed', first.cert, { authorization: 'Bearer token-one' });
+  t.ok(JSON.parse(res.body).node, 'token: full details over TLS');
+  t.equal((await fetch(`${agent.base}/health`).catch(() => null))?.status, undefined, 'plain HTTP is not served on the TLS port');
+
+  // Swapped like a Kubernetes Secret: new files renamed into place.
+  writeFileSync(`${dir}/new.key`, second.key);
+  writeFileSync(`${dir}/new.crt`, second.cert);
+  renameSync(`${dir}/new.key`, `${dir}/tls.key`);
+  renameSync(`${dir}/new.crt`, `${dir}/tls.crt`);
+  writeFileSync(`${dir}/new.token`, 'token-two\n');
+  renameSync(`${dir}/new.token`, `${dir}/token`);
+  await waitFor(async () => (await httpsGet(port, '/health', second.cert).catch(() => null))?.cn === 'second', 10_000, 200);
+  t.pass('the new certificate is served without a restart');
+  await waitFor(async () => (await httpsGet(port, '/health/detailed', second.cert, { authorization: 'Bearer token-two' })).status === 200, 10_000, 200);
+  t.equal((await httpsGet(port, '/health/detailed', second.cert, { authorization: 'Bearer token-one' })).status, 401, 'the old token is refused');
+  const logs = agent.lines.join('\n');
+  t.notMatch(logs, /token-one|token-two|BEGIN/, 'neither token nor key material in the logs');
+  t.match(logs, /http\.tls_reloaded/);
 });
