@@ -59,3 +59,21 @@ t.test('every problem of the section, with its path', async (t) => {
   );
   t.same(problems('', { VIGIL_HTTP_HOST: '' }), [], 'an empty variable is ignored like the others');
 });
+
+t.test('the NetworkPolicy admits exactly the ports the DaemonSet serves and probes', async (t) => {
+  const { readFileSync } = await import('node:fs');
+  const { parseAllDocuments } = await import('yaml');
+  const read = (file: string) =>
+    parseAllDocuments(readFileSync(new URL(`../deploy/kubernetes/${file}`, import.meta.url), 'utf8')).map((d) => d.toJS() as Record<string, any>);
+  const [policy] = read('networkpolicy.yaml');
+  t.equal(policy?.kind, 'NetworkPolicy');
+  const daemonset = read('daemonset.yaml');
+  const configMap = daemonset.find((o) => o.kind === 'ConfigMap');
+  const { http } = resolveConfigText(configMap?.data['vigil.yaml'], 'daemonset.yaml', {}, kinds);
+  const admitted = (policy?.spec.ingress as { ports: { port: number }[] }[]).flatMap((rule) => rule.ports.map((p) => p.port)).sort();
+  t.same(admitted, [http.port, http.probePort].sort(), 'main port for Prometheus, probe port for the kubelet');
+  const container = daemonset.find((o) => o.kind === 'DaemonSet')?.spec.template.spec.containers[0];
+  t.equal(container.livenessProbe.httpGet.port, http.probePort, 'liveness on the probe port');
+  t.equal(container.readinessProbe.httpGet.port, http.probePort, 'readiness on the probe port');
+  t.same(policy?.spec.podSelector.matchLabels, daemonset.find((o) => o.kind === 'DaemonSet')?.spec.selector.matchLabels, 'selects the agent pods');
+});
