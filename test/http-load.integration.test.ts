@@ -62,7 +62,7 @@ function timedGet(port: number, path: string, limitMs: number): Promise<{ ms: nu
 const BASE = 'http:\n  host: 127.0.0.1\ndefaults:\n  interval: 5s\n  timeout: 2s\nprobes:\n  cpu: {enabled: false}\n';
 
 t.test('trickling bodies and headers are cut off: fds stay bounded', async (t) => {
-  const agent = await startAgent(t, `${BASE.replace('http:\n', 'http:\n  request_timeout: 2s\n')}`);
+  const agent = await startAgent(t, BASE.replace('http:\n', 'http:\n  request_timeout: 2s\n  max_connections: 64\n'));
   const pid = agent.child.pid!;
   const port = Number(new URL(agent.base).port);
   const before = openFds(pid);
@@ -89,6 +89,7 @@ t.test('trickling bodies and headers are cut off: fds stay bounded', async (t) =
   await delay(5000);
   const after = openFds(pid);
   t.comment(`agent fds: ${before} before, ${during} 1 s into ${CLIENTS} trickling clients, ${after} after 6 s; ${closedByServer} closed by the agent`);
+  t.ok(during <= before + 64 + 5, `fds ${during} during the trickle: at most max_connections (64) more than ${before}`);
   t.ok(after < before + 20, `fds back to ${after} (started at ${before})`);
   t.ok(closedByServer >= CLIENTS - 5, `${closedByServer} of ${CLIENTS} trickling connections closed by the agent`);
   const health = await timedGet(port, '/health', 1000);
