@@ -239,3 +239,28 @@ t.test('TLS from files re-read when they change; the bearer token rotates the sa
   t.notMatch(logs, /token-one|token-two|BEGIN/, 'neither token nor key material in the logs');
   t.match(logs, /http\.tls_reloaded/);
 });
+
+t.test('an unreadable token file or a mismatched certificate and key: exit 3 with the key and path, no secret', async (t) => {
+  const dir = mkdtempSync(`${tmpdir()}/vigil-bad-`);
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  selfSigned(dir, 'a');
+  selfSigned(dir, 'b');
+  writeFileSync(`${dir}/blank`, ' \n');
+  const cases = [
+    { http: `  auth:\n    token_file: ${dir}/missing\n`, expect: `http.auth.token_file ${dir}/missing: no such file` },
+    { http: `  auth:\n    token_file: ${dir}/blank\n`, expect: 'holds only whitespace' },
+    { http: `  tls:\n    cert_file: ${dir}/a.crt\n    key_file: ${dir}/b.key\n`, expect: 'cannot start the HTTP server' },
+  ];
+  for (const c of cases) {
+    const file = `${dir}/vigil.yaml`;
+    writeFileSync(file, BASE.replace('http:\n', `http:\n${c.http}`));
+    const agent = spawnAgent(await freePort(), ['--config', file], {});
+    t.teardown(() => {
+      agent.child.kill('SIGKILL');
+    });
+    t.equal(await agent.exit, 3, `exit 3: ${c.expect}`);
+    const out = agent.lines.join('\n');
+    t.match(out, c.expect);
+    t.notMatch(out, /BEGIN|PRIVATE|\n\s+at /, 'no key material, no stack trace');
+  }
+});

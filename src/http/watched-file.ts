@@ -59,6 +59,14 @@ export class WatchedFile {
 
 /** The bearer token of http.auth.token_file: the file's text without surrounding whitespace. */
 export class TokenFile extends WatchedFile {
+  override async start(): Promise<void> {
+    await super.start();
+    if (this.token().length === 0) {
+      this.close();
+      throw new Error(`${this.key} ${this.path} holds only whitespace`);
+    }
+  }
+
   token(): Buffer {
     const text = this.value.toString('utf8').trim();
     return Buffer.from(text, 'utf8');
