@@ -6,6 +6,10 @@ import type { ResolvedConfig } from './config/load.ts';
 import { formatDuration } from './config/duration.ts';
 import { VigilError } from './errors.ts';
 import { buildApp } from './http/app.ts';
+import { HttpCounters } from './http/http-metrics.ts';
+import { serverFactory } from './http/server.ts';
+import { TokenFile, WatchedFile } from './http/watched-file.ts';
+import type { Server as TlsServer } from 'node:tls';
 import { EventLoopWatch } from './http/liveness.ts';
 import { componentLogger, type Logger } from './log/logger.ts';
 import { registerCoreMetrics } from './metrics/core.ts';
@@ -19,6 +23,8 @@ import { VERSION } from './version.ts';
 
 /** After the probes have stopped, how long queued spans may take to reach the collector. */
 const TRACE_FLUSH_MS = 3000;
+/** Connections of the probe listener: the kubelet opens one per probe. */
+const PROBE_MAX_CONNECTIONS = 16;
 
 export interface AgentParts {
   readonly checks: CheckStore;
@@ -44,6 +50,10 @@ export function assemble(config: ResolvedConfig, kinds: readonly ProbeKind[], lo
 
 export class Agent {
   readonly app: FastifyInstance;
+  /** Only /health and /ready, on http.probe_port; null when not configured. */
+  readonly probeApp: FastifyInstance | null;
+  private readonly token: TokenFile | null;
+  private readonly tlsFiles: readonly WatchedFile[];
   readonly parts: AgentParts;
   private readonly config: ResolvedConfig;
   private readonly log: Logger;
@@ -62,7 +72,13 @@ export class Agent {
     this.tracingPlan = tracingPlan(config.tracing, env);
     this.parts = assemble(config, kinds, logger);
     this.runtime = registerRuntimeMetrics(this.parts.metrics, this.watch);
-    this.app = buildApp({
+    const http = config.http;
+    const counters = HttpCounters.for(this.parts.metrics);
+    this.token = http.auth ? new TokenFile('http.auth.token_file', http.auth.tokenFile, (file, err) => this.fileChanged(file, err)) : null;
+    this.tlsFiles = http.tls
+      ? [new WatchedFile('http.tls.cert_file', http.tls.certFile, (f, e) => this.fileChanged(f, e)), new WatchedFile('http.tls.key_file', http.tls.keyFile, (f, e) => this.fileChanged(f, e))]
+      : [];
+    const common = {
       checks: this.parts.checks,
       metrics: this.parts.metrics,
       service: config.service,
@@ -72,7 +88,48 @@ export class Agent {
       firstRoundDone: () => this.parts.runner.firstRoundDone,
       shuttingDown: () => this.shuttingDown,
       tracedRoutes: new Set(this.tracingPlan.enabled ? this.tracingPlan.httpRoutes : []),
+    };
+    const token = this.token;
+    this.app = buildApp({
+      ...common,
+      maxConcurrentMetrics: http.maxConcurrentMetrics,
+      healthDetails: http.healthDetails,
+      ...(token ? { token: () => token.token(), metricsNeedToken: http.auth?.metrics ?? false } : {}),
+      serverFactory: serverFactory({ requestTimeoutMs: http.requestTimeoutMs, maxConnections: http.maxConnections, listener: 'main', counters, tls: http.tls !== null }),
     });
+    // Few connections are enough for the kubelet; a flood on the main port cannot take them.
+    this.probeApp =
+      http.probePort === null
+        ? null
+        : buildApp({
+            ...common,
+            routes: 'probes',
+            serverFactory: serverFactory({ requestTimeoutMs: http.requestTimeoutMs, maxConnections: PROBE_MAX_CONNECTIONS, listener: 'probe', counters }),
+          });
+  }
+
+  /** A token or certificate file changed: use it, or keep the previous content when unreadable. */
+  private fileChanged(file: WatchedFile, err?: Error): void {
+    if (err) {
+      this.log.warn({ event: 'http.file_reload_failed', details: { key: file.key, path: file.path }, error: err }, `${err.message}; keeping the previous content`);
+      return;
+    }
+    if (file instanceof TokenFile) {
+      this.log.info({ event: 'http.token_reloaded', details: { path: file.path } }, `bearer token re-read from ${file.path}`);
+      return;
+    }
+    try {
+      this.applyTls();
+      this.log.info({ event: 'http.tls_reloaded', details: { path: file.path } }, `TLS certificate and key re-read (${file.key} changed)`);
+    } catch (e) {
+      this.log.warn({ event: 'http.tls_reload_failed', details: { path: file.path }, error: e }, `TLS files do not make a valid pair (${(e as Error).message}); keeping the previous ones`);
+    }
+  }
+
+  private applyTls(): void {
+    const [cert, key] = this.tlsFiles;
+    if (!cert || !key) return;
+    (this.app.server as unknown as TlsServer).setSecureContext({ cert: cert.value, key: key.value });
   }
 
   /** Listens, then starts the probes. Resolves once listening; throws VigilError if it cannot. */
@@ -88,15 +145,30 @@ export class Agent {
       identity: this.config.identity,
       env: this.env,
     });
+    try {
+      for (const file of [...(this.token ? [this.token] : []), ...this.tlsFiles]) await file.start();
+      this.applyTls();
+    } catch (err) {
+      throw new VigilError('LISTEN_FAILED', `cannot start the HTTP server: ${(err as Error).message}`);
+    }
     let address: string;
     try {
       address = await this.app.listen({ host, port });
     } catch (err) {
       throw new VigilError('LISTEN_FAILED', `cannot listen on ${host}:${port}: ${(err as Error).message}`);
     }
+    const probePort = this.config.http.probePort;
+    if (this.probeApp && probePort !== null) {
+      try {
+        await this.probeApp.listen({ host, port: probePort });
+      } catch (err) {
+        await this.app.close();
+        throw new VigilError('LISTEN_FAILED', `cannot listen on ${host}:${probePort} (http.probe_port): ${(err as Error).message}`);
+      }
+    }
     const probes = this.config.probes.map((p) => p.name);
     this.log.info(
-      { event: 'agent.started', details: { version: VERSION, address, probes, config: this.config.source ?? '(defaults)', node: this.config.identity.nodeName } },
+      { event: 'agent.started', details: { version: VERSION, address, probe_port: probePort, tls: this.tlsFiles.length > 0, probes, config: this.config.source ?? '(defaults)', node: this.config.identity.nodeName } },
       `vigil ${VERSION} listening on ${address}, probes: ${probes.join(', ') || 'none'}`,
     );
     void this.parts.runner.start().then(() => {
@@ -117,7 +189,8 @@ export class Agent {
       // Spans queued so far leave during the drain; only the last runs' wait for the end.
       this.tracing?.flush();
       await new Promise((resolve) => setTimeout(resolve, drain));
-      await this.app.close();
+      await Promise.all([this.app.close(), this.probeApp?.close()]);
+      for (const file of [...(this.token ? [this.token] : []), ...this.tlsFiles]) file.close();
       await this.parts.runner.stop();
       // The last runs' spans are queued now; a collector that is down costs at most this wait.
       await this.tracing?.shutdown(TRACE_FLUSH_MS);

@@ -14,6 +14,7 @@ import { parseDuration } from './duration.ts';
 import { z } from 'zod';
 import { commonProbeFields } from './common.ts';
 import { buildConfigSchema, type RawConfig } from './schema.ts';
+import { httpSection, resolveHttpConfig, type HttpConfig } from './http.ts';
 import { resolveTracingConfig, type TracingConfig } from '../telemetry/settings.ts';
 
 export interface Identity {
@@ -28,7 +29,7 @@ export interface ResolvedConfig {
   /** The file it came from, or null for zero-config. */
   readonly source: string | null;
   readonly service: { readonly name: string; readonly description: string };
-  readonly http: { readonly host: string; readonly port: number; readonly drainDelayMs: number };
+  readonly http: HttpConfig;
   readonly log: { readonly level: LogLevel };
   /** The `tracing:` section; OTEL_* variables are applied over it when tracing starts. */
   readonly tracing: TracingConfig;
@@ -44,6 +45,7 @@ const DEFAULT_DESCRIPTION = 'Vigil node agent: health of this node and its depen
 /** Environment variables that override config file settings, and where they land. */
 export const ENV_OVERRIDES: readonly { env: string; path: readonly string[]; kind: 'int' | 'string' }[] = [
   { env: 'VIGIL_PORT', path: ['http', 'port'], kind: 'int' },
+  { env: 'VIGIL_HTTP_HOST', path: ['http', 'host'], kind: 'string' },
   { env: 'VIGIL_INTERVAL', path: ['defaults', 'interval'], kind: 'string' },
   { env: 'VIGIL_LOG_LEVEL', path: ['log', 'level'], kind: 'string' },
   { env: 'VIGIL_HOST_ROOT', path: ['host', 'root'], kind: 'string' },
@@ -192,6 +194,10 @@ export function resolveConfig(input: unknown, source: string | null, env: NodeJS
   if (defaultsInput?.success) checkTimeout(defaults, 'defaults', problems);
   const rawProbes = raw.probes;
   const probesUsable = rawProbes === undefined || rawProbes === null || (typeof rawProbes === 'object' && !Array.isArray(rawProbes));
+  const httpInput = rejected.has('http') ? undefined : httpSection.safeParse(raw.http);
+  const http = httpInput?.success
+    ? resolveHttpConfig(httpInput.data, DEFAULT_PORT, (path, message) => problems.push(`${label(path.split('.'))}: ${message}`))
+    : undefined;
   const probes: ProbeSettings<unknown>[] = [];
   for (const kind of kinds) {
     if (!probesUsable || rejected.has(`probes.${kind.key}`)) continue;
@@ -222,11 +228,7 @@ export function resolveConfig(input: unknown, source: string | null, env: NodeJS
   return deepFreeze({
     source,
     service: { name: config.service?.name ?? 'vigil', description: config.service?.description ?? DEFAULT_DESCRIPTION },
-    http: {
-      host: config.http?.host ?? '0.0.0.0',
-      port: config.http?.port ?? DEFAULT_PORT,
-      drainDelayMs: config.http?.drain_delay !== undefined ? (parseDuration(config.http.drain_delay) as number) : 5000,
-    },
+    http: http as HttpConfig, // present: any problem with it has thrown above
     log: { level: config.log?.level ?? 'info' },
     tracing: resolveTracingConfig(config.tracing),
     host,

@@ -5,13 +5,8 @@ import { commonProbeFields } from './common.ts';
 import type { ProbeKind } from '../probes/kind.ts';
 import { LOG_LEVELS } from '../log/logger.ts';
 import { duration } from './common.ts';
+import { httpSection, type RawHttpSection } from './http.ts';
 import { TRACEABLE_ROUTES, TRACING_PROTOCOLS, type RawTracingSection } from '../telemetry/settings.ts';
-
-const port = z
-  .number({ error: 'must be an integer 1-65535' })
-  .int({ error: 'must be an integer 1-65535' })
-  .min(1, { error: 'must be an integer 1-65535' })
-  .max(65535, { error: 'must be an integer 1-65535' });
 
 const absolutePath = z
   .string({ error: 'must be an absolute path' })
@@ -29,13 +24,7 @@ export function buildConfigSchema(kinds: readonly ProbeKind[]) {
           description: z.string().optional(),
         })
         .optional(),
-      http: z
-        .strictObject({
-          host: z.string().min(1).optional().describe('Address to listen on (default 0.0.0.0)'),
-          port: port.optional().describe('Port of /health, /ready, /health/detailed and /metrics (default 9477; env VIGIL_PORT)'),
-          drain_delay: duration.optional().describe('After SIGTERM, how long /ready answers 503 before the server closes (default 5s)'),
-        })
-        .optional(),
+      http: httpSection,
       log: z
         .strictObject({
           level: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).optional().describe('default info; env VIGIL_LOG_LEVEL'),
@@ -94,7 +83,7 @@ export function buildConfigSchema(kinds: readonly ProbeKind[]) {
 
 export type RawConfig = {
   service?: { name?: string; description?: string };
-  http?: { host?: string; port?: number; drain_delay?: string };
+  http?: RawHttpSection;
   log?: { level?: (typeof LOG_LEVELS)[number] };
   host?: { root?: string; proc?: string; sys?: string; rootfs?: string };
   tracing?: RawTracingSection;

@@ -1,15 +1,20 @@
 // The HTTP surface, built apart from listen() so tests drive it with inject().
 // Every route reads cached state only: no request ever triggers a probe.
-import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerFactory } from 'fastify';
 import type { CheckStore, CheckView } from '../checks/store.ts';
 import type { Identity } from '../config/load.ts';
 import { componentLogger, type Logger } from '../log/logger.ts';
-import type { MetricStore } from '../metrics/family.ts';
-import { healthDocument, httpStatusFor, HEALTH_JSON } from './health-doc.ts';
+import { wantsOpenMetrics, type MetricStore } from '../metrics/family.ts';
+import { formatObserved } from '../runner/runner.ts';
+import { healthDocument, httpStatusFor, HEALTH_JSON, type HealthDocument } from './health-doc.ts';
 import { readinessText, wantsVerbose } from './readiness-text.ts';
+import type { Status } from '../checks/levels.ts';
 import type { LivenessReport } from './liveness.ts';
 import { requestTraceFields, traceRoutes } from '../telemetry/http.ts';
+import { LogRateLimiter, truncateForLog } from './access-log.ts';
+import { HttpCounters } from './http-metrics.ts';
+import type { HealthDetails } from '../config/http.ts';
 
 export interface AppDeps {
   readonly checks: CheckStore;
@@ -22,6 +27,18 @@ export interface AppDeps {
   readonly shuttingDown: () => boolean;
   /** Routes that get a SERVER span (tracing.http_routes; empty when tracing is off). */
   readonly tracedRoutes?: ReadonlySet<string>;
+  /** `/metrics` answers in flight at once; more get 503 + Retry-After (http.max_concurrent_metrics). */
+  readonly maxConcurrentMetrics?: number;
+  /** What /health/detailed shows to a caller without a valid token (http.health_details). */
+  readonly healthDetails?: HealthDetails;
+  /** The bearer token (http.auth.token_file), read at each request from its watched file. */
+  readonly token?: () => Buffer;
+  /** Whether /metrics needs the token too (http.auth.metrics). */
+  readonly metricsNeedToken?: boolean;
+  /** 'probes': only /health and /ready (the http.probe_port listener). */
+  readonly routes?: 'all' | 'probes';
+  /** Creates the Node server (timeouts, TLS, connection cap); Fastify's default when absent. */
+  readonly serverFactory?: FastifyServerFactory;
 }
 
 /** Paths that machines poll every few seconds: their access lines are DEBUG. */
@@ -29,10 +46,18 @@ const POLLED_PATHS = new Set(['/health', '/ready', '/metrics']);
 /** Paths that answer 503 by design (the answer is the health, not a server error). */
 const HEALTH_PATHS = new Set(['/health', '/ready', '/health/detailed']);
 const REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
+const ALL_PATHS = ['/health', '/ready', '/health/detailed', '/metrics'];
+const PROBE_PATHS = ['/health', '/ready'];
+/** /metrics requests in one second that each get a fresh rendering; later ones share the last. */
+const METRICS_BURST = 10;
 
 export function buildApp(deps: AppDeps): FastifyInstance {
   const log = componentLogger(deps.logger, 'http');
+  const counters = HttpCounters.for(deps.metrics);
+  const failedLines = new LogRateLimiter(counters);
+  const routes = deps.routes ?? 'all';
   const app = Fastify({
+    ...(deps.serverFactory ? { serverFactory: deps.serverFactory } : {}),
     logger: false, // access lines come from the onResponse hook, in the log convention
     requestIdHeader: false,
     genReqId: (req) => {
@@ -51,23 +76,36 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // No route takes a body: refuse one at once and close, rather than wait for a slow sender.
+    const length = request.headers['content-length'];
+    if (request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')) {
+      counters.reject('body');
+      return reply.code(413).header('connection', 'close').type('application/json').send({ error: 'request bodies are not accepted', request_id: request.id });
+    }
   });
 
   app.addHook('onResponse', async (request, reply) => {
     const path = request.url.split('?', 1)[0] ?? request.url;
     const status = reply.statusCode;
+    const level = accessLevel(path, status);
+    // Failed requests are what a flood produces: bounded rate, the rest counted.
+    const suppressedBefore = level === 'warn' || level === 'error' ? failedLines.take() : 0;
+    if (suppressedBefore === undefined) return;
+    const details: Record<string, unknown> = { method: request.method, remote_address: request.ip, user_agent: truncateForLog(request.headers['user-agent']) };
+    if (suppressedBefore > 0) details.suppressed_before = suppressedBefore;
     const fields: Record<string, unknown> = {
       event: 'http.access',
       request_id: request.id,
       ...requestTraceFields(request),
-      path,
+      path: truncateForLog(path),
       status,
       duration_ms: Math.round(reply.elapsedTime * 100) / 100,
-      details: { method: request.method, remote_address: request.ip, user_agent: request.headers['user-agent'] },
+      details,
     };
     const correlation = request.headers['x-correlation-id'];
     if (typeof correlation === 'string' && REQUEST_ID.test(correlation)) fields.correlation_id = correlation;
-    log[accessLevel(path, status)](fields, `${request.method} ${path} ${status}`);
+    // The message names the route, never the client's path: that is in `path`, cut to size.
+    log[level](fields, `${request.method} ${request.routeOptions.url ?? '(no such route)'} ${status}`);
   });
 
   app.setErrorHandler(async (err: Error & { statusCode?: number }, request, reply) => {
@@ -77,8 +115,29 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   app.setNotFoundHandler(async (request, reply) =>
-    reply.code(404).type('application/json').send({ error: 'not found', paths: ['/health', '/ready', '/health/detailed', '/metrics'], request_id: request.id }),
+    reply.code(404).type('application/json').send({ error: 'not found', paths: routes === 'all' ? ALL_PATHS : PROBE_PATHS, request_id: request.id }),
   );
+
+  /** 'valid', 'missing' or 'invalid' bearer token; 'missing' too when no token is configured. */
+  const authorization = (request: FastifyRequest): 'valid' | 'missing' | 'invalid' => {
+    const header = request.headers.authorization;
+    if (!deps.token || header === undefined) return 'missing';
+    const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+    const expected = deps.token();
+    if (!match || expected.length === 0) return 'invalid';
+    // Hash both sides: equal lengths for timingSafeEqual, and no length leak.
+    const digest = (b: Buffer | string) => createHash('sha256').update(b).digest();
+    return timingSafeEqual(digest(match[1] as string), digest(expected)) ? 'valid' : 'invalid';
+  };
+  const unauthorized = (reply: FastifyReply, request: FastifyRequest, invalid: boolean) => {
+    counters.reject('unauthorized');
+    return reply
+      .code(401)
+      .header('www-authenticate', invalid ? 'Bearer realm="vigil", error="invalid_token"' : 'Bearer realm="vigil"')
+      .header('cache-control', 'no-store')
+      .type('application/json')
+      .send({ error: invalid ? 'invalid bearer token' : 'bearer token required', request_id: request.id });
+  };
 
   app.get('/health', async (_request, reply) => {
     const live = deps.liveness();
@@ -100,22 +159,80 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return readinessText(readiness, wantsVerbose(query));
   });
 
-  app.get('/health/detailed', async (_request, reply) => {
+  if (routes === 'probes') return app;
+
+  app.get('/health/detailed', async (request, reply) => {
+    const auth = authorization(request);
+    if (auth === 'invalid') return unauthorized(reply, request, true);
     const doc = healthDocument({
       views: deps.checks.views(new Date()),
       service: deps.service,
       identity: deps.identity,
       firstRoundDone: deps.firstRoundDone(),
     });
-    return reply.code(httpStatusFor(doc.status)).type(HEALTH_JSON).header('cache-control', 'no-store').send(doc);
+    const details = deps.healthDetails ?? 'always';
+    const full = details === 'always' || (details === 'when-authorized' && auth === 'valid');
+    return reply
+      .code(httpStatusFor(doc.status))
+      .type(HEALTH_JSON)
+      .header('cache-control', 'no-store')
+      .header('vary', 'authorization')
+      .send(full ? doc : minimalHealthDocument(doc));
   });
 
+  const maxMetrics = deps.maxConcurrentMetrics ?? Infinity;
+  let metricsInFlight = 0;
   app.get('/metrics', async (request: FastifyRequest, reply: FastifyReply) => {
-    const { contentType, body } = await deps.metrics.render(request.headers.accept);
+    if (deps.metricsNeedToken) {
+      const auth = authorization(request);
+      if (auth !== 'valid') return unauthorized(reply, request, auth === 'invalid');
+    }
+    // Counted until the answer has left (or the client went away): what a flood costs is the
+    // bodies queued for slow readers as much as the rendering.
+    if (metricsInFlight >= maxMetrics) {
+      counters.reject('metrics_busy');
+      return reply.code(503).header('retry-after', '1').header('cache-control', 'no-store').type('text/plain; charset=utf-8').send('busy: too many /metrics requests at once\n');
+    }
+    metricsInFlight++;
+    reply.raw.once('close', () => metricsInFlight--);
+    const { contentType, body } = await metricsBody(request.headers.accept);
     return reply.type(contentType).header('cache-control', 'no-store').send(body);
   });
 
+  // A few scrapers get a fresh rendering each time. Past METRICS_BURST requests in a second
+  // the last rendering (at most a second old) is shared: one Buffer written to every socket
+  // instead of a new string per request, which is what grew the heap under a flood.
+  const lastRendering = new Map<boolean, { at: number; contentType: string; body: Buffer }>();
+  let burstStart = 0;
+  let burstCount = 0;
+  const metricsBody = async (accept: string | undefined): Promise<{ contentType: string; body: Buffer }> => {
+    const now = performance.now();
+    if (now - burstStart > 1000) {
+      burstStart = now;
+      burstCount = 0;
+    }
+    burstCount++;
+    const openMetrics = wantsOpenMetrics(accept);
+    const last = lastRendering.get(openMetrics);
+    if (burstCount > METRICS_BURST && last && now - last.at < 1000) return last;
+    const rendered = await deps.metrics.render(accept);
+    const fresh = { at: now, contentType: rendered.contentType, body: Buffer.from(rendered.body, 'utf8') };
+    lastRendering.set(openMetrics, fresh);
+    return fresh;
+  };
+
   return app;
+}
+
+/** Status and check names only: what anyone who reaches the port may see. */
+export function minimalHealthDocument(doc: HealthDocument): { status: Status; checks: Record<string, { status: Status }[]> } {
+  const order: Record<Status, number> = { pass: 0, warn: 1, fail: 2 };
+  const checks: Record<string, { status: Status }[]> = {};
+  for (const [name, entries] of Object.entries(doc.checks)) {
+    const worst = entries.reduce<Status>((w, e) => (order[e.status] > order[w] ? e.status : w), 'pass');
+    checks[name] = [{ status: worst }];
+  }
+  return { status: doc.status, checks };
 }
 
 /** Failed requests are WARN/ERROR; polled endpoints DEBUG (a 503 from /ready is an answer, not a failure). */

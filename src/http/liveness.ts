@@ -36,9 +36,18 @@ export class EventLoopWatch {
   private count = 0;
   private max = 0;
   private last: EventLoopWindow = EMPTY;
+  private readonly sustainWindows: number;
+  /** Complete windows in a row whose mean delay exceeded the limit. */
+  private overLimit = 0;
 
-  /** Unhealthy when the mean delay over a window exceeds `limitMs`. */
-  constructor(limitMs = 1000, windowMs = 10_000, sampleMs = 500) {
+  /**
+   * Unhealthy when the mean delay exceeded `limitMs` in `sustainWindows` windows in a row
+   * (default 3 × 10 s): a burst of requests that slows the loop for a few seconds is an
+   * overload to shed, not a reason for the kubelet to restart the agent; a loop that stays
+   * saturated for half a minute is.
+   */
+  constructor(limitMs = 1000, windowMs = 10_000, sampleMs = 500, sustainWindows = 3) {
+    this.sustainWindows = sustainWindows;
     this.limitMs = limitMs;
     this.windowMs = windowMs;
     this.sampleMs = sampleMs;
@@ -49,7 +58,7 @@ export class EventLoopWatch {
   }
 
   report(): LivenessReport {
-    return { healthy: this.last.meanMs <= this.limitMs, eventLoopDelayMs: Math.round(this.last.meanMs * 10) / 10 };
+    return { healthy: this.overLimit < this.sustainWindows, eventLoopDelayMs: Math.round(this.last.meanMs * 10) / 10 };
   }
 
   /** Figures of the last complete window. */
@@ -77,6 +86,7 @@ export class EventLoopWatch {
       const elu = performance.eventLoopUtilization();
       this.last = { meanMs: this.sum / this.count, maxMs: this.max, utilization: performance.eventLoopUtilization(elu, this.elu).utilization };
       this.elu = elu;
+      this.overLimit = this.last.meanMs > this.limitMs ? this.overLimit + 1 : 0;
       this.windowStart = now;
       this.sum = this.count = this.max = 0;
     }
