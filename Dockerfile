@@ -42,6 +42,10 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY config ./config
 COPY src ./src
+COPY bin ./bin
+# Warms Node's compile cache (node_modules/.cache, read-only at run time): the agent then starts
+# without loading the TypeScript stripper, −20 MiB RSS. Same flags as the entrypoint (bin/vigil).
+RUN bin/vigil --version >/dev/null
 
 # src/version.ts reads the revision from here (there is no .git in the image).
 ENV VIGIL_REVISION=${VIGIL_REVISION}
@@ -50,4 +54,5 @@ ENV VIGIL_REVISION=${VIGIL_REVISION}
 USER 65532:65532
 EXPOSE 9477
 # No HEALTHCHECK: Kubernetes probes /health and /ready.
-ENTRYPOINT ["node", "--disable-sigusr1", "src/main.ts"]
+# bin/vigil: V8 memory limits and the compile cache (see the script).
+ENTRYPOINT ["/app/bin/vigil"]

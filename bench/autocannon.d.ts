@@ -24,6 +24,8 @@ declare module 'autocannon' {
     method?: string;
     title?: string;
     bailout?: number;
+    /** Each connection cycles through these requests in order. */
+    requests?: { path?: string; method?: string }[];
   }
 
   interface Result {

@@ -3,6 +3,9 @@
 //   BASELINE_PORT=… BASELINE_METRICS_BYTES=… node bench/baseline-server.ts
 import Fastify from 'fastify';
 
+// Loads the modules and exits: warms a compile cache (bench/footprint.ts).
+if (process.env.BASELINE_WARM_ONLY === '1') process.exit(0);
+
 const port = Number(process.env.BASELINE_PORT);
 const metricsBytes = Number(process.env.BASELINE_METRICS_BYTES ?? 16_384);
 const metricsType = process.env.BASELINE_METRICS_TYPE || 'text/plain; version=0.0.4; charset=utf-8';

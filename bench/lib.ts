@@ -138,8 +138,10 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
 export interface ServerSpec {
   /** Label in tables and errors. */
   readonly name: string;
-  /** Arguments to `node` (process.execPath), e.g. [path/to/main.ts]. */
+  /** Arguments to `command`, e.g. [path/to/main.ts]. */
   readonly args: readonly string[];
+  /** The program to run; default `node` (process.execPath). */
+  readonly command?: string;
   readonly env: NodeJS.ProcessEnv;
   readonly port: number;
   /** GET this path until it answers 200. */
@@ -188,7 +190,7 @@ export class ChildSet {
 
 export async function startServer(children: ChildSet, spec: ServerSpec): Promise<RunningServer> {
   const out = openSync(spec.logFile, 'a');
-  const child = spawn(process.execPath, [...spec.args], {
+  const child = spawn(spec.command ?? process.execPath, [...spec.args], {
     cwd: ROOT,
     env: spec.env,
     stdio: ['ignore', out, out],

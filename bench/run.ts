@@ -8,6 +8,7 @@
 //   BENCH_SETTLE       idle time before the steady RSS readings (default 1s)
 //   BENCH_IDLE         idle and tracing suites' measured window (default 30s)
 //   BENCH_AGENT_INTERVAL  VIGIL_INTERVAL for the agent under test (default: the agent's own)
+//   BENCH_FOOTPRINT_IDLE  footprint suite's idle window, seconds (default 60)
 //   BENCH_SUITES       comma-separated suites to run (default: all); arguments do the same
 //
 // Every child server is killed when the run ends, fails or is interrupted.
@@ -20,9 +21,10 @@ import { idleSuite } from './idle.ts';
 import { tracingSuite } from './tracing.ts';
 import { dbProbesSuite } from './probes-db.ts';
 import { kafkaSuite } from './kafka.ts';
+import { footprintSuite } from './footprint.ts';
 import { ChildSet, ROOT, formatTable, makeScratchDir, settingsFromEnv, type Suite } from './lib.ts';
 
-const SUITES: readonly Suite[] = [idleSuite, httpSuite, dbProbesSuite, kafkaSuite, tracingSuite];
+const SUITES: readonly Suite[] = [idleSuite, httpSuite, dbProbesSuite, kafkaSuite, tracingSuite, footprintSuite];
 /** Whole-run limit: a hung server or load run must not hang CI. */
 const OVERALL_TIMEOUT_MS = 10 * 60_000;
 

@@ -38,7 +38,10 @@ t.test('Kubernetes manifests parse and carry a valid Vigil config', async (t) =>
 
 t.test('the image runs the entry point that exists', async (t) => {
   const dockerfile = readFileSync(`${ROOT}/Dockerfile`, 'utf8');
-  t.match(dockerfile, /ENTRYPOINT \["node", "--disable-sigusr1", "src\/main\.ts"\]/);
+  t.match(dockerfile, /ENTRYPOINT \["\/app\/bin\/vigil"\]/);
+  t.match(dockerfile, /COPY bin \.\/bin/);
+  t.match(readFileSync(`${ROOT}/bin/vigil`, 'utf8'), /exec "\$node" .*"\$root\/src\/main\.ts" "\$@"/, 'bin/vigil runs src/main.ts');
+  t.match(readFileSync(`${ROOT}/bin/vigil`, 'utf8'), /--disable-sigusr1/, 'SIGUSR1 opens no inspector');
   t.match(dockerfile, /EXPOSE 9477/);
   t.match(dockerfile, /USER 65532/);
 });

@@ -1,9 +1,12 @@
 // Starts the OpenTelemetry SDK when an endpoint is configured; otherwise nothing is loaded and
-// every span in the agent is the API's free no-op. The SDK is the NodeSDK with no
-// instrumentation bundle (probes make their driver spans with traced()), no metrics or logs
-// exporters, the AsyncLocalStorage context manager (so a probe run's span is the parent of
-// everything its collect() does), and the bounded, counted pipeline of pipeline.ts.
-import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
+// every span in the agent is the API's free no-op. The SDK is assembled from the small packages
+// the OTLP/HTTP traces path needs (not the NodeSDK, which loads every exporter, the metrics and
+// logs SDKs and the instrumentation machinery): a BasicTracerProvider (OTEL_TRACES_SAMPLER and
+// the span limits from the environment), the AsyncLocalStorage context manager (so a probe run's
+// span is the parent of everything its collect() does), the W3C propagators (OTEL_PROPAGATORS),
+// the env resource detector, and the bounded, counted pipeline of pipeline.ts. Probes make their
+// driver spans with traced(): no instrumentation bundle.
+import { context, diag, DiagLogLevel, propagation, trace, type DiagLogger, type TextMapPropagator } from '@opentelemetry/api';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { Identity } from '../config/load.ts';
 import { formatDuration } from '../config/duration.ts';
@@ -56,13 +59,13 @@ export async function startTracing(plan: TracingPlan, deps: TracingDeps): Promis
 async function startSdk(plan: Extract<TracingPlan, { enabled: true }>, deps: TracingDeps, log: Logger, counters: PipelineCounters): Promise<Tracing> {
   // Loaded only when needed: the SDK is a few MiB of modules an agent without a collector
   // should not carry.
-  const [{ NodeSDK }, { BoundedSpanProcessor, GuardedExporter }, resources, semconv, sdkTrace, core] = await Promise.all([
-    import('@opentelemetry/sdk-node'),
+  const [{ BoundedSpanProcessor, GuardedExporter }, resources, semconv, sdkTrace, core, { AsyncLocalStorageContextManager }] = await Promise.all([
     import('./pipeline.ts'),
     import('@opentelemetry/resources'),
     import('@opentelemetry/semantic-conventions'),
     import('@opentelemetry/sdk-trace-base'),
     import('@opentelemetry/core'),
+    import('@opentelemetry/context-async-hooks'),
   ]);
   const warnings = new WarnLimiter(log);
   const url = redactUrl(plan.url);
@@ -81,7 +84,6 @@ async function startSdk(plan: Extract<TracingPlan, { enabled: true }>, deps: Tra
   const exporter = new GuardedExporter(otlp, counters, warnings, url);
   const processor = new BoundedSpanProcessor(exporter, counters, warnings, { maxQueueSize: plan.maxQueueSize, exportTimeoutMs: plan.exportTimeoutMs });
 
-  // Ours first; OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME (the env detector) win.
   const { env, identity } = deps;
   const own: Record<string, string> = {
     [semconv.ATTR_SERVICE_NAME]: deps.service.name,
@@ -97,25 +99,26 @@ async function startSdk(plan: Extract<TracingPlan, { enabled: true }>, deps: Tra
       ? undefined // the SDK reads OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG
       : new sdkTrace.ParentBasedSampler({ root: new sdkTrace.TraceIdRatioBasedSampler(plan.sampler.ratio) });
 
-  // Before the SDK, so that its complaints while starting (a bad OTEL_TRACES_SAMPLER…) are
-  // heard; again after its constructor, which installs a console logger when OTEL_LOG_LEVEL is set.
+  // Before the SDK, so that its complaints while starting (a bad OTEL_TRACES_SAMPLER…) are heard.
   const diagLevel = env.OTEL_LOG_LEVEL ? (core.diagLogLevelFromString(env.OTEL_LOG_LEVEL) ?? DiagLogLevel.WARN) : DiagLogLevel.WARN;
-  const diagLogger = diagToLogger(log, warnings);
-  diag.setLogger(diagLogger, { logLevel: diagLevel, suppressOverrideMessage: true });
-  const sdk = new NodeSDK({
-    resource: resources.defaultResource().merge(resources.resourceFromAttributes(own)),
-    // The env detector only: the host and process detectors read files and add the command line.
-    autoDetectResources: true,
-    resourceDetectors: [resources.envDetector],
-    instrumentations: [],
+  diag.setLogger(diagToLogger(log, warnings), { logLevel: diagLevel, suppressOverrideMessage: true });
+
+  // Ours, then the env detector's (OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME) over it. Not the
+  // host and process detectors: they read files and add the command line.
+  const resource = resources
+    .defaultResource()
+    .merge(resources.resourceFromAttributes(own))
+    .merge(resources.detectResources({ detectors: [resources.envDetector] }));
+  const provider = new sdkTrace.BasicTracerProvider({
+    resource,
     spanProcessors: [processor],
     ...(sampler ? { sampler } : {}),
-    // Traces only: without these the SDK would start OTLP metrics and logs exporters from env.
-    metricReaders: [],
-    logRecordProcessors: [],
   });
-  diag.setLogger(diagLogger, { logLevel: diagLevel, suppressOverrideMessage: true });
-  sdk.start();
+  const contextManager = new AsyncLocalStorageContextManager().enable();
+  context.setGlobalContextManager(contextManager);
+  const propagator = propagatorFromEnv(core, env);
+  if (propagator) propagation.setGlobalPropagator(propagator);
+  trace.setGlobalTracerProvider(provider);
   counters.enable();
 
   const sampling = plan.sampler === 'env' ? `${env.OTEL_TRACES_SAMPLER} (OTEL_TRACES_SAMPLER)` : `ratio ${plan.sampler.ratio}`;
@@ -145,7 +148,7 @@ async function startSdk(plan: Extract<TracingPlan, { enabled: true }>, deps: Tra
       stopped ??= (async () => {
         let timer: NodeJS.Timeout | undefined;
         const flushed = await Promise.race([
-          sdk.shutdown().then(
+          provider.shutdown().then(
             () => true,
             () => true, // an export failure is already counted and logged by the pipeline
           ),
@@ -167,6 +170,24 @@ async function startSdk(plan: Extract<TracingPlan, { enabled: true }>, deps: Tra
       return stopped;
     },
   };
+}
+
+/**
+ * OTEL_PROPAGATORS as the spec reads it: unset or empty is W3C trace context + baggage, `none`
+ * registers nothing. Only the W3C propagators are shipped; b3 and jaeger are refused with a WARN.
+ */
+function propagatorFromEnv(core: typeof import('@opentelemetry/core'), env: NodeJS.ProcessEnv): TextMapPropagator | null {
+  const names = [...new Set((env.OTEL_PROPAGATORS ?? '').split(',').map((name) => name.trim().toLowerCase()).filter(Boolean))];
+  const w3c = () => new core.CompositePropagator({ propagators: [new core.W3CTraceContextPropagator(), new core.W3CBaggagePropagator()] });
+  if (names.length === 0) return w3c();
+  if (names.includes('none')) return null;
+  const propagators: TextMapPropagator[] = [];
+  for (const name of names) {
+    if (name === 'tracecontext') propagators.push(new core.W3CTraceContextPropagator());
+    else if (name === 'baggage') propagators.push(new core.W3CBaggagePropagator());
+    else diag.warn(`OTEL_PROPAGATORS: propagator "${name}" is not supported (only tracecontext and baggage); it is ignored`);
+  }
+  return propagators.length > 0 ? new core.CompositePropagator({ propagators }) : null;
 }
 
 /**
