@@ -73,6 +73,7 @@ EOF
   mv "$TARBALL.part" "$TARBALL"
 fi
 
+echo "image-base: podman import $TARBALL" >&2
 podman import \
   --change "ENV NODE_VERSION=${NODE_VERSION}" \
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \

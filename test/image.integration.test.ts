@@ -119,7 +119,7 @@ if (version.error) {
     const base = timed(() => spawnSync('sh', ['scripts/image-base.sh'], { cwd: ROOT, encoding: 'utf8', timeout: 10 * 60_000 }));
     t.equal(base.result.status, 0, 'base image made (scripts/image-base.sh)');
     if (base.result.status !== 0) return void t.comment(base.result.stderr);
-    t.comment(`base image: ${base.seconds.toFixed(1)} s${/debootstrap/.test(base.result.stderr) ? ' (debootstrap)' : base.seconds < 5 ? ' (present)' : ' (imported from the cached tarball)'}`);
+    t.comment(`base image: ${base.seconds.toFixed(1)} s${/debootstrap/.test(base.result.stderr) ? ' (made with debootstrap)' : /podman import/.test(base.result.stderr) ? ' (imported from the cached tarball)' : ' (present)'}`);
 
     // podman can run a container here at all: say so plainly if not.
     const probe = podman(['run', '--rm', ...RUNTIME, '--network', 'none', base.result.stdout.trim(), 'node', '-e', 'process.exit(0)']);
