@@ -106,6 +106,10 @@ t.test('the strict check catches misspelt fields at any depth', async (t) => {
   // ...and it catches wrong types and enums.
   const badEnum = await validateWithModels([typo('"RollingUpdate"', '"Rolling"')]);
   t.equal(badEnum.length, 1, 'an invalid enum value fails the models');
+  // A kind without a schema is a failure, never a pass.
+  const widget: Located = { where: 'widget', object: { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } } };
+  t.match(await validateWithModels([widget]), [/^widget: unknown kind Widget/]);
+  t.match(validateStrictFields([widget]), [/schema import failed/]);
 });
 
 t.test('the Vigil configs shipped in ConfigMaps and files are valid', async (t) => {

@@ -31,8 +31,9 @@ export interface Located {
 export function modelModule(apiVersion: string, kind: string): string | undefined {
   if (!/^[A-Za-z0-9]+$/.test(kind)) return undefined;
   if (apiVersion.startsWith('monitoring.coreos.com/')) return `@kubernetes-models/prometheus-operator/${apiVersion}/${kind}`;
-  // Built-in API groups: the core group is `v1`, the others `group/version`.
-  if (/^(v1|[a-z0-9.-]+\/v[0-9a-z]+)$/.test(apiVersion) && !apiVersion.includes('coreos')) return `kubernetes-models/${apiVersion}/${kind}`;
+  // Built-in API groups (the core group is `v1`, the others `group/version`); another group's
+  // kind fails to import and is reported as unknown.
+  if (/^(v1|[a-z0-9.-]+\/v[0-9a-z]+)$/.test(apiVersion)) return `kubernetes-models/${apiVersion}/${kind}`;
   return undefined;
 }
 
