@@ -14,6 +14,13 @@ command -v redis-server >/dev/null 2>&1 || need_apt="$need_apt redis-server"
 command -v openssl >/dev/null 2>&1 || need_apt="$need_apt openssl"
 command -v java >/dev/null 2>&1 || need_apt="$need_apt openjdk-17-jre-headless"
 command -v mvn >/dev/null 2>&1 || need_apt="$need_apt maven"
+# The image test (test/image.integration.test.ts): rootful podman with runc, buildah, and
+# debootstrap for the locally made base image (scripts/image-base.sh); kubectl (manifests test)
+# is not a Debian package in bookworm and must already be installed.
+command -v podman >/dev/null 2>&1 || need_apt="$need_apt podman"
+command -v buildah >/dev/null 2>&1 || need_apt="$need_apt buildah"
+command -v runc >/dev/null 2>&1 || need_apt="$need_apt runc"
+command -v debootstrap >/dev/null 2>&1 || need_apt="$need_apt debootstrap"
 
 if [ -n "$need_apt" ]; then
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then

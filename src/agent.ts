@@ -1,6 +1,7 @@
 // Wires the configured probes, the runner, the stores and the HTTP app; owns the lifecycle.
 // It never exits the process: main decides that from what start()/shutdown() return or throw.
 import type { FastifyInstance } from 'fastify';
+import type { AddressInfo } from 'node:net';
 import { CheckStore } from './checks/store.ts';
 import type { ResolvedConfig } from './config/load.ts';
 import { formatDuration } from './config/duration.ts';
@@ -167,9 +168,11 @@ export class Agent {
       }
     }
     const probes = this.config.probes.map((p) => p.name);
+    // What is bound (0.0.0.0:9477 by default), not the loopback URL fastify returns for it.
+    const bound = boundAddress(this.app.server.address()) ?? address;
     this.log.info(
-      { event: 'agent.started', details: { version: VERSION, address, probe_port: probePort, tls: this.tlsFiles.length > 0, probes, config: this.config.source ?? '(defaults)', node: this.config.identity.nodeName } },
-      `vigil ${VERSION} listening on ${address}, probes: ${probes.join(', ') || 'none'}`,
+      { event: 'agent.started', details: { version: VERSION, address: bound, probe_port: probePort, tls: this.tlsFiles.length > 0, probes, config: this.config.source ?? '(defaults)', node: this.config.identity.nodeName } },
+      `vigil ${VERSION} listening on ${bound}, probes: ${probes.join(', ') || 'none'}`,
     );
     void this.parts.runner.start().then(() => {
       if (!this.shuttingDown) this.log.info({ event: 'agent.ready' }, 'first round of probes finished');
@@ -200,4 +203,10 @@ export class Agent {
     })();
     return this.stopped;
   }
+}
+
+/** http://address:port of a listening server, IPv6 in brackets. */
+export function boundAddress(address: AddressInfo | string | null): string | undefined {
+  if (address === null || typeof address === 'string') return undefined;
+  return `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 }

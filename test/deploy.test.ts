@@ -19,7 +19,7 @@ t.test('alert rules pass promtool check and their unit tests', async (t) => {
 });
 
 t.test('Kubernetes manifests parse and carry a valid Vigil config', async (t) => {
-  for (const file of ['deploy/kubernetes/daemonset.yaml', 'deploy/kubernetes/sidecar-example.yaml']) {
+  for (const file of ['deploy/kubernetes/daemonset.yaml', 'deploy/kubernetes/sidecar-example.yaml', 'deploy/kubernetes/cluster.yaml']) {
     const docs = parseAllDocuments(readFileSync(`${ROOT}/${file}`, 'utf8'), { uniqueKeys: true });
     const objects = [docs].flat().map((d) => {
       t.same(d.errors, [], `${file} parses`);

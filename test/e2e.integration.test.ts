@@ -41,6 +41,8 @@ t.test('the agent serves health, readiness and metrics, logs in schema, and drai
   await waitFor(async () => (await fetch(`${agent.base}/ready`).catch(() => null))?.status === 200, 15_000, 50);
   t.ok(Date.now() - started < 15_000, `ready in ${Date.now() - started} ms`);
   t.equal((await fetch(`${agent.base}/health`)).status, 200);
+  const startedLine = agent.lines.map((l) => JSON.parse(l)).find((l) => l.event === 'agent.started');
+  t.match(startedLine?.message, `listening on http://0.0.0.0:${port},`, 'the startup line says what is bound');
 
   const detailed = await fetch(`${agent.base}/health/detailed`, { headers: { 'x-request-id': 'abc' } });
   t.equal(detailed.headers.get('x-request-id'), 'abc');
