@@ -5,10 +5,14 @@
 # on free ports when no server runs (and always for stop/replica/TLS tests); openssl for the
 # test's TLS certificate. Installing the packages does not need their services to run.
 # Java 17 and Maven to fetch and run the Apache Kafka brokers of the Kafka integration tests.
+# The prometheus server (same package as promtool) for the live rules/dashboards test; rsyslog
+# with its Elasticsearch output as the real log shipper of the OpenSearch ingestion test.
 set -eu
 
 need_apt=""
-command -v promtool >/dev/null 2>&1 || need_apt="$need_apt prometheus"
+{ command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1; } || need_apt="$need_apt prometheus"
+command -v rsyslogd >/dev/null 2>&1 || need_apt="$need_apt rsyslog"
+ls /usr/lib/*/rsyslog/omelasticsearch.so >/dev/null 2>&1 || need_apt="$need_apt rsyslog-elasticsearch"
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt="$need_apt postgresql"
 command -v redis-server >/dev/null 2>&1 || need_apt="$need_apt redis-server"
 command -v openssl >/dev/null 2>&1 || need_apt="$need_apt openssl"
@@ -29,3 +33,5 @@ fi
 
 # Kafka broker and tools jars from Maven Central, once per version (cached under ~/.cache/vigil/kafka).
 node scripts/kafka.ts fetch >/dev/null
+# OpenSearch server jars from Maven Central, once (cached under ~/.cache/vigil/opensearch).
+sh scripts/opensearch-fetch.sh >/dev/null
