@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { cpuKind } from '../../src/probes/cpu/index.ts';
 import { CpuProbe } from '../../src/probes/cpu/probe.ts';
-import { busyRatio, parseCpuTimes, parseLoadavg } from '../../src/probes/cpu/stat.ts';
+import { busyRatio, parseCpuTimes, parseLoadavg, parseStat } from '../../src/probes/cpu/stat.ts';
 import { cgroupCpuFrom, throttledRatio } from '../../src/probes/cpu/cgroup.ts';
 import * as m from '../../src/probes/cpu/metrics.ts';
 import { BUILTIN_SCHEDULE } from '../../src/config/common.ts';
@@ -20,6 +20,15 @@ t.test('parseCpuTimes reads the aggregate line', async (t) => {
   t.same(parseCpuTimes('cpu 1 2 3 4\n'), { user: 1, nice: 2, system: 3, idle: 4, iowait: 0, irq: 0, softirq: 0, steal: 0 }, 'old kernels');
   t.throws(() => parseCpuTimes('cpu0 1 2 3 4\n'), /no aggregate cpu line/);
   t.throws(() => parseCpuTimes('cpu x y z w\n'), /unreadable/);
+});
+
+t.test('parseStat reads one line per online CPU', async (t) => {
+  const stat = parseStat('cpu  10 1 3 80 5 0 2 4 7 0\ncpu0 6 1 2 40 3 0 1 2 0 0\ncpu2 4 0 1 40 2 0 1 2 7 0\nintr 1 2\nctxt 5\n');
+  t.same(stat.total.user, 10);
+  t.same([...stat.perCpu.keys()], ['0', '2'], 'cpu1 offline: no line, no series');
+  t.same(stat.perCpu.get('2'), { user: 4, nice: 0, system: 1, idle: 40, iowait: 2, irq: 0, softirq: 1, steal: 2 });
+  t.throws(() => parseStat('cpu 1 2 3 4\ncpu0 1 x 3 4\n'), /unreadable cpu line: cpu0/);
+  t.equal(parseStat('cpu 1 2 3 4\n').perCpu.size, 0, 'kernels without per-CPU lines');
 });
 
 t.test('busyRatio counts iowait as idle', async (t) => {
@@ -65,7 +74,7 @@ t.test('collect: utilization over the interval since the last sample, cgroup v1 
   const p = probe(hostAt(dir));
   await p.start(live());
   // Δ: user 600, system 200, idle 1100, iowait 100 → 1200 of 2000 ticks idle → 40 % busy
-  await writeFile(join(dir, 'proc/stat'), 'cpu  10600 200 3200 81100 600 0 300 0 0 0\n');
+  await writeFile(join(dir, 'proc/stat'), 'cpu  10600 200 3200 81100 600 0 300 0 0 0\ncpu0 5100 100 1600 40600 300 0 150 0 0 0\ncpu1 5500 100 1600 40500 300 0 150 0 0 0\n');
   // 100 more periods, 40 of them throttled
   await writeFile(join(dir, 'sys/fs/cgroup/cpu/cpu.stat'), 'nr_periods 1100\nnr_throttled 140\nthrottled_time 3000000000\n');
   const c = await p.collect(live());
@@ -79,6 +88,10 @@ t.test('collect: utilization over the interval since the last sample, cgroup v1 
   t.equal(valueOf(c, m.cpuSeconds, { mode: 'user' }), 106);
   t.equal(valueOf(c, m.cpuSeconds, { mode: 'idle' }), 811);
   t.equal(c.samples.filter((s) => s.metric === m.cpuSeconds).length, 8);
+  // Per-CPU series as node_exporter's node_cpu_seconds_total.
+  t.equal(c.samples.filter((s) => s.metric === m.cpuCoreSeconds).length, 16, '2 CPUs × 8 modes');
+  t.equal(valueOf(c, m.cpuCoreSeconds, { cpu: '1', mode: 'idle' }), 405);
+  t.equal(valueOf(c, m.cpuCoreSeconds, { cpu: '0', mode: 'user' }), 51);
   t.equal(valueOf(c, m.load1), 0.5);
   t.equal(valueOf(c, m.load5), 0.4);
   t.equal(valueOf(c, m.load15), 0.3);

@@ -4,6 +4,9 @@ import type { CheckDecl } from '../types.ts';
 
 export const cpuUtilization = gauge('vigil_cpu_utilization_ratio', 'Share of host CPU time not idle over the last interval, 0 to 1.');
 export const cpuSeconds = counter('vigil_cpu_seconds_total', 'Host CPU time spent in each mode, all CPUs summed, in seconds.', ['mode']);
+// node_exporter's node_cpu_seconds_total: one series per logical CPU and mode, so dashboards'
+// avg by (instance) (rate(...{mode="idle"}[5m])) and count by (instance) (...{mode="idle"}) port.
+export const cpuCoreSeconds = counter('vigil_cpu_core_seconds_total', 'CPU time of each logical CPU in each mode, in seconds.', ['cpu', 'mode']);
 export const load1 = gauge('vigil_load1', '1-minute load average.');
 export const load5 = gauge('vigil_load5', '5-minute load average.');
 export const load15 = gauge('vigil_load15', '15-minute load average.');
@@ -16,6 +19,7 @@ export const cpuLimitCores = gauge('vigil_container_cpu_limit_cores', 'CFS quota
 export const CPU_METRICS = [
   cpuUtilization,
   cpuSeconds,
+  cpuCoreSeconds,
   load1,
   load5,
   load15,

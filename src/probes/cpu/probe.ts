@@ -4,7 +4,7 @@ import type { ProbeSettings } from '../kind.ts';
 import { emptyCollection, type Collection, type HostPaths, type Probe, type ProbeContext } from '../types.ts';
 import { failedObservation, percentObservation, reason } from '../observations.ts';
 import type { CpuOptions } from './config.ts';
-import { busyRatio, CPU_MODES, readCpuTimes, readLoadavg, USER_HZ, type CpuTimes, type LoadAverage } from './stat.ts';
+import { busyRatio, CPU_MODES, readCpuTimes, readLoadavg, USER_HZ, type LoadAverage, type StatTimes } from './stat.ts';
 import { readCgroupCpu, throttledRatio, type CgroupCpu, type CpuThrottling } from './cgroup.ts';
 import * as m from './metrics.ts';
 
@@ -15,7 +15,7 @@ export interface CpuProbeDeps {
 
 interface TimesSample {
   readonly at: number;
-  readonly times: CpuTimes;
+  readonly times: StatTimes;
 }
 
 export class CpuProbe implements Probe {
@@ -70,9 +70,12 @@ export class CpuProbe implements Probe {
       out.errors.push({ componentId: 'host', message: `loadavg: ${reason(err)}` });
     }
 
-    const busy = busyRatio(baseline.times, current.times);
+    const busy = busyRatio(baseline.times.total, current.times.total);
     out.samples.push({ metric: m.cpuUtilization, labels: {}, value: busy });
-    for (const mode of CPU_MODES) out.samples.push({ metric: m.cpuSeconds, labels: { mode }, value: current.times[mode] / USER_HZ });
+    for (const mode of CPU_MODES) out.samples.push({ metric: m.cpuSeconds, labels: { mode }, value: current.times.total[mode] / USER_HZ });
+    for (const [cpu, times] of current.times.perCpu) {
+      for (const mode of CPU_MODES) out.samples.push({ metric: m.cpuCoreSeconds, labels: { cpu, mode }, value: times[mode] / USER_HZ });
+    }
     const loadText = load ? `load ${load.load1} ${load.load5} ${load.load15}` : undefined;
     out.checks.push(percentObservation(m.cpuUtilizationCheck, 'host', busy * 100, this.options.thresholds, 'busy', loadText));
 

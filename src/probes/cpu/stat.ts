@@ -11,13 +11,40 @@ export type CpuMode = (typeof CPU_MODES)[number];
 /** Cumulative ticks per mode, all CPUs summed. */
 export type CpuTimes = Readonly<Record<CpuMode, number>>;
 
-/** The aggregate `cpu` line; older kernels have fewer columns (missing ones count 0). */
-export function parseCpuTimes(text: string): CpuTimes {
-  const line = text.split('\n').find((l) => l.startsWith('cpu '));
-  if (!line) throw new Error('/proc/stat has no aggregate cpu line');
+/** The aggregate `cpu` line and the per-CPU `cpuN` lines of /proc/stat. */
+export interface StatTimes {
+  readonly total: CpuTimes;
+  /** Keyed by the CPU number as node_exporter's `cpu` label has it ("0", "1"…), in file order. */
+  readonly perCpu: ReadonlyMap<string, CpuTimes>;
+}
+
+function timesOf(line: string): CpuTimes {
   const values = line.trim().split(/\s+/).slice(1).map(Number);
   if (values.length < 4 || values.some((v) => !Number.isFinite(v))) throw new Error(`unreadable cpu line: ${line}`);
   return Object.fromEntries(CPU_MODES.map((mode, i) => [mode, values[i] ?? 0])) as Record<CpuMode, number>;
+}
+
+/** The aggregate `cpu` line; older kernels have fewer columns (missing ones count 0). */
+export function parseCpuTimes(text: string): CpuTimes {
+  return parseStat(text).total;
+}
+
+/**
+ * Aggregate and per-CPU times. Offline CPUs have no line (as in node_exporter, their series
+ * disappear); an unreadable per-CPU line fails like the aggregate one, as the file is corrupt.
+ */
+export function parseStat(text: string): StatTimes {
+  let total: CpuTimes | undefined;
+  const perCpu = new Map<string, CpuTimes>();
+  for (const line of text.split('\n')) {
+    if (line.startsWith('cpu ')) total = timesOf(line);
+    else {
+      const m = /^cpu(\d+)\s/.exec(line);
+      if (m) perCpu.set(m[1] as string, timesOf(line));
+    }
+  }
+  if (!total) throw new Error('/proc/stat has no aggregate cpu line');
+  return { total, perCpu };
 }
 
 /** 1 − Δ(idle + iowait) / Δtotal, within [0, 1]; 0 when no time elapsed. */
@@ -41,8 +68,8 @@ export function parseLoadavg(text: string): LoadAverage {
   return { load1: load1 as number, load5: load5 as number, load15: load15 as number };
 }
 
-export async function readCpuTimes(proc: string, signal: AbortSignal): Promise<CpuTimes> {
-  return parseCpuTimes(await readText(join(proc, 'stat'), signal));
+export async function readCpuTimes(proc: string, signal: AbortSignal): Promise<StatTimes> {
+  return parseStat(await readText(join(proc, 'stat'), signal));
 }
 
 export async function readLoadavg(proc: string, signal: AbortSignal): Promise<LoadAverage> {

@@ -1,0 +1,395 @@
+// Writes the Grafana dashboards under deploy/grafana/ (classic dashboard JSON, importable in
+// Grafana 10+): Node, Datastores, Kafka consumer lag and Vigil itself. Generated so that every
+// panel gets the same datasource, variables, units and runbook thresholds; a test fails when the
+// committed files differ from this script's output (`npm run dashboards` rewrites them).
+//
+// Thresholds are the agent's default check levels (the runbooks'), so a line turns yellow/red
+// where the check turns warn/fail. Variables: datasource, cluster, node (and target/group), all
+// multi-value with "All"; `cluster` and `node` are the labels alerts.yaml expects relabelling to
+// add (an unlabelled setup gets "All" = `.*`, which matches the empty label too).
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const GRAFANA_DIR = fileURLToPath(new URL('../deploy/grafana/', import.meta.url));
+
+type Step = { value: number | null; color: string };
+interface Target {
+  expr: string;
+  legendFormat: string;
+  refId?: string;
+  instant?: boolean;
+}
+interface PanelSpec {
+  title: string;
+  description: string;
+  type?: 'timeseries' | 'stat' | 'bargauge' | 'table';
+  unit: string;
+  targets: Target[];
+  /** Ascending warn/fail levels (yellow, red); descending for "lower is worse" (hit ratio). */
+  thresholds?: { warn?: number; fail?: number; descending?: boolean };
+  min?: number;
+  max?: number;
+  w?: number;
+  h?: number;
+  mappings?: unknown[];
+}
+
+const DS = { type: 'prometheus', uid: '${datasource}' };
+const sel = (extra = '') => `cluster=~"$cluster", node=~"$node"${extra ? `, ${extra}` : ''}`;
+// Kafka series carry the Kafka cluster's name in their own `cluster` label (as kafka_exporter's
+// targets do by job): the Kafka dashboard selects by node and Kafka cluster only.
+const kafkaSel = (extra = '') => `node=~"$node", cluster=~"$kafka_cluster"${extra ? `, ${extra}` : ''}`;
+
+function steps(t: PanelSpec['thresholds']): Step[] {
+  if (!t) return [{ value: null, color: 'green' }];
+  if (t.descending) {
+    const out: Step[] = [{ value: null, color: 'red' }];
+    if (t.fail !== undefined && t.warn !== undefined) out.push({ value: t.fail, color: 'yellow' });
+    out.push({ value: t.warn ?? t.fail ?? 0, color: 'green' });
+    return out;
+  }
+  const out: Step[] = [{ value: null, color: 'green' }];
+  if (t.warn !== undefined) out.push({ value: t.warn, color: 'yellow' });
+  if (t.fail !== undefined) out.push({ value: t.fail, color: 'red' });
+  return out;
+}
+
+function panel(id: number, spec: PanelSpec, x: number, y: number): Record<string, unknown> {
+  const type = spec.type ?? 'timeseries';
+  const custom =
+    type === 'timeseries'
+      ? { drawStyle: 'line', lineWidth: 1, fillOpacity: 10, showPoints: 'never', spanNulls: false, thresholdsStyle: { mode: spec.thresholds ? 'line+area' : 'off' } }
+      : {};
+  return {
+    id,
+    type,
+    title: spec.title,
+    description: spec.description,
+    datasource: DS,
+    gridPos: { h: spec.h ?? 8, w: spec.w ?? 12, x, y },
+    fieldConfig: {
+      defaults: {
+        unit: spec.unit,
+        ...(spec.min !== undefined ? { min: spec.min } : {}),
+        ...(spec.max !== undefined ? { max: spec.max } : {}),
+        thresholds: { mode: 'absolute', steps: steps(spec.thresholds) },
+        color: { mode: type === 'timeseries' ? 'palette-classic' : 'thresholds' },
+        custom,
+        ...(spec.mappings ? { mappings: spec.mappings } : {}),
+      },
+      overrides: [],
+    },
+    options:
+      type === 'timeseries'
+        ? { legend: { displayMode: 'table', placement: 'bottom', showLegend: true, calcs: ['lastNotNull', 'max'] }, tooltip: { mode: 'multi', sort: 'desc' } }
+        : { reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false }, orientation: 'horizontal', colorMode: 'background', textMode: 'value_and_name' },
+    targets: spec.targets.map((t, i) => ({ datasource: DS, refId: t.refId ?? String.fromCharCode(65 + i), expr: t.expr, legendFormat: t.legendFormat, range: !t.instant, instant: !!t.instant })),
+  };
+}
+
+function row(id: number, title: string, y: number): Record<string, unknown> {
+  return { id, type: 'row', title, collapsed: false, gridPos: { h: 1, w: 24, x: 0, y }, panels: [] };
+}
+
+function queryVar(name: string, label: string, query: string): Record<string, unknown> {
+  return {
+    name,
+    label,
+    type: 'query',
+    datasource: DS,
+    query: { query, refId: `${name}-var` },
+    refresh: 2,
+    includeAll: true,
+    allValue: '.*',
+    multi: true,
+    current: { selected: true, text: ['All'], value: ['$__all'] },
+    sort: 1,
+    hide: 0,
+  };
+}
+
+const datasourceVar = {
+  name: 'datasource',
+  label: 'Prometheus',
+  type: 'datasource',
+  query: 'prometheus',
+  hide: 0,
+  refresh: 1,
+};
+
+function dashboard(uid: string, title: string, description: string, vars: Record<string, unknown>[], sections: [string, PanelSpec[]][]) {
+  const panels: Record<string, unknown>[] = [];
+  let id = 1;
+  let y = 0;
+  for (const [rowTitle, specs] of sections) {
+    panels.push(row(id++, rowTitle, y++));
+    let x = 0;
+    let rowHeight = 0;
+    for (const spec of specs) {
+      const w = spec.w ?? 12;
+      if (x + w > 24) {
+        x = 0;
+        y += rowHeight;
+        rowHeight = 0;
+      }
+      panels.push(panel(id++, spec, x, y));
+      x += w;
+      rowHeight = Math.max(rowHeight, spec.h ?? 8);
+    }
+    y += rowHeight;
+  }
+  return {
+    uid,
+    title,
+    description,
+    tags: ['vigil'],
+    editable: true,
+    graphTooltip: 1,
+    schemaVersion: 39,
+    version: 1,
+    refresh: '30s',
+    time: { from: 'now-6h', to: 'now' },
+    timepicker: {},
+    timezone: 'browser',
+    fiscalYearStartMonth: 0,
+    liveNow: false,
+    links: [{ title: 'Vigil dashboards', type: 'dashboards', tags: ['vigil'], asDropdown: true, icon: 'external link', includeVars: true, keepTime: true, targetBlank: false, tooltip: '', url: '' }],
+    templating: { list: [datasourceVar, ...vars] },
+    panels,
+  };
+}
+
+const clusterVar = queryVar('cluster', 'Cluster', 'label_values(vigil_build_info, cluster)');
+const nodeVar = queryVar('node', 'Node', 'label_values(vigil_build_info{cluster=~"$cluster"}, node)');
+
+const pct = { unit: 'percentunit', min: 0, max: 1 } as const;
+
+export function nodeDashboard() {
+  return dashboard('vigil-node', 'Vigil / Node', 'Disk, memory and CPU of the nodes (and containers) Vigil runs on, at the runbook levels.', [clusterVar, nodeVar, queryVar('mountpoint', 'Mount', `label_values(vigil_filesystem_size_bytes{${sel()}}, mountpoint)`)], [
+    [
+      'Disk',
+      [
+        {
+          title: 'Disk space used per mount',
+          description: "df's Use% (vigil:filesystem_used:ratio). Runbook levels: 70 % warning (SEV4), 85 % high (SEV3), 95 % critical (SEV2, playbook Disk Space Full).",
+          ...pct,
+          thresholds: { warn: 0.7, fail: 0.95 },
+          targets: [{ expr: `vigil:filesystem_used:ratio{${sel('mountpoint=~"$mountpoint"')}}`, legendFormat: '{{node}} {{mountpoint}}' }],
+        },
+        {
+          title: 'Time until full (linear, 6 h trend)',
+          description: 'Seconds until avail reaches 0 at the growth of the last 6 hours; only mounts that are filling up are shown.',
+          unit: 's',
+          thresholds: { warn: 7 * 86400, fail: 86400, descending: true },
+          targets: [
+            {
+              expr: `vigil_filesystem_avail_bytes{${sel('mountpoint=~"$mountpoint"')}} / clamp_min(-deriv(vigil_filesystem_avail_bytes{${sel('mountpoint=~"$mountpoint"')}}[6h]), 1e-9)`,
+              legendFormat: '{{node}} {{mountpoint}}',
+            },
+          ],
+        },
+        {
+          title: 'Available space',
+          description: 'Bytes available to unprivileged users (df Avail).',
+          unit: 'bytes',
+          min: 0,
+          targets: [{ expr: `vigil_filesystem_avail_bytes{${sel('mountpoint=~"$mountpoint"')}}`, legendFormat: '{{node}} {{mountpoint}}' }],
+        },
+        {
+          title: 'Inodes used',
+          description: 'Share of file nodes used. Runbook levels: 85 % (SEV3), 95 % (SEV2).',
+          ...pct,
+          thresholds: { warn: 0.85, fail: 0.95 },
+          targets: [{ expr: `vigil:filesystem_inodes_used:ratio{${sel('mountpoint=~"$mountpoint"')}}`, legendFormat: '{{node}} {{mountpoint}}' }],
+        },
+      ],
+    ],
+    [
+      'Memory',
+      [
+        {
+          title: 'Host memory used',
+          description: '1 − MemAvailable / MemTotal. Runbook levels: 80 % (SEV3), 90 % (SEV2).',
+          ...pct,
+          thresholds: { warn: 0.8, fail: 0.9 },
+          targets: [{ expr: `vigil:memory_used:ratio{${sel()}}`, legendFormat: '{{node}}' }],
+        },
+        {
+          title: 'Host memory',
+          description: 'Total and available memory (node_exporter: node_memory_MemTotal_bytes, node_memory_MemAvailable_bytes).',
+          unit: 'bytes',
+          min: 0,
+          targets: [
+            { expr: `vigil_memory_total_bytes{${sel()}}`, legendFormat: '{{node}} total' },
+            { expr: `vigil_memory_available_bytes{${sel()}}`, legendFormat: '{{node}} available' },
+          ],
+        },
+        {
+          title: 'Container memory: working set and limit',
+          description: 'Working set (usage − inactive file, as the kubelet counts it) of the container Vigil runs in; the limit line only where a cgroup memory limit is set. OOM kill at the limit.',
+          unit: 'bytes',
+          min: 0,
+          targets: [
+            { expr: `vigil_container_memory_working_set_bytes{${sel()}}`, legendFormat: '{{node}} working set' },
+            { expr: `vigil_container_memory_limit_bytes{${sel()}}`, legendFormat: '{{node}} limit' },
+          ],
+        },
+      ],
+    ],
+    [
+      'CPU',
+      [
+        {
+          title: 'Host CPU busy',
+          description: 'Share of CPU time not idle over the probe interval. Runbook levels: 75 % (SEV3), 85 % (SEV2), sustained 5 minutes.',
+          ...pct,
+          thresholds: { warn: 0.75, fail: 0.85 },
+          targets: [{ expr: `vigil_cpu_utilization_ratio{${sel()}}`, legendFormat: '{{node}}' }],
+        },
+        {
+          title: 'CPU time by mode',
+          description: 'Rate of CPU seconds per mode, in CPUs (all cores summed).',
+          unit: 'short',
+          min: 0,
+          targets: [{ expr: `sum by (node, mode) (rate(vigil_cpu_seconds_total{${sel()}}[$__rate_interval]))`, legendFormat: '{{node}} {{mode}}' }],
+        },
+        {
+          title: 'Busiest cores',
+          description: 'Per-core busy share (vigil_cpu_core_seconds_total, like node_cpu_seconds_total): one hot core hides in the host average.',
+          ...pct,
+          thresholds: { warn: 0.75, fail: 0.85 },
+          targets: [{ expr: `topk(8, 1 - sum by (node, cpu) (rate(vigil_cpu_core_seconds_total{${sel('mode=~"idle|iowait"')}}[$__rate_interval])))`, legendFormat: '{{node}} cpu{{cpu}}' }],
+        },
+        {
+          title: 'Load average and CPU count',
+          description: '1-minute load next to the number of CPUs (count of per-core idle series).',
+          unit: 'short',
+          min: 0,
+          targets: [
+            { expr: `vigil_load1{${sel()}}`, legendFormat: '{{node}} load1' },
+            { expr: `count by (node) (vigil_cpu_core_seconds_total{${sel('mode="idle"')}})`, legendFormat: '{{node}} CPUs' },
+          ],
+        },
+        {
+          title: 'Container CPU throttling',
+          description: 'Share of CFS periods throttled (only with a CPU quota). Level: 25 % (SEV4), 15 minutes.',
+          ...pct,
+          thresholds: { warn: 0.25 },
+          targets: [{ expr: `vigil_container_cpu_throttled_ratio{${sel()}}`, legendFormat: '{{node}}' }],
+        },
+      ],
+    ],
+  ]);
+}
+
+export function datastoresDashboard() {
+  const pg = queryVar('pg_target', 'PostgreSQL', `label_values(vigil_postgres_up{${sel()}}, target)`);
+  const redis = queryVar('redis_target', 'Redis', `label_values(vigil_redis_up{${sel()}}, target)`);
+  const P = sel('target=~"$pg_target"');
+  const R = sel('target=~"$redis_target"');
+  const upMapping = [{ type: 'value', options: { '0': { text: 'DOWN', color: 'red', index: 0 }, '1': { text: 'UP', color: 'green', index: 1 } } }];
+  return dashboard('vigil-datastores', 'Vigil / Datastores', 'PostgreSQL and Redis targets as Vigil sees them from each node, at the runbook levels.', [clusterVar, nodeVar, pg, redis], [
+    [
+      'PostgreSQL',
+      [
+        { title: 'PostgreSQL up', description: 'Whether the last probe query succeeded (alert VigilPostgresDown after 1 minute, SEV2, playbook Database Down).', type: 'stat', unit: 'none', thresholds: { fail: 0, warn: 1, descending: true }, mappings: upMapping, w: 8, targets: [{ expr: `vigil_postgres_up{${P}}`, legendFormat: '{{target}} from {{node}}', instant: true }] },
+        { title: 'Round trip', description: 'Latency of the probe query.', unit: 's', min: 0, w: 16, targets: [{ expr: `vigil_postgres_round_trip_seconds{${P}}`, legendFormat: '{{target}} from {{node}}' }] },
+        { title: 'Connections used', description: 'Client connections over max_connections − reserved. Runbook levels: 80 % (SEV3), 90 % (SEV2, playbook Database Connection Pool Exhausted).', ...pct, thresholds: { warn: 0.8, fail: 0.9 }, targets: [{ expr: `vigil_postgres_connections_used_ratio{${P}}`, legendFormat: '{{target}}' }] },
+        { title: 'Connections by state', description: 'pg_stat_activity client backends by state.', unit: 'short', min: 0, targets: [{ expr: `sum by (target, state) (vigil_postgres_connections{${P}})`, legendFormat: '{{target}} {{state}}' }] },
+        { title: 'Oldest transaction', description: 'Age of the oldest open transaction (long ones block vacuum). Level: 300 s (SEV4).', unit: 's', min: 0, thresholds: { warn: 300 }, targets: [{ expr: `vigil_postgres_oldest_transaction_age_seconds{${P}}`, legendFormat: '{{target}}' }] },
+        { title: 'Sessions waiting on locks', description: 'Backends waiting for a lock. Level: 5 (SEV4).', unit: 'short', min: 0, thresholds: { warn: 5 }, targets: [{ expr: `vigil_postgres_lock_waits{${P}}`, legendFormat: '{{target}}' }] },
+      ],
+    ],
+    [
+      'Redis',
+      [
+        { title: 'Redis up', description: 'Whether the last PING and INFO succeeded (alert VigilRedisDown after 1 minute, SEV2, playbook Redis Issues).', type: 'stat', unit: 'none', thresholds: { fail: 0, warn: 1, descending: true }, mappings: upMapping, w: 8, targets: [{ expr: `vigil_redis_up{${R}}`, legendFormat: '{{target}} from {{node}}', instant: true }] },
+        { title: 'PING round trip', description: 'Latency of PING.', unit: 's', min: 0, w: 16, targets: [{ expr: `vigil_redis_ping_seconds{${R}}`, legendFormat: '{{target}} from {{node}}' }] },
+        { title: 'Memory used', description: 'used_memory, and maxmemory where set (memory check: 80 % SEV3, 90 % SEV2 of maxmemory).', unit: 'bytes', min: 0, targets: [{ expr: `vigil_redis_memory_used_bytes{${R}}`, legendFormat: '{{target}} used' }, { expr: `vigil_redis_memory_max_bytes{${R}} > 0`, legendFormat: '{{target}} maxmemory' }] },
+        { title: 'Clients used', description: 'connected_clients over maxclients. Runbook levels: 80 % (SEV3), 90 % (SEV2).', ...pct, thresholds: { warn: 0.8, fail: 0.9 }, targets: [{ expr: `vigil_redis_connected_clients{${R}} / vigil_redis_config_maxclients{${R}}`, legendFormat: '{{target}}' }] },
+        { title: 'Keyspace hit ratio', description: 'Hits over lookups (from the counters, as redis_exporter dashboards compute it). Check levels: below 70 % (SEV4), below 50 % (SEV3), playbook Cache Performance Problems.', ...pct, thresholds: { warn: 0.7, fail: 0.5, descending: true }, targets: [{ expr: `rate(vigil_redis_keyspace_hits_total{${R}}[$__rate_interval]) / (rate(vigil_redis_keyspace_hits_total{${R}}[$__rate_interval]) + rate(vigil_redis_keyspace_misses_total{${R}}[$__rate_interval]))`, legendFormat: '{{target}}' }] },
+        { title: 'Commands, evictions, rejections', description: 'Per-second rates of commands processed, keys evicted and connections rejected.', unit: 'ops', min: 0, targets: [{ expr: `rate(vigil_redis_commands_processed_total{${R}}[$__rate_interval])`, legendFormat: '{{target}} commands' }, { expr: `rate(vigil_redis_evicted_keys_total{${R}}[$__rate_interval])`, legendFormat: '{{target}} evicted' }, { expr: `rate(vigil_redis_rejected_connections_total{${R}}[$__rate_interval])`, legendFormat: '{{target}} rejected' }] },
+      ],
+    ],
+  ]);
+}
+
+export function kafkaDashboard() {
+  const kafkaNode = queryVar('node', 'Node', 'label_values(vigil_kafka_brokers, node)');
+  const kafkaCluster = queryVar('kafka_cluster', 'Kafka cluster', 'label_values(vigil_kafka_brokers{node=~"$node"}, cluster)');
+  const group = queryVar('group', 'Consumer group', `label_values(vigil_kafka_consumergroup_lag_sum{${kafkaSel()}}, group)`);
+  const G = kafkaSel('group=~"$group"');
+  const C = kafkaSel();
+  const statusMapping = [
+    {
+      type: 'value',
+      options: {
+        '-1': { text: 'n/a', color: 'text', index: 0 },
+        '0': { text: 'OK', color: 'green', index: 1 },
+        '1': { text: 'WARN', color: 'yellow', index: 2 },
+        '2': { text: 'REWIND', color: 'orange', index: 3 },
+        '3': { text: 'STALL', color: 'red', index: 4 },
+        '4': { text: 'STOP', color: 'red', index: 5 },
+        '5': { text: 'ERR', color: 'red', index: 6 },
+      },
+    },
+  ];
+  return dashboard('vigil-kafka-lag', 'Vigil / Kafka consumer lag', 'Consumer group lag in messages and seconds, and Burrow-style status, at the runbook levels.', [kafkaNode, kafkaCluster, group], [
+    [
+      'Consumer groups',
+      [
+        { title: 'Status per group', description: 'OK, WARN (falling behind), REWIND, STALL, STOP, ERR over the evaluation window (check kafka:consumer_status, playbook Severe Performance Degradation).', type: 'stat', unit: 'none', thresholds: { warn: 1, fail: 3 }, mappings: statusMapping, w: 24, h: 5, targets: [{ expr: `max by (cluster, group) (vigil_kafka_consumergroup_status{${G}})`, legendFormat: '{{cluster}} / {{group}}', instant: true }] },
+        { title: 'Lag (messages)', description: 'Messages behind the log end, summed over partitions. Level: 1000 (SEV3).', unit: 'short', min: 0, thresholds: { warn: 1000 }, targets: [{ expr: `max by (cluster, group) (vigil_kafka_consumergroup_lag_sum{${G}})`, legendFormat: '{{cluster}} / {{group}}' }] },
+        { title: 'Lag (seconds)', description: 'How long ago the oldest unconsumed message was produced. Runbook levels: 30 s (SEV3), 60 s (SEV2).', unit: 's', min: 0, thresholds: { warn: 30, fail: 60 }, targets: [{ expr: `max by (cluster, group) (vigil_kafka_consumergroup_lag_seconds{${G}})`, legendFormat: '{{cluster}} / {{group}}' }] },
+        { title: 'Lag per topic', description: 'Lag summed per topic of each group.', unit: 'short', min: 0, targets: [{ expr: `max by (cluster, group, topic) (vigil_kafka_consumergroup_topic_lag_sum{${G}})`, legendFormat: '{{group}} {{topic}}' }] },
+        { title: 'Group members', description: 'Members of each group (0: nobody consumes).', unit: 'short', min: 0, targets: [{ expr: `max by (cluster, group) (vigil_kafka_consumergroup_members{${G}})`, legendFormat: '{{cluster}} / {{group}}' }] },
+      ],
+    ],
+    [
+      'Cluster',
+      [
+        { title: 'Brokers', description: 'Brokers the cluster lists.', type: 'stat', unit: 'short', w: 8, targets: [{ expr: `max by (cluster) (vigil_kafka_brokers{${C}})`, legendFormat: '{{cluster}}', instant: true }] },
+        { title: 'Offline and under-replicated partitions', description: 'Partitions without a leader (kafka:partitions fails, SEV2) or with fewer in-sync replicas than replicas (warn).', unit: 'short', min: 0, thresholds: { warn: 1 }, w: 16, targets: [{ expr: `max by (cluster) (vigil_kafka_offline_partitions{${C}})`, legendFormat: '{{cluster}} offline' }, { expr: `max by (cluster) (vigil_kafka_under_replicated_partitions{${C}})`, legendFormat: '{{cluster}} under-replicated' }] },
+      ],
+    ],
+  ]);
+}
+
+export function vigilDashboard() {
+  const probe = queryVar('probe', 'Probe', `label_values(vigil_probe_success{${sel()}}, probe)`);
+  const S = sel('probe=~"$probe"');
+  return dashboard('vigil-agent', 'Vigil / Agent', "Vigil's own health: probe durations, failures, staleness, check states and tracing drops.", [clusterVar, nodeVar, probe], [
+    [
+      'Probes',
+      [
+        { title: 'Probe run duration (p95)', description: 'Runs are bounded by the probe timeout; a creeping duration precedes timeouts.', unit: 's', min: 0, targets: [{ expr: `histogram_quantile(0.95, sum by (probe, le) (rate(vigil_probe_duration_seconds_bucket{${S}}[$__rate_interval])))`, legendFormat: '{{probe}}' }] },
+        { title: 'Failed runs per second', description: 'Runs that failed or timed out (alert VigilProbeFailing after 5 minutes of failure).', unit: 'ops', min: 0, thresholds: { warn: 0.0001 }, targets: [{ expr: `sum by (probe) (rate(vigil_probe_runs_total{${sel('probe=~"$probe", result!="success"')}}[$__rate_interval])) or sum by (probe) (rate(vigil_probe_runs_total{${S}}[$__rate_interval])) * 0`, legendFormat: '{{probe}}' }] },
+        { title: 'Staleness (intervals since last success)', description: 'Age of the last successful run in probe intervals; at 3 the agent reports the check stale (alert VigilProbeStale).', unit: 'short', min: 0, thresholds: { warn: 2, fail: 3 }, targets: [{ expr: `(time() - vigil_probe_last_success_timestamp_seconds{${S}}) / vigil_probe_interval_seconds{${S}}`, legendFormat: '{{node}} {{probe}}' }] },
+        { title: 'Checks not passing', description: 'Checks by status (1 warn, 2 fail) as /health/detailed reports them.', unit: 'short', min: 0, thresholds: { warn: 1, fail: 2 }, targets: [{ expr: `max by (check, component_id) (vigil_check_status{${sel()}})`, legendFormat: '{{check}} {{component_id}}' }] },
+      ],
+    ],
+    [
+      'Agent',
+      [
+        { title: 'Agents and versions', description: 'One series per agent (vigil_build_info).', type: 'table', unit: 'none', w: 12, targets: [{ expr: `vigil_build_info{${sel()}}`, legendFormat: '{{node}} {{version}}', instant: true }] },
+        { title: 'Tracing: spans dropped and export failures', description: 'Spans dropped (queue full or exporter down) and failed exports per second; 0 with tracing off.', unit: 'ops', min: 0, thresholds: { warn: 0.0001 }, w: 12, targets: [{ expr: `sum by (node) (rate(vigil_tracing_spans_dropped_total{${sel()}}[$__rate_interval]))`, legendFormat: '{{node}} dropped' }, { expr: `sum by (node) (rate(vigil_tracing_export_failures_total{${sel()}}[$__rate_interval]))`, legendFormat: '{{node}} export failures' }] },
+      ],
+    ],
+  ]);
+}
+
+export const DASHBOARDS: Readonly<Record<string, () => unknown>> = {
+  'node.json': nodeDashboard,
+  'datastores.json': datastoresDashboard,
+  'kafka-consumer-lag.json': kafkaDashboard,
+  'vigil.json': vigilDashboard,
+};
+
+export function dashboardText(file: string): string {
+  return `${JSON.stringify((DASHBOARDS[file] as () => unknown)(), null, 2)}\n`;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  for (const file of Object.keys(DASHBOARDS)) writeFileSync(`${GRAFANA_DIR}${file}`, dashboardText(file));
+  console.log(`wrote ${Object.keys(DASHBOARDS).length} dashboards to deploy/grafana/`);
+}
