@@ -7,8 +7,9 @@
 #     --build-arg VIGIL_VERSION=$(node -p "require('./package.json').version") \
 #     -t vigil:dev .
 #
-# Written where no Docker engine was available: it has not been built here. Kept deliberately
-# plain (no cache mounts, no distroless tricks) so that it is easy to check by reading.
+# Without Docker, scripts/image-build.sh builds this file unchanged with podman (the test suite
+# does, then runs the image as the DaemonSet and the sidecar do). Kept deliberately plain (no
+# cache mounts, no distroless tricks) so that it is easy to check by reading.
 
 # Same Node version as the `node` package pinned in package.json.
 ARG NODE_VERSION=24.21.0
