@@ -45,3 +45,15 @@ t.test('the image runs the entry point that exists', async (t) => {
   t.match(dockerfile, /EXPOSE 9477/);
   t.match(dockerfile, /USER 65532/);
 });
+
+// .dockerignore is an allow-list: a COPY of a path it leaves out fails only at build time.
+t.test('every path the Dockerfile copies from the context is in the .dockerignore allow-list', async (t) => {
+  const dockerfile = readFileSync(`${ROOT}/Dockerfile`, 'utf8');
+  const allowed = readFileSync(`${ROOT}/.dockerignore`, 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('!'))
+    .map((line) => line.slice(1).replace(/\/$/, ''));
+  const sources = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => (m[1] ?? '').split(/\s+/));
+  t.ok(sources.length >= 4, `COPY sources found: ${sources.join(', ')}`);
+  for (const source of sources) t.ok(allowed.includes(source.replace(/\/$/, '')), `${source} is allowed by .dockerignore`);
+});

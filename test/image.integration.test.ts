@@ -187,8 +187,9 @@ if (version.error) {
     const base = `http://127.0.0.1:${port}`;
     removeContainer(name);
     t.teardown(() => removeContainer(name));
-    const limit = m.container.resources.limits.memory;
-    t.equal(limit, '256Mi');
+    // 256 MiB, not the manifest's own (smaller) limit: a round figure the agent must read back
+    // exactly from the container's cgroup.
+    t.ok(/^\d+Mi$/.test(String(m.container.resources.limits.memory)), 'the sidecar manifest sets a memory limit');
     // The app's shared cache volume (an emptyDir in the manifest).
     const flags = [...runFlags(m, name, configDir(t, m.config), port), '--memory', '256m', '--tmpfs', '/var/cache/shop:rw,size=64m,mode=1777'];
     const started = podman(['run', ...flags, TAG]);

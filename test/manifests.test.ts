@@ -53,7 +53,9 @@ for (const file of deployFiles) {
     continue;
   }
   if (!/\.ya?ml$/.test(file)) {
-    if (!/(^|\/)README\.md$/.test(file)) unknownFiles.push(file);
+    // Fluent Bit's classic-format files are read and exercised by test/logging.integration.test.ts.
+    const checkedElsewhere = /(^|\/)README\.md$/.test(file) || /^deploy\/logging\/fluent-bit\/[\w-]+\.conf$/.test(file);
+    if (!checkedElsewhere) unknownFiles.push(file);
     continue;
   }
   parseYaml(readFileSync(join(ROOT, file), 'utf8'), file).forEach((doc, i) => {
