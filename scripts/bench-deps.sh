@@ -10,14 +10,5 @@ need_apt=""
 for exporter in prometheus-node-exporter prometheus-postgres-exporter prometheus-redis-exporter; do
   command -v "$exporter" >/dev/null 2>&1 || need_apt="$need_apt $exporter"
 done
-if [ -n "$need_apt" ]; then
-  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-    echo "bench-deps: please install:$need_apt (Debian/Ubuntu packages)" >&2
-    exit 1
-  fi
-  echo "bench-deps: installing$need_apt" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  # shellcheck disable=SC2086
-  apt-get install -y -qq --no-install-recommends $need_apt >/dev/null
-fi
+# shellcheck disable=SC2086
+sh "$(dirname "$0")/apt-install.sh" bench-deps $need_apt

@@ -27,17 +27,8 @@ command -v runc >/dev/null 2>&1 || need_apt="$need_apt runc"
 command -v debootstrap >/dev/null 2>&1 || need_apt="$need_apt debootstrap"
 command -v kubectl >/dev/null 2>&1 || need_apt="$need_apt kubernetes-client"
 
-if [ -n "$need_apt" ]; then
-  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-    echo "test-deps: please install:$need_apt (Debian/Ubuntu packages)" >&2
-    exit 1
-  fi
-  echo "test-deps: installing$need_apt" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  # shellcheck disable=SC2086
-  apt-get install -y -qq --no-install-recommends $need_apt >/dev/null
-fi
+# shellcheck disable=SC2086
+sh "$(dirname "$0")/apt-install.sh" test-deps $need_apt
 
 # Kafka broker and tools jars from Maven Central, once per version (cached under ~/.cache/vigil/kafka).
 node scripts/kafka.ts fetch >/dev/null

@@ -10,20 +10,12 @@ import { request as httpsRequest } from 'node:https';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { delay, spawnAgent, waitFor, type SpawnedAgent } from './helpers.ts';
+import { freePort } from '../bench/lib.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 function openFds(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;

@@ -6,14 +6,13 @@
 // Where podman cannot run containers this test fails and says why; it never skips.
 import t from 'tap';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { waitFor } from './helpers.ts';
+import { freePort } from '../bench/lib.ts';
 
 type Test = Pick<typeof t, 'teardown' | 'fail' | 'equal' | 'ok' | 'comment'>;
 
@@ -33,15 +32,6 @@ function timed<T>(run: () => T): { result: T; seconds: number } {
   const started = process.hrtime.bigint();
   const result = run();
   return { result, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 interface Manifest {

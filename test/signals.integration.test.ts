@@ -3,23 +3,14 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { duplicateJsonKeys, logLineErrors, waitFor } from './helpers.ts';
+import { freePort } from '../bench/lib.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 async function start(t: { teardown(fn: () => unknown): void }, env: NodeJS.ProcessEnv = {}, nodeOptions = '') {
   const port = await freePort();
