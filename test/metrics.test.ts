@@ -47,3 +47,20 @@ t.test('content negotiation', async (t) => {
   t.equal(wantsOpenMetrics('application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.3,*/*;q=0.2'), true);
   t.equal(wantsOpenMetrics('application/openmetrics-text;q=0.2,text/plain;q=0.9'), false);
 });
+
+t.test('scrape bursts: ten fresh renderings a second, then the last one shared, per format', async (t) => {
+  const store = new MetricStore();
+  const runs = counter('vigil_test_runs_total', 'Runs.', ['probe']);
+  store.register(runs);
+  store.set(runs, { probe: 'disk' }, 1);
+  const bodies: Buffer[] = [];
+  for (let i = 0; i < 10; i++) bodies.push((await store.renderForScrape(undefined, 5000 + i)).body);
+  t.equal(new Set(bodies).size, 10, 'the first ten scrapes of the second are rendered afresh');
+  store.set(runs, { probe: 'disk' }, 2);
+  const shared = await store.renderForScrape(undefined, 5500);
+  t.equal(shared.body, bodies[9], 'the eleventh shares the last rendering (at most a second old)');
+  const om = await store.renderForScrape('application/openmetrics-text;version=1.0.0', 5600);
+  t.match(om.body.toString(), /# EOF\n$/, 'OpenMetrics is never served the text rendering');
+  const later = await store.renderForScrape(undefined, 6600);
+  t.match(later.body.toString(), /^vigil_test_runs_total\{probe="disk"\} 2$/m, 'a new second renders afresh');
+});

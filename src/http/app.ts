@@ -5,11 +5,10 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, 
 import type { CheckStore, CheckView } from '../checks/store.ts';
 import type { Identity } from '../config/load.ts';
 import { componentLogger, type Logger } from '../log/logger.ts';
-import { wantsOpenMetrics, type MetricStore } from '../metrics/family.ts';
-import { formatObserved } from '../runner/runner.ts';
+import type { MetricStore } from '../metrics/family.ts';
 import { healthDocument, httpStatusFor, HEALTH_JSON, type HealthDocument } from './health-doc.ts';
 import { readinessText, wantsVerbose } from './readiness-text.ts';
-import type { Status } from '../checks/levels.ts';
+import { worst, type Status } from '../checks/levels.ts';
 import type { LivenessReport } from './liveness.ts';
 import { requestTraceFields, traceRoutes } from '../telemetry/http.ts';
 import { LogRateLimiter, truncateForLog } from './access-log.ts';
@@ -48,8 +47,6 @@ const HEALTH_PATHS = new Set(['/health', '/ready', '/health/detailed']);
 const REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
 const ALL_PATHS = ['/health', '/ready', '/health/detailed', '/metrics'];
 const PROBE_PATHS = ['/health', '/ready'];
-/** /metrics requests in one second that each get a fresh rendering; later ones share the last. */
-const METRICS_BURST = 10;
 
 export function buildApp(deps: AppDeps): FastifyInstance {
   const log = componentLogger(deps.logger, 'http');
@@ -195,43 +192,17 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     }
     metricsInFlight++;
     reply.raw.once('close', () => metricsInFlight--);
-    const { contentType, body } = await metricsBody(request.headers.accept);
+    const { contentType, body } = await deps.metrics.renderForScrape(request.headers.accept);
     return reply.type(contentType).header('cache-control', 'no-store').send(body);
   });
-
-  // A few scrapers get a fresh rendering each time. Past METRICS_BURST requests in a second
-  // the last rendering (at most a second old) is shared: one Buffer written to every socket
-  // instead of a new string per request, which is what grew the heap under a flood.
-  const lastRendering = new Map<boolean, { at: number; contentType: string; body: Buffer }>();
-  let burstStart = 0;
-  let burstCount = 0;
-  const metricsBody = async (accept: string | undefined): Promise<{ contentType: string; body: Buffer }> => {
-    const now = performance.now();
-    if (now - burstStart > 1000) {
-      burstStart = now;
-      burstCount = 0;
-    }
-    burstCount++;
-    const openMetrics = wantsOpenMetrics(accept);
-    const last = lastRendering.get(openMetrics);
-    if (burstCount > METRICS_BURST && last && now - last.at < 1000) return last;
-    const rendered = await deps.metrics.render(accept);
-    const fresh = { at: now, contentType: rendered.contentType, body: Buffer.from(rendered.body, 'utf8') };
-    lastRendering.set(openMetrics, fresh);
-    return fresh;
-  };
 
   return app;
 }
 
 /** Status and check names only: what anyone who reaches the port may see. */
 export function minimalHealthDocument(doc: HealthDocument): { status: Status; checks: Record<string, { status: Status }[]> } {
-  const order: Record<Status, number> = { pass: 0, warn: 1, fail: 2 };
   const checks: Record<string, { status: Status }[]> = {};
-  for (const [name, entries] of Object.entries(doc.checks)) {
-    const worst = entries.reduce<Status>((w, e) => (order[e.status] > order[w] ? e.status : w), 'pass');
-    checks[name] = [{ status: worst }];
-  }
+  for (const [name, entries] of Object.entries(doc.checks)) checks[name] = [{ status: entries.reduce<Status>((w, e) => worst(w, e.status), 'pass') }];
   return { status: doc.status, checks };
 }
 

@@ -111,6 +111,9 @@ export class MetricStore {
   /** Bumped on every change to a stored family; the rendered text is valid for one version. */
   private version = 0;
   private readonly rendered = new Map<Format, { version: number; text: string }>();
+  /** The last whole rendering per format and the current one-second scrape burst (renderForScrape). */
+  private readonly lastScrape = new Map<Format, { at: number; contentType: string; body: Buffer }>();
+  private burst = { start: 0, count: 0 };
 
   /** Registers a declaration; idempotent for the same object. `onCollect` runs at scrape time. */
   register(decl: MetricDecl, onCollect?: () => void): void {
@@ -202,7 +205,27 @@ export class MetricStore {
 
   /** Renders for a scraper; OpenMetrics when its Accept header asks for it. */
   async render(accept: string | undefined): Promise<{ contentType: string; body: string }> {
+    return this.renderFormat(wantsOpenMetrics(accept) ? 'openMetrics' : 'prometheus');
+  }
+
+  /**
+   * What /metrics serves. The first SCRAPES_RENDERED_PER_SECOND scrapes in a second get a fresh
+   * rendering; later ones share the last one (at most a second old) as one Buffer, so a flood
+   * costs a string per second instead of one per request, which is what grew the heap.
+   */
+  async renderForScrape(accept: string | undefined, now = performance.now()): Promise<{ contentType: string; body: Buffer }> {
+    if (now - this.burst.start > 1000) this.burst = { start: now, count: 0 };
+    this.burst.count++;
     const format: Format = wantsOpenMetrics(accept) ? 'openMetrics' : 'prometheus';
+    const last = this.lastScrape.get(format);
+    if (this.burst.count > SCRAPES_RENDERED_PER_SECOND && last && now - last.at < 1000) return last;
+    const rendered = await this.renderFormat(format);
+    const fresh = { at: now, contentType: rendered.contentType, body: Buffer.from(rendered.body, 'utf8') };
+    this.lastScrape.set(format, fresh);
+    return fresh;
+  }
+
+  private async renderFormat(format: Format): Promise<{ contentType: string; body: string }> {
     let stored = this.rendered.get(format);
     if (stored?.version !== this.version) {
       const version = this.version;
@@ -224,6 +247,9 @@ export class MetricStore {
     return family;
   }
 }
+
+/** Scrapes in one second that each get a fresh rendering; later ones share the last. */
+const SCRAPES_RENDERED_PER_SECOND = 10;
 
 /** OpenMetrics ends with a single `# EOF`; the stored part is followed by the live part. */
 function withoutEof(text: string): string {
