@@ -55,6 +55,8 @@ export class Agent {
   readonly probeApp: FastifyInstance | null;
   private readonly token: TokenFile | null;
   private readonly tlsFiles: readonly WatchedFile[];
+  /** Token and TLS files together: read at start, watched while running, closed at the end. */
+  private readonly watchedFiles: readonly WatchedFile[];
   readonly parts: AgentParts;
   private readonly config: ResolvedConfig;
   private readonly log: Logger;
@@ -79,6 +81,7 @@ export class Agent {
     this.tlsFiles = http.tls
       ? [new WatchedFile('http.tls.cert_file', http.tls.certFile, (f, e) => this.fileChanged(f, e)), new WatchedFile('http.tls.key_file', http.tls.keyFile, (f, e) => this.fileChanged(f, e))]
       : [];
+    this.watchedFiles = [...(this.token ? [this.token] : []), ...this.tlsFiles];
     const common = {
       checks: this.parts.checks,
       metrics: this.parts.metrics,
@@ -147,7 +150,7 @@ export class Agent {
       env: this.env,
     });
     try {
-      for (const file of [...(this.token ? [this.token] : []), ...this.tlsFiles]) await file.start();
+      for (const file of this.watchedFiles) await file.start();
       this.applyTls();
     } catch (err) {
       throw new VigilError('LISTEN_FAILED', `cannot start the HTTP server: ${(err as Error).message}`);
@@ -193,7 +196,7 @@ export class Agent {
       this.tracing?.flush();
       await new Promise((resolve) => setTimeout(resolve, drain));
       await Promise.all([this.app.close(), this.probeApp?.close()]);
-      for (const file of [...(this.token ? [this.token] : []), ...this.tlsFiles]) file.close();
+      for (const file of this.watchedFiles) file.close();
       await this.parts.runner.stop();
       // The last runs' spans are queued now; a collector that is down costs at most this wait.
       await this.tracing?.shutdown(TRACE_FLUSH_MS);

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { hostname } from 'node:os';
 import { Agent } from './agent.ts';
 import { runCheckCommand } from './check-command.ts';
-import { loadConfig, ENV_OVERRIDES, DEFAULT_PORT, type ResolvedConfig } from './config/load.ts';
+import { loadConfig, ENV_OVERRIDES, DEFAULT_PORT } from './config/load.ts';
 import { configJsonSchema } from './config/schema.ts';
 import { EXIT, VigilError, type ExitCode } from './errors.ts';
 import { createLogger, type Logger } from './log/logger.ts';

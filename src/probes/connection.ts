@@ -2,7 +2,6 @@
 // never a pool, never a connection per check. When the connection is lost the next collect
 // reconnects; failed attempts back off exponentially, capped so that a server that comes back
 // is seen within one probe interval. Between attempts collect fails fast, without I/O.
-import { readFile } from 'node:fs/promises';
 import { formatDuration } from '../config/duration.ts';
 import { abortable } from '../deadline.ts';
 import { evaluate, type Thresholds } from '../checks/levels.ts';
@@ -10,6 +9,7 @@ import type { MetricDecl } from '../metrics/family.ts';
 import type { ProbeSettings } from './kind.ts';
 import type { CheckDecl, CheckObservation, Collection, Probe } from './types.ts';
 import { reason } from './observations.ts';
+import { readPasswordFile } from './secret-file.ts';
 
 export interface Connector<C> {
   /** Opens and authenticates a connection; must give up after its own connect timeout. */
@@ -133,15 +133,7 @@ export class PersistentConnection<C> {
  * so a rotated secret is picked up), else the `password` field, else the URL's own.
  */
 export async function resolvePassword(source: { readonly password?: string | undefined; readonly passwordFile?: string | undefined; readonly urlPassword?: string | undefined }): Promise<string | undefined> {
-  if (source.passwordFile !== undefined) {
-    try {
-      // A trailing newline is an artefact of how the file was written, never part of the secret.
-      return (await readFile(source.passwordFile, 'utf8')).replace(/\r?\n$/, '');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new Error(`cannot read password_file ${source.passwordFile}: ${code === 'ENOENT' ? 'no such file' : reason(err)}`);
-    }
-  }
+  if (source.passwordFile !== undefined) return readPasswordFile(source.passwordFile, 'password_file');
   return source.password ?? source.urlPassword;
 }
 

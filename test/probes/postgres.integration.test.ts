@@ -2,7 +2,6 @@
 // else our own): correct figures, a pg_monitor-only role, no secret anywhere, and no query
 // caused by HTTP requests.
 import t from 'tap';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { anyPostgres, uniqueName, type PgServer } from '../servers/postgres.ts';

@@ -11,7 +11,6 @@
 //
 // VIGIL_KAFKA_BROKERS=kafka-0:9092,kafka-1:9092 is ONE cluster (what every Kafka tool means by a
 // comma-separated bootstrap list), named after its first broker; `;` separates clusters.
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { duration, positiveInt } from '../../config/common.ts';
 import { parseDuration } from '../../config/duration.ts';
@@ -20,6 +19,7 @@ import type { Thresholds } from '../../checks/levels.ts';
 import type { ProbeKind, ReportProblem } from '../kind.ts';
 import { targetFields, targetInstances, targetsSection } from '../targets.ts';
 import { reason } from '../observations.ts';
+import { readPasswordFile, readSecretFile } from '../secret-file.ts';
 
 export const ENV_VAR = 'VIGIL_KAFKA_BROKERS';
 
@@ -137,15 +137,6 @@ export interface KafkaSecrets {
   readonly sasl: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string } | undefined;
 }
 
-async function readSecretFile(path: string, what: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(`cannot read ${what} ${path}: ${code === 'ENOENT' ? 'no such file' : reason(err)}`, { cause: err });
-  }
-}
-
 /**
  * Reads the password and certificate files of a connection: at every connect, like PostgreSQL
  * and Redis, so a rotated Kubernetes secret is picked up and `vigil config check` needs no mounts.
@@ -166,8 +157,7 @@ export async function readConnectionSecrets(connection: KafkaConnection): Promis
   const s = connection.sasl;
   let sasl: KafkaSecrets['sasl'] = undefined;
   if (s !== undefined) {
-    // A trailing newline is an artefact of how the file was written, never part of the secret.
-    const password = s.passwordFile !== undefined ? (await readSecretFile(s.passwordFile, 'sasl.password_file')).replace(/\r?\n$/, '') : (s.password ?? '');
+    const password = s.passwordFile !== undefined ? await readPasswordFile(s.passwordFile, 'sasl.password_file') : (s.password ?? '');
     sasl = { mechanism: s.mechanism, username: s.username, password };
   }
   return { ssl, sasl };
