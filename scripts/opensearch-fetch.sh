@@ -13,33 +13,8 @@ set -eu
 version="${1:-2.19.6}"
 # log4j-core at the version of the log4j-api the server pulls (they must match).
 log4j_version="2.25.4"
-cache_root="${VIGIL_OPENSEARCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vigil/opensearch}"
-dir="$cache_root/$version"
-
-if [ -f "$dir/.complete" ]; then
-  echo "$dir"
-  exit 0
-fi
-
-for tool in java mvn; do
-  if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "opensearch-fetch: $tool is required (Debian: apt-get install openjdk-17-jre-headless maven)" >&2
-    exit 1
-  fi
-done
-
-mkdir -p "$cache_root"
-if command -v flock >/dev/null 2>&1; then
-  exec 9>"$cache_root/.lock-$version"
-  flock 9
-  if [ -f "$dir/.complete" ]; then
-    echo "$dir"
-    exit 0
-  fi
-fi
-echo "opensearch-fetch: downloading OpenSearch $version jars from Maven Central into $dir (once)" >&2
-work="$(mktemp -d "$cache_root/.fetch-$version.XXXXXX")"
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/maven-cache.sh"
+cache_open opensearch "${VIGIL_OPENSEARCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vigil/opensearch}" "$version"
 
 pom() { # <file> <dependencies xml>
   cat > "$1" <<POM
@@ -54,13 +29,6 @@ pom() { # <file> <dependencies xml>
 POM
 }
 
-copy() { # <pom> <output dir>
-  if ! mvn -q -B -f "$1" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$2" >"$work/mvn.log" 2>&1; then
-    echo "opensearch-fetch: maven failed for OpenSearch $version:" >&2
-    tail -n 30 "$work/mvn.log" >&2
-    exit 1
-  fi
-}
 
 pom "$work/server.xml" "
     <dependency><groupId>org.opensearch</groupId><artifactId>opensearch</artifactId><version>$version</version></dependency>
@@ -70,8 +38,8 @@ pom "$work/netty.xml" "
     <dependency><groupId>org.opensearch.plugin</groupId><artifactId>transport-netty4-client</artifactId><version>$version</version></dependency>"
 
 mkdir -p "$work/out/bin" "$work/out/lib" "$work/out/modules/transport-netty4" "$work/out/plugins"
-copy "$work/server.xml" "$work/out/lib"
-copy "$work/netty.xml" "$work/out/modules/transport-netty4"
+maven_copy "$work/server.xml" "$work/out/lib"
+maven_copy "$work/netty.xml" "$work/out/modules/transport-netty4"
 # A module is a plugin the node loads from modules/: the descriptor the distribution ships.
 cat > "$work/out/modules/transport-netty4/plugin-descriptor.properties" <<PROPS
 description=Netty 4 based transport implementation
@@ -95,7 +63,4 @@ grant codeBase "${codebase.netty-transport}" {
   permission java.util.PropertyPermission "sun.nio.ch.bugLevel", "write";
 };
 POLICY
-touch "$work/out/.complete"
-rm -rf "$dir"
-mv "$work/out" "$dir"
-echo "$dir"
+cache_close

@@ -2,12 +2,10 @@
 // or in a line-oriented answer: control characters would forge lines or recolour the screen.
 
 /**
- * Escapes C0/C1 control characters, DEL and the Unicode line/paragraph separators:
- * `\n`, `\r`, `\t`, `\\` for a backslash that precedes one, else `\xNN` / `\uNNNN`. Everything
- * else, non-ASCII letters included, is kept.
+ * Escapes C0/C1 control characters, DEL and the Unicode line/paragraph separators as `\n`,
+ * `\r`, `\t`, else `\xNN` / `\uNNNN`. Everything else, non-ASCII letters included, is kept.
  */
 export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
     if (c === '\n') return '\\n';
     if (c === '\r') return '\\r';
