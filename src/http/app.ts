@@ -85,6 +85,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     const path = request.url.split('?', 1)[0] ?? request.url;
     const status = reply.statusCode;
     const level = accessLevel(path, status);
+    // Polled paths log at DEBUG: at the default level their line is not even built.
+    if (!log.isLevelEnabled(level)) return;
     // Failed requests are what a flood produces: bounded rate, the rest counted.
     const suppressedBefore = level === 'warn' || level === 'error' ? failedLines.take() : 0;
     if (suppressedBefore === undefined) return;
