@@ -8,7 +8,7 @@ import { EXIT, type ExitCode } from './errors.ts';
 import { healthDocument } from './http/health-doc.ts';
 import type { Logger } from './log/logger.ts';
 import type { ProbeKind } from './probes/kind.ts';
-import { formatObserved } from './runner/runner.ts';
+import { formatObserved } from './checks/judge.ts';
 import { printable } from './text.ts';
 
 export interface CheckCommandOptions {

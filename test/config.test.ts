@@ -12,6 +12,9 @@ import { VigilError } from '../src/errors.ts';
 const demoKind = defineProbeKind({
   key: 'demo',
   description: 'test kind',
+  env: [],
+  metrics: [],
+  checks: [],
   schema: z.strictObject({ ...commonProbeFields, warn: percent.optional(), fail: percent.optional() }),
   resolve({ section, defaults }, report) {
     if (section?.enabled === false) return [];

@@ -102,6 +102,7 @@ export function logLineErrors(line: unknown): string[] {
 export const testCheck: CheckDecl = Object.freeze({
   id: 'test:value',
   componentType: 'component',
+  component: 'the scripted component',
   unit: 'percent',
   playbook: 'Severe Performance Degradation',
   failSeverity: 'SEV2',

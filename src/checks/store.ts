@@ -2,7 +2,7 @@
 // `failureThreshold` consecutive worse results or `successThreshold` consecutive better ones,
 // like Kubernetes probes. HTTP handlers only read from here.
 import type { ProbeSchedule } from '../config/common.ts';
-import type { CheckDecl, CheckObservation } from '../probes/types.ts';
+import type { CheckDecl, CheckObservation } from './types.ts';
 import { evaluate, STATUS_ORDER, type Severity, type Status, type Thresholds } from './levels.ts';
 
 export interface CheckEntry {

@@ -1,8 +1,11 @@
 // Threshold settings shared by probe configs: `{warn: 80, fail: 90}` in the config file, turned
 // into a Thresholds ladder (src/checks/levels.ts) when resolving.
 import { z } from 'zod';
-import { ladder, type Level, type Severity, type Thresholds } from '../checks/levels.ts';
+import { ladder, type Level, type Thresholds } from '../checks/levels.ts';
+import type { CheckDecl, LadderSpec, LevelSpec } from '../checks/types.ts';
 import { percent } from './common.ts';
+
+export type { LevelSpec } from '../checks/types.ts';
 
 type LevelValues<K extends string> = { [P in K]?: number | undefined };
 
@@ -52,14 +55,6 @@ export function ascendingPercents<const K extends string>(keys: readonly K[], de
   return orderedLevels(keys, defaults);
 }
 
-export interface LevelSpec<K extends string> {
-  readonly key: K;
-  readonly status: Level['status'];
-  readonly severity: Severity;
-  /** Absent: the level exists only when configured. */
-  readonly default?: number;
-}
-
 /** Builds the ladder from a validated `orderedLevels` value and the level specs. */
 export function levelLadder<K extends string>(
   given: LevelValues<K> | undefined,
@@ -81,4 +76,30 @@ export function percentLadder<K extends string>(given: LevelValues<K> | undefine
 
 export function specDefaults<K extends string>(specs: readonly LevelSpec<K>[]): LevelValues<K> {
   return Object.fromEntries(specs.map((s) => [s.key, s.default])) as LevelValues<K>;
+}
+
+/** `Space used, percent: warn (SEV4, default 70), fail (SEV2, off unless set)`. */
+export function describeLadder(spec: LadderSpec): string {
+  const levels = spec.levels.map((l) => `${l.key} (${l.severity}, ${l.default === undefined ? 'off unless set' : `default ${l.default}`})`);
+  return `${spec.measures}${spec.direction === 'below' ? ', bad when below' : ''}: ${levels.join(', ')}`;
+}
+
+function ladderOf(check: CheckDecl): LadderSpec {
+  if (!check.ladder) throw new Error(`check ${check.id} declares no threshold ladder`);
+  return check.ladder;
+}
+
+/** The config field that overrides a check's ladder, `{warn: 70, fail: 95}`, described from the declaration. */
+export function ladderField(check: CheckDecl) {
+  const spec = ladderOf(check);
+  const keys = spec.levels.map((l) => l.key);
+  return orderedLevels(keys, specDefaults(spec.levels), { value: spec.values === 'percent' ? percent : nonNegative, direction: spec.direction })
+    .optional()
+    .describe(describeLadder(spec));
+}
+
+/** The ladder a check is judged against: the configured levels over the declared defaults. */
+export function resolveLadder(check: CheckDecl, given: LevelValues<string> | undefined): Thresholds {
+  const spec = ladderOf(check);
+  return levelLadder(given, spec.levels, spec.direction);
 }

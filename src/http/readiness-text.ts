@@ -2,7 +2,7 @@
 // (Kubernetes' /readyz?verbose style). Component ids and outputs come from outside (a mount
 // point may hold a newline): they are escaped so no one can forge a line.
 import type { CheckView } from '../checks/store.ts';
-import { formatObserved } from '../runner/runner.ts';
+import { formatObserved } from '../checks/judge.ts';
 import { printable } from '../text.ts';
 
 export interface ReadinessState {

@@ -4,12 +4,11 @@
 // is seen within one probe interval. Between attempts collect fails fast, without I/O.
 import { formatDuration } from '../config/duration.ts';
 import { abortable } from '../deadline.ts';
-import { evaluate, type Thresholds } from '../checks/levels.ts';
 import type { MetricDecl } from '../metrics/family.ts';
 import type { ProbeSettings } from './kind.ts';
 import type { CheckDecl, CheckObservation, Collection, Probe } from './types.ts';
-import { reason } from './observations.ts';
 import { readPasswordFile } from './secret-file.ts';
+import { reason } from '../text.ts';
 
 export interface Connector<C> {
   /** Opens and authenticates a connection; must give up after its own connect timeout. */
@@ -135,14 +134,6 @@ export class PersistentConnection<C> {
 export async function resolvePassword(source: { readonly password?: string | undefined; readonly passwordFile?: string | undefined; readonly urlPassword?: string | undefined }): Promise<string | undefined> {
   if (source.passwordFile !== undefined) return readPasswordFile(source.passwordFile, 'password_file');
   return source.password ?? source.urlPassword;
-}
-
-/** A numeric check against an `above` ladder: `12.5 s behind the primary (fail ≥ 5 s)`. */
-export function valueObservation(check: CheckDecl, componentId: string, value: number, thresholds: Thresholds, unit: string, what: string): CheckObservation {
-  const { level } = evaluate(value, thresholds);
-  const u = unit ? ` ${unit}` : '';
-  const crossed = level ? ` (${level.status} ≥ ${level.at}${u})` : '';
-  return { check, componentId, observedValue: value, thresholds, output: `${value}${u} ${what}${crossed}` };
 }
 
 /** Options every connection-based target resolves to. */

@@ -1,8 +1,46 @@
-// What a probe folder exports to the registry: its config schema, how to resolve that section,
-// and how to build probe instances from the resolved (frozen) config.
+// A probe kind is one declaration in its folder: the facts (metadata.ts: key, env shortcuts,
+// metrics, checks with their default ladders), the config schema, how to resolve that section,
+// and how to build probe instances from the resolved (frozen) config. The registry, the docs
+// tables, --help, the example config's defaults and the JSON Schema are derived from it.
 import type { z } from 'zod';
 import { resolveSchedule, type CommonProbeInput, type ProbeSchedule } from '../config/common.ts';
+import type { CheckDecl } from '../checks/types.ts';
+import type { MetricDecl } from '../metrics/family.ts';
 import type { Probe, ProbeContext } from './types.ts';
+
+/** An environment variable that configures the kind without a file (sidecars); listed in --help. */
+export interface EnvShortcut {
+  readonly name: string;
+  readonly help: string;
+}
+
+/** What a probe kind measures and reports, declared once in its folder's metadata.ts. */
+export interface ProbeMetadata {
+  /** Config key under `probes:`, also the folder name and the check ids' prefix. */
+  readonly key: string;
+  readonly description: string;
+  readonly env: readonly EnvShortcut[];
+  /** Every metric its probes may emit. */
+  readonly metrics: readonly MetricDecl[];
+  /** Every check its probes may report. */
+  readonly checks: readonly CheckDecl[];
+}
+
+/** Freezes a kind's facts after checking they belong to it: check ids `key:…`, names unique. */
+export function defineMetadata<M extends ProbeMetadata>(metadata: M): M {
+  const ids = new Set<string>();
+  for (const check of metadata.checks) {
+    if (!check.id.startsWith(`${metadata.key}:`)) throw new Error(`check ${check.id} of kind ${metadata.key} must be named ${metadata.key}:…`);
+    if (ids.has(check.id)) throw new Error(`check ${check.id} is declared twice`);
+    ids.add(check.id);
+  }
+  const names = new Set<string>();
+  for (const metric of metadata.metrics) {
+    if (names.has(metric.name)) throw new Error(`metric ${metric.name} is declared twice`);
+    names.add(metric.name);
+  }
+  return Object.freeze({ ...metadata, env: Object.freeze([...metadata.env]), metrics: Object.freeze([...metadata.metrics]), checks: Object.freeze([...metadata.checks]) });
+}
 
 /** Resolved settings of one probe instance: schedule plus the kind's own options. */
 export interface ProbeSettings<Options> {
@@ -27,10 +65,7 @@ export interface ResolveInput<Raw> {
  */
 export type ReportProblem = (path: string, message: string) => void;
 
-export interface ProbeKind<Raw = unknown, Options = unknown> {
-  /** Config key under `probes:`, also the folder name. */
-  readonly key: string;
-  readonly description: string;
+export interface ProbeKind<Raw = unknown, Options = unknown> extends ProbeMetadata {
   readonly schema: z.ZodType<Raw>;
   /** Returns zero or more instances (none when disabled). Never does I/O. */
   resolve(input: ResolveInput<Raw>, report: ReportProblem): ProbeSettings<Options>[];

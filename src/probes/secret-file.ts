@@ -1,7 +1,7 @@
 // Secrets and certificates named in the config are read when a connection is made, never while
 // validating: a rotated Kubernetes secret is picked up, and `vigil config check` needs no mounts.
 import { readFile } from 'node:fs/promises';
-import { reason } from './observations.ts';
+import { reason } from '../text.ts';
 
 /** The file's text; the error names the config key and the path, never the content. */
 export async function readSecretFile(path: string, key: string): Promise<string> {

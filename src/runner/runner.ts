@@ -11,6 +11,8 @@ import type { ProbeSettings } from '../probes/kind.ts';
 import type { Collection, Probe } from '../probes/types.ts';
 import { formatDuration } from '../config/duration.ts';
 import { describeThresholds } from '../checks/levels.ts';
+import { formatObserved } from '../checks/judge.ts';
+import { round2 } from '../text.ts';
 import { abortable, raceDeadline } from '../deadline.ts';
 import { setTimeout as delay } from 'node:timers/promises';
 import { traceProbeRun, type RunOutcome } from '../telemetry/probe-span.ts';
@@ -239,7 +241,7 @@ export class Runner {
       }
       transitions = checks.record(probe.name, settings.schedule, collection.checks, now);
       if (slot.lastFailure !== undefined) {
-        this.log.info({ event: 'probe.recovered', details: { probe: probe.name, duration_s: round(seconds) } }, `probe ${probe.name} is running again`);
+        this.log.info({ event: 'probe.recovered', details: { probe: probe.name, duration_s: round2(seconds) } }, `probe ${probe.name} is running again`);
         slot.lastFailure = undefined;
       }
       this.reportPartialErrors(slot, collection);
@@ -316,14 +318,6 @@ function wellFormed(collection: Collection | undefined): collection is Collectio
   return lists.every((list) => Array.isArray(list) && list.every((item) => typeof item === 'object' && item !== null));
 }
 
-export function formatObserved(value: unknown, unit: string): string {
-  if (typeof value === 'number') return unit === 'percent' ? `${round(value)} %` : `${round(value)}${unit ? ` ${unit}` : ''}`;
-  return String(value);
-}
-
-function round(n: number): number {
-  return Math.round(n * 100) / 100;
-}
 
 /** Waits `ms`, or less when `signal` aborts; never rejects. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -5,7 +5,7 @@ import { cpuKind } from '../../src/probes/cpu/index.ts';
 import { CpuProbe } from '../../src/probes/cpu/probe.ts';
 import { busyRatio, parseCpuTimes, parseLoadavg, parseStat } from '../../src/probes/cpu/stat.ts';
 import { cgroupCpuFrom, throttledRatio } from '../../src/probes/cpu/cgroup.ts';
-import * as m from '../../src/probes/cpu/metrics.ts';
+import * as m from '../../src/probes/cpu/metadata.ts';
 import { BUILTIN_SCHEDULE } from '../../src/config/common.ts';
 import type { HostPaths } from '../../src/probes/types.ts';
 import { checkOf, context, copyScenario, fixture, hostAt, live, settingsOf, valueOf, verdict } from './helpers.ts';

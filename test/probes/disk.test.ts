@@ -4,7 +4,7 @@ import { diskKind } from '../../src/probes/disk/index.ts';
 import { DiskProbe } from '../../src/probes/disk/probe.ts';
 import { parseMounts, selectMounts, unescapeMountField } from '../../src/probes/disk/mounts.ts';
 import { inodesUsedPercent, usageOf, usedPercent, type FsStats, type StatFs } from '../../src/probes/disk/statfs.ts';
-import * as m from '../../src/probes/disk/metrics.ts';
+import * as m from '../../src/probes/disk/metadata.ts';
 import { readFile, writeFile } from 'node:fs/promises';
 import { BUILTIN_SCHEDULE } from '../../src/config/common.ts';
 import { checkOf, context, copyScenario, fixture, hostAt, live, seriesOf, settingsOf, valueOf, verdict } from './helpers.ts';

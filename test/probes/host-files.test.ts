@@ -1,12 +1,12 @@
 import t from 'tap';
 import { z } from 'zod';
 import { cgroupVersion, parseFlatKeyed, readOptionalText } from '../../src/probes/host-files.ts';
-import { formatBytes, percentObservation } from '../../src/probes/observations.ts';
+import { formatBytes } from '../../src/text.ts';
+import { judgePercent } from '../../src/checks/judge.ts';
 import { ascendingPercents, levelLadder, nonNegative, orderedLevels, percentLadder } from '../../src/config/thresholds.ts';
 import { evaluate } from '../../src/checks/levels.ts';
 import { raceDeadline, TimeoutError } from '../../src/deadline.ts';
-import { diskUtilization } from '../../src/probes/disk/metrics.ts';
-import { UTILIZATION_LEVELS } from '../../src/probes/disk/config.ts';
+import { diskUtilization } from '../../src/probes/disk/metadata.ts';
 import { fixture, live } from './helpers.ts';
 
 t.test('parseFlatKeyed reads key value lines and skips junk', async (t) => {
@@ -105,15 +105,15 @@ t.test('orderedLevels below: a falling ratio (cache hit rate) must descend', asy
   t.notOk(seconds.safeParse({ warn: -1 }).success);
 });
 
-t.test('percentLadder and percentObservation', async (t) => {
-  const ladder = percentLadder({ high: 80 }, UTILIZATION_LEVELS);
+t.test('percentLadder and judgePercent', async (t) => {
+  const ladder = percentLadder({ high: 80 }, diskUtilization.ladder!.levels);
   t.same(ladder.levels.map((l) => [l.status, l.at, l.severity]), [
     ['warn', 70, 'SEV4'],
     ['warn', 80, 'SEV3'],
     ['fail', 95, 'SEV2'],
   ]);
-  const obs = percentObservation(diskUtilization, '/var', 72.4049, ladder, 'used', '12.1 GiB free of 50 GiB');
+  const obs = judgePercent(diskUtilization, '/var', 72.4049, ladder, 'used', '12.1 GiB free of 50 GiB');
   t.equal(obs.observedValue, 72.4);
   t.equal(obs.output, '72.4 % used (warn ≥ 70 %), 12.1 GiB free of 50 GiB');
-  t.equal(percentObservation(diskUtilization, '/', 10, ladder, 'used').output, '10 % used');
+  t.equal(judgePercent(diskUtilization, '/', 10, ladder, 'used').output, '10 % used');
 });

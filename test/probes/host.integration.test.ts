@@ -6,9 +6,9 @@ import { promisify } from 'node:util';
 import { diskKind } from '../../src/probes/disk/index.ts';
 import { memoryKind } from '../../src/probes/memory/index.ts';
 import { cpuKind } from '../../src/probes/cpu/index.ts';
-import { filesystemAvail, filesystemSize } from '../../src/probes/disk/metrics.ts';
-import { memoryTotal } from '../../src/probes/memory/metrics.ts';
-import { cpuUtilization } from '../../src/probes/cpu/metrics.ts';
+import { filesystemAvail, filesystemSize } from '../../src/probes/disk/metadata.ts';
+import { memoryTotal } from '../../src/probes/memory/metadata.ts';
+import { cpuUtilization } from '../../src/probes/cpu/metadata.ts';
 import type { Collection } from '../../src/probes/types.ts';
 import { checkOf, context, live, settingsOf } from './helpers.ts';
 

@@ -2,7 +2,7 @@
 // keeps reporting what the live broker serves, names the unreachable broker, reports the
 // partitions left without a leader, and recovers when the broker returns.
 import t from 'tap';
-import * as m from '../../src/probes/kafka/metrics.ts';
+import * as m from '../../src/probes/kafka/metadata.ts';
 import type { Collection } from '../../src/probes/types.ts';
 import { startBroker } from '../../scripts/kafka.ts';
 import { waitFor } from '../helpers.ts';

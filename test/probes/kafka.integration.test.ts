@@ -4,7 +4,7 @@
 // per cycle, and KIP-848 groups on 4.x.
 import t from 'tap';
 import { MetricStore } from '../../src/metrics/family.ts';
-import * as m from '../../src/probes/kafka/metrics.ts';
+import * as m from '../../src/probes/kafka/metadata.ts';
 import type { KafkaProbe } from '../../src/probes/kafka/probe.ts';
 import type { Collection } from '../../src/probes/types.ts';
 import { PER_PARTITION_AUTO_MAX } from '../../src/probes/kafka/config.ts';

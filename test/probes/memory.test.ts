@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { memoryKind } from '../../src/probes/memory/index.ts';
 import { hostMemoryFrom, parseMeminfo, usedPercent } from '../../src/probes/memory/meminfo.ts';
 import { cgroupMemoryFrom } from '../../src/probes/memory/cgroup.ts';
-import * as m from '../../src/probes/memory/metrics.ts';
+import * as m from '../../src/probes/memory/metadata.ts';
 import { BUILTIN_SCHEDULE } from '../../src/config/common.ts';
 import { checkOf, context, copyScenario, fixture, hostAt, live, settingsOf, valueOf, verdict } from './helpers.ts';
 

@@ -1,13 +1,13 @@
 // The `cpu` probe kind: one instance for the host (and its own cgroup's CFS throttling).
 import { defineProbeKind, singleInstance } from '../kind.ts';
 import { cpuSchema, resolveCpuOptions, type CpuOptions, type CpuSection } from './config.ts';
+import { CPU } from './metadata.ts';
 import { CpuProbe } from './probe.ts';
 
 export const cpuKind = defineProbeKind<CpuSection, CpuOptions>({
-  key: 'cpu',
-  description: 'Host CPU utilization over the last interval and load from /proc, and CFS throttling of the cgroup',
+  ...CPU,
   schema: cpuSchema,
-  resolve: singleInstance('cpu', resolveCpuOptions),
+  resolve: singleInstance(CPU.key, resolveCpuOptions),
   create: (settings, ctx) => new CpuProbe(settings, ctx),
 });
 

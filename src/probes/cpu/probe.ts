@@ -2,11 +2,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProbeSettings } from '../kind.ts';
 import { emptyCollection, type Collection, type HostPaths, type Probe, type ProbeContext } from '../types.ts';
-import { failedObservation, percentObservation, reason } from '../observations.ts';
 import type { CpuOptions } from './config.ts';
 import { busyRatio, CPU_MODES, readCpuTimes, readLoadavg, USER_HZ, type LoadAverage, type StatTimes } from './stat.ts';
 import { readCgroupCpu, throttledRatio, type CgroupCpu, type CpuThrottling } from './cgroup.ts';
-import * as m from './metrics.ts';
+import * as m from './metadata.ts';
+import { failedObservation, judgePercent } from '../../checks/judge.ts';
+import { reason } from '../../text.ts';
 
 export interface CpuProbeDeps {
   /** A utilization over less than this is mostly noise; collect waits until the baseline is this old. */
@@ -19,10 +20,10 @@ interface TimesSample {
 }
 
 export class CpuProbe implements Probe {
-  readonly kind = 'cpu';
+  readonly kind = m.CPU.key;
   readonly name: string;
-  readonly metrics = m.CPU_METRICS;
-  readonly checks = m.CPU_CHECKS;
+  readonly metrics = m.CPU.metrics;
+  readonly checks = m.CPU.checks;
   private readonly options: CpuOptions;
   private readonly host: HostPaths;
   private readonly minSampleAgeMs: number;
@@ -77,7 +78,7 @@ export class CpuProbe implements Probe {
       for (const mode of CPU_MODES) out.samples.push({ metric: m.cpuCoreSeconds, labels: { cpu, mode }, value: times[mode] / USER_HZ });
     }
     const loadText = load ? `load ${load.load1} ${load.load5} ${load.load15}` : undefined;
-    out.checks.push(percentObservation(m.cpuUtilizationCheck, 'host', busy * 100, this.options.thresholds, 'busy', loadText));
+    out.checks.push(judgePercent(m.cpuUtilizationCheck, 'host', busy * 100, this.options.thresholds, 'busy', loadText));
 
     let cgroup: CgroupCpu | undefined;
     try {
@@ -112,7 +113,7 @@ export class CpuProbe implements Probe {
     out.samples.push({ metric: m.throttledRatio, labels: {}, value: ratio });
     if (cgroup?.limitCores != null) {
       const limit = `limit ${+cgroup.limitCores.toFixed(3)} CPUs`;
-      out.checks.push(percentObservation(m.cpuThrottlingCheck, 'container', ratio * 100, this.options.throttlingThresholds, 'of periods throttled', limit));
+      out.checks.push(judgePercent(m.cpuThrottlingCheck, 'container', ratio * 100, this.options.throttlingThresholds, 'of periods throttled', limit));
     }
   }
 

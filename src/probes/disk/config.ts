@@ -4,8 +4,9 @@ import { commonProbeFields, duration, type ProbeSchedule } from '../../config/co
 import { formatDuration, parseDuration } from '../../config/duration.ts';
 import type { Thresholds } from '../../checks/levels.ts';
 import type { ReportProblem } from '../kind.ts';
-import { ascendingPercents, percentLadder, specDefaults, type LevelSpec } from '../../config/thresholds.ts';
-import { reason } from '../observations.ts';
+import { ladderField, resolveLadder } from '../../config/thresholds.ts';
+import { reason } from '../../text.ts';
+import { diskInodes, diskUtilization } from './metadata.ts';
 
 // Defaults after node_exporter's filesystem collector. `overlay` is deliberately not an
 // excluded type: a sidecar's own `/` is overlay; only container runtimes' overlay paths go.
@@ -13,17 +14,6 @@ export const DEFAULT_MOUNT_POINTS_EXCLUDE =
   '^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+|var/lib/kubelet/pods/.+|run/containerd/.+|run/k3s/containerd/.+)($|/)';
 export const DEFAULT_FS_TYPES_EXCLUDE =
   '^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|erofs|sysfs|tracefs|nsfs|ramfs|fuse\\.lxcfs|fuse\\.gvfsd-fuse)$';
-
-export const UTILIZATION_LEVELS = [
-  { key: 'warn', status: 'warn', severity: 'SEV4', default: 70 },
-  { key: 'high', status: 'warn', severity: 'SEV3', default: 85 },
-  { key: 'fail', status: 'fail', severity: 'SEV2', default: 95 },
-] as const satisfies readonly LevelSpec<'warn' | 'high' | 'fail'>[];
-
-export const INODE_LEVELS = [
-  { key: 'warn', status: 'warn', severity: 'SEV3', default: 85 },
-  { key: 'fail', status: 'fail', severity: 'SEV2', default: 95 },
-] as const satisfies readonly LevelSpec<'warn' | 'fail'>[];
 
 const regex = z.string({ error: 'must be a regular expression' }).superRefine((source, ctx) => {
   try {
@@ -39,12 +29,8 @@ export const diskSchema = z.strictObject({
   mount_points_include: regex.optional().describe('When set, only mount points matching this regex are watched'),
   fs_types_exclude: regex.optional().describe('Filesystem types to skip (regex; replaces the node_exporter-like default)'),
   statfs_timeout: duration.optional().describe("Per-mount statfs deadline; default 80 % of the probe's timeout"),
-  thresholds: ascendingPercents(['warn', 'high', 'fail'], specDefaults(UTILIZATION_LEVELS))
-    .optional()
-    .describe('Space used, percent: warn (SEV4, default 70), high (SEV3, default 85), fail (SEV2, default 95)'),
-  inode_thresholds: ascendingPercents(['warn', 'fail'], specDefaults(INODE_LEVELS))
-    .optional()
-    .describe('Inodes used, percent: warn (SEV3, default 85), fail (SEV2, default 95)'),
+  thresholds: ladderField(diskUtilization),
+  inode_thresholds: ladderField(diskInodes),
 });
 
 export type DiskSection = z.infer<typeof diskSchema>;
@@ -74,7 +60,7 @@ export function resolveDiskOptions(section: DiskSection | undefined, schedule: P
     mountPointsInclude: s.mount_points_include !== undefined ? new RegExp(s.mount_points_include) : null,
     fsTypesExclude: new RegExp(s.fs_types_exclude ?? DEFAULT_FS_TYPES_EXCLUDE),
     statfsTimeoutMs,
-    thresholds: percentLadder(s.thresholds, UTILIZATION_LEVELS),
-    inodeThresholds: percentLadder(s.inode_thresholds, INODE_LEVELS),
+    thresholds: resolveLadder(diskUtilization, s.thresholds),
+    inodeThresholds: resolveLadder(diskInodes, s.inode_thresholds),
   });
 }

@@ -1,7 +1,7 @@
 // The mount table, as /proc/<pid>/mounts prints it (fstab format, octal-escaped fields).
 import { join } from 'node:path';
 import { readText } from '../host-files.ts';
-import { reason } from '../observations.ts';
+import { reason } from '../../text.ts';
 
 export interface Mount {
   readonly device: string;

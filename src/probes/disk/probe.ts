@@ -3,12 +3,13 @@ import { join } from 'node:path';
 import type { Logger } from '../../log/logger.ts';
 import type { ProbeSettings } from '../kind.ts';
 import { emptyCollection, type Collection, type HostPaths, type Probe, type ProbeContext } from '../types.ts';
-import { failedObservation, formatBytes, percentObservation, reason, round2 } from '../observations.ts';
 import { TimeoutError } from '../../deadline.ts';
 import type { DiskOptions } from './config.ts';
 import { readMounts, selectMounts, type Mount } from './mounts.ts';
 import { inodesUsedPercent, nodeStatFs, StatFsPendingError, StatFsTracker, usageOf, usedPercent, type FsUsage, type StatFs } from './statfs.ts';
-import * as m from './metrics.ts';
+import * as m from './metadata.ts';
+import { failedObservation, judgePercent } from '../../checks/judge.ts';
+import { formatBytes, reason, round2 } from '../../text.ts';
 
 export interface DiskProbeDeps {
   /** Injected by tests to simulate hung or failing mounts. */
@@ -18,10 +19,10 @@ export interface DiskProbeDeps {
 type Measured = { readonly mount: Mount; readonly usage: FsUsage } | { readonly mount: Mount; readonly error: string };
 
 export class DiskProbe implements Probe {
-  readonly kind = 'disk';
+  readonly kind = m.DISK.key;
   readonly name: string;
-  readonly metrics = m.DISK_METRICS;
-  readonly checks = m.DISK_CHECKS;
+  readonly metrics = m.DISK.metrics;
+  readonly checks = m.DISK.checks;
   private readonly options: DiskOptions;
   private readonly host: HostPaths;
   private readonly logger: Logger;
@@ -108,7 +109,7 @@ export class DiskProbe implements Probe {
       out.checks.push(
         notJudged
           ? { check: m.diskUtilization, componentId: id, observedValue: round2(used), status: 'pass', output: 'read-only, not evaluated' }
-          : percentObservation(m.diskUtilization, id, used, this.options.thresholds, 'used', `${formatBytes(u.availBytes)} free of ${formatBytes(u.sizeBytes)}`),
+          : judgePercent(m.diskUtilization, id, used, this.options.thresholds, 'used', `${formatBytes(u.availBytes)} free of ${formatBytes(u.sizeBytes)}`),
       );
     }
     const inodes = inodesUsedPercent(u);
@@ -116,7 +117,7 @@ export class DiskProbe implements Probe {
       out.checks.push(
         notJudged
           ? { check: m.diskInodes, componentId: id, observedValue: round2(inodes), status: 'pass', output: 'read-only, not evaluated' }
-          : percentObservation(m.diskInodes, id, inodes, this.options.inodeThresholds, 'of inodes used', `${u.filesFree} of ${u.files} free`),
+          : judgePercent(m.diskInodes, id, inodes, this.options.inodeThresholds, 'of inodes used', `${u.filesFree} of ${u.files} free`),
       );
     }
   }

@@ -14,26 +14,15 @@
 import { z } from 'zod';
 import { duration, positiveInt } from '../../config/common.ts';
 import { parseDuration } from '../../config/duration.ts';
-import { levelLadder, nonNegative, orderedLevels, specDefaults, type LevelSpec } from '../../config/thresholds.ts';
+import { ladderField, resolveLadder } from '../../config/thresholds.ts';
+import { BROKERS_ENV, KAFKA, lagMessagesCheck, lagSecondsCheck } from './metadata.ts';
 import type { Thresholds } from '../../checks/levels.ts';
 import type { ProbeKind, ReportProblem } from '../kind.ts';
 import { targetFields, targetInstances, targetsSection } from '../targets.ts';
-import { reason } from '../observations.ts';
 import { readPasswordFile, readSecretFile } from '../secret-file.ts';
+import { reason } from '../../text.ts';
 
-export const ENV_VAR = 'VIGIL_KAFKA_BROKERS';
-
-/** Runbook 003 "Signal Processing Lag" 30 s / 60 s; runbook 004: consumer lag < 60 s. */
-export const LAG_SECONDS_LEVELS = [
-  { key: 'warn', status: 'warn', severity: 'SEV3', default: 30 },
-  { key: 'fail', status: 'fail', severity: 'SEV2', default: 60 },
-] as const satisfies readonly LevelSpec<'warn' | 'fail'>[];
-
-/** Runbook 004: queue depth < 1000 messages. No fail level unless configured. */
-export const LAG_MESSAGES_LEVELS = [
-  { key: 'warn', status: 'warn', severity: 'SEV3', default: 1000 },
-  { key: 'fail', status: 'fail', severity: 'SEV2' },
-] as const satisfies readonly LevelSpec<'warn' | 'fail'>[];
+export const ENV_VAR = BROKERS_ENV;
 
 /** Unset per_partition_metrics: per-partition series while groups × their partitions ≤ this (≈ 3 series each). */
 export const PER_PARTITION_AUTO_MAX = 500;
@@ -85,12 +74,8 @@ const sharedOptions = {
     .boolean({ error: 'must be true or false' })
     .optional()
     .describe(`Per-partition lag and offset series. Default: on while the watched consumer groups' partitions number ${PER_PARTITION_AUTO_MAX} or fewer, off above (group-level series stay); true or false forces it`),
-  lag_seconds_thresholds: orderedLevels(['warn', 'fail'], specDefaults(LAG_SECONDS_LEVELS), { value: nonNegative })
-    .optional()
-    .describe('Group lag in seconds: warn (SEV3, default 30), fail (SEV2, default 60)'),
-  lag_messages_thresholds: orderedLevels(['warn', 'fail'], specDefaults(LAG_MESSAGES_LEVELS), { value: nonNegative })
-    .optional()
-    .describe('Group lag in messages (sum over partitions): warn (SEV3, default 1000), fail (SEV2, off unless set)'),
+  lag_seconds_thresholds: ladderField(lagSecondsCheck),
+  lag_messages_thresholds: ladderField(lagMessagesCheck),
   status_window: positiveInt.optional().describe('Samples (probe runs) in the consumer status window (default 10, as Burrow)'),
   lag_history: duration.optional().describe('How far back log-end offsets are kept to estimate lag in seconds (default 1h)'),
   metadata_max_age: duration.optional().describe('Cluster metadata is re-read after this long, and after errors (default 5m)'),
@@ -233,8 +218,8 @@ export function resolveKafkaOptions(
     groupsInclude: include !== undefined ? new RegExp(include) : null,
     groupsExclude: exclude !== '' ? new RegExp(exclude) : null,
     perPartitionMetrics: pick('per_partition_metrics') ?? 'auto',
-    lagSecondsThresholds: levelLadder(pick('lag_seconds_thresholds'), LAG_SECONDS_LEVELS),
-    lagMessagesThresholds: levelLadder(pick('lag_messages_thresholds'), LAG_MESSAGES_LEVELS),
+    lagSecondsThresholds: resolveLadder(lagSecondsCheck, pick('lag_seconds_thresholds')),
+    lagMessagesThresholds: resolveLadder(lagMessagesCheck, pick('lag_messages_thresholds')),
     statusWindow: pick('status_window') ?? 10,
     lagHistoryMs: parseDuration(pick('lag_history') ?? '1h') as number,
     metadataMaxAgeMs: parseDuration(pick('metadata_max_age') ?? '5m') as number,
@@ -249,7 +234,7 @@ export function resolveKafka(): ProbeKind<KafkaSection, KafkaOptions>['resolve']
     const raw = input.env[ENV_VAR];
     const clusters = raw === undefined ? undefined : raw.split(';').map((c) => c.split(',').map((b) => b.trim()).filter(Boolean).join(' ')).filter(Boolean).join(',');
     const resolveTargets = targetInstances<KafkaSection, KafkaTarget, KafkaOptions>({
-      key: 'kafka',
+      key: KAFKA.key,
       envVar: ENV_VAR,
       fromEnv: (item) => ({ brokers: item.split(' ') }),
       defaultName: (target) => target.brokers[0],

@@ -3,13 +3,13 @@
 import type { Logger } from '../../log/logger.ts';
 import type { ProbeSettings } from '../kind.ts';
 import { emptyCollection, type CheckObservation, type Collection, type Probe, type ProbeContext } from '../types.ts';
-import { reason, round2 } from '../observations.ts';
-import { evaluate } from '../../checks/levels.ts';
 import { KafkajsAdminClient, type ClusterMetadata, type CommittedOffset, type GroupDescription, type GroupListing, type KafkaAdminClient } from './client.ts';
 import { PER_PARTITION_AUTO_MAX, type KafkaOptions } from './config.ts';
 import { CAUGHT_UP, EndOffsetHistory, maxLag, type LagEstimate } from './lag.ts';
 import { StatusWindow, STATUS_CODE, UNKNOWN_STATUS_CODE, type ConsumerStatus } from './status.ts';
-import * as m from './metrics.ts';
+import * as m from './metadata.ts';
+import { reason, round2 } from '../../text.ts';
+import { judge } from '../../checks/judge.ts';
 
 export interface KafkaProbeDeps {
   /** Another client implementation (tests of the probe's logic use the real one against a broker). */
@@ -51,10 +51,10 @@ interface GroupMemory {
 }
 
 export class KafkaProbe implements Probe {
-  readonly kind = 'kafka';
+  readonly kind = m.KAFKA.key;
   readonly name: string;
-  readonly metrics = m.KAFKA_METRICS;
-  readonly checks = m.KAFKA_CHECKS;
+  readonly metrics = m.KAFKA.metrics;
+  readonly checks = m.KAFKA.checks;
   /** Cluster-wide checks are reported under the cluster's name, failed runs included. */
   readonly componentId: string;
   private readonly options: KafkaOptions;
@@ -433,8 +433,8 @@ export class KafkaProbe implements Probe {
       const secondsValue = round2(seconds.seconds);
       out.samples.push({ metric: m.lagSeconds, labels, value: secondsValue }, { metric: m.lagSecondsLowerBound, labels, value: seconds.atLeast ? 1 : 0 });
       out.checks.push(
-        this.thresholdObservation(m.lagSecondsCheck, componentId, secondsValue, this.options.lagSecondsThresholds, 's', `${seconds.atLeast ? 'at least ' : ''}${secondsValue} s behind`, uncommittedNote),
-        this.thresholdObservation(m.lagMessagesCheck, componentId, sum, this.options.lagMessagesThresholds, 'messages', `${sum} message(s) behind on ${committedCount} partition(s), max ${max}${maxAt ? ` on ${maxAt}` : ''}`, uncommittedNote),
+        judge(m.lagSecondsCheck, componentId, secondsValue, this.options.lagSecondsThresholds, `${seconds.atLeast ? 'at least ' : ''}${secondsValue} s behind`, uncommittedNote),
+        judge(m.lagMessagesCheck, componentId, sum, this.options.lagMessagesThresholds, `${sum} message(s) behind on ${committedCount} partition(s), max ${max}${maxAt ? ` on ${maxAt}` : ''}`, uncommittedNote),
       );
     }
 
@@ -462,17 +462,4 @@ export class KafkaProbe implements Probe {
     });
   }
 
-  private thresholdObservation(
-    check: typeof m.lagSecondsCheck,
-    componentId: string,
-    value: number,
-    thresholds: KafkaOptions['lagSecondsThresholds'],
-    unit: string,
-    text: string,
-    note: string,
-  ): CheckObservation {
-    const { level } = evaluate(value, thresholds);
-    const crossed = level ? ` (${level.status} ≥ ${level.at} ${unit})` : '';
-    return { check, componentId, observedValue: value, thresholds, output: `${text}${crossed}${note}` };
-  }
 }

@@ -1,17 +1,18 @@
 // Host memory from /proc/meminfo and, when the cgroup has a limit, the container's working set.
 import type { ProbeSettings } from '../kind.ts';
 import { emptyCollection, type Collection, type HostPaths, type Probe, type ProbeContext } from '../types.ts';
-import { failedObservation, formatBytes, percentObservation, reason } from '../observations.ts';
 import type { MemoryOptions } from './config.ts';
 import { readHostMemory, usedPercent } from './meminfo.ts';
 import { readCgroupMemory } from './cgroup.ts';
-import * as m from './metrics.ts';
+import * as m from './metadata.ts';
+import { failedObservation, judgePercent } from '../../checks/judge.ts';
+import { formatBytes, reason } from '../../text.ts';
 
 export class MemoryProbe implements Probe {
-  readonly kind = 'memory';
+  readonly kind = m.MEMORY.key;
   readonly name: string;
-  readonly metrics = m.MEMORY_METRICS;
-  readonly checks = m.MEMORY_CHECKS;
+  readonly metrics = m.MEMORY.metrics;
+  readonly checks = m.MEMORY.checks;
   private readonly options: MemoryOptions;
   private readonly host: HostPaths;
 
@@ -39,7 +40,7 @@ export class MemoryProbe implements Probe {
       { metric: m.memorySwapFree, labels: {}, value: host.swapFreeBytes },
     );
     out.checks.push(
-      percentObservation(
+      judgePercent(
         m.memoryUtilization,
         'host',
         usedPercent(host),
@@ -59,7 +60,7 @@ export class MemoryProbe implements Probe {
         if (cgroup.limitBytes !== null) {
           out.samples.push({ metric: m.containerLimit, labels: {}, value: cgroup.limitBytes });
           out.checks.push(
-            percentObservation(
+            judgePercent(
               m.memoryContainerUtilization,
               'container',
               (cgroup.workingSetBytes / cgroup.limitBytes) * 100,

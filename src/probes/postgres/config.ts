@@ -2,52 +2,20 @@
 import { z } from 'zod';
 import { duration, type ProbeSchedule } from '../../config/common.ts';
 import type { Thresholds } from '../../checks/levels.ts';
-import { levelLadder, nonNegative, orderedLevels, specDefaults, type LevelSpec } from '../../config/thresholds.ts';
+import { ladderField, resolveLadder } from '../../config/thresholds.ts';
+import { connectionsCheck, lockWaitsCheck, oldestTransactionCheck, POSTGRES, replicationLagCheck, URL_ENV } from './metadata.ts';
 import type { ReportProblem } from '../kind.ts';
 import { connectionFields, decodeUrlPart, hostPortName, parseUrl, resolveTimeouts } from '../target-config.ts';
 import { redactUrl, targetFields, targetInstances, targetsSection } from '../targets.ts';
 
 export const DEFAULT_PORT = 5432;
 
-// Runbooks: "DB connections < 80 % of max" (operations review, section 4); "Database
-// Connections 80 % / 90 %" (AENEAS monitoring table).
-export const CONNECTION_LEVELS = [
-  { key: 'warn', status: 'warn', severity: 'SEV3', default: 80 },
-  { key: 'fail', status: 'fail', severity: 'SEV2', default: 90 },
-] as const satisfies readonly LevelSpec<'warn' | 'fail'>[];
-
-// Runbook: "replication lag < 5 s" (operations review, section 4).
-export const REPLICATION_LAG_LEVELS = [
-  { key: 'warn', status: 'warn', severity: 'SEV3' },
-  { key: 'fail', status: 'fail', severity: 'SEV2', default: 5 },
-] as const satisfies readonly LevelSpec<'warn' | 'fail'>[];
-
-// Not in the runbooks: Vigil's defaults. A transaction open for minutes holds back vacuum and
-// often holds locks ("clear long-running queries", Database Down playbook).
-export const OLDEST_TRANSACTION_LEVELS = [
-  { key: 'warn', status: 'warn', severity: 'SEV4', default: 300 },
-  { key: 'fail', status: 'fail', severity: 'SEV3' },
-] as const satisfies readonly LevelSpec<'warn' | 'fail'>[];
-
-export const LOCK_WAIT_LEVELS = [
-  { key: 'warn', status: 'warn', severity: 'SEV4', default: 5 },
-  { key: 'fail', status: 'fail', severity: 'SEV3' },
-] as const satisfies readonly LevelSpec<'warn' | 'fail'>[];
-
 const thresholdsSchema = z
   .strictObject({
-    connections: orderedLevels(['warn', 'fail'], specDefaults(CONNECTION_LEVELS))
-      .optional()
-      .describe('Connections in use over max_connections minus reserved slots, percent: warn (SEV3, default 80), fail (SEV2, default 90)'),
-    replication_lag: orderedLevels(['warn', 'fail'], specDefaults(REPLICATION_LAG_LEVELS), { value: nonNegative })
-      .optional()
-      .describe('Replication lag, seconds (replica: its own; primary: each standby): warn (SEV3, off unless set), fail (SEV2, default 5)'),
-    oldest_transaction: orderedLevels(['warn', 'fail'], specDefaults(OLDEST_TRANSACTION_LEVELS), { value: nonNegative })
-      .optional()
-      .describe('Age of the oldest open transaction, seconds: warn (SEV4, default 300), fail (SEV3, off unless set)'),
-    lock_waits: orderedLevels(['warn', 'fail'], specDefaults(LOCK_WAIT_LEVELS), { value: nonNegative })
-      .optional()
-      .describe('Lock requests waiting (not granted): warn (SEV4, default 5), fail (SEV3, off unless set)'),
+    connections: ladderField(connectionsCheck),
+    replication_lag: ladderField(replicationLagCheck),
+    oldest_transaction: ladderField(oldestTransactionCheck),
+    lock_waits: ladderField(lockWaitsCheck),
   })
   .describe('Check thresholds; a target\'s own replace the section\'s, key by key');
 
@@ -64,7 +32,7 @@ const targetSchema = z.strictObject({
 });
 
 export const postgresSchema = targetsSection(targetSchema, { thresholds: thresholdsSchema.optional() }).describe(
-  'PostgreSQL servers (env VIGIL_POSTGRES_URL: comma-separated URLs)',
+  `PostgreSQL servers (env ${URL_ENV}: comma-separated URLs)`,
 );
 
 export type PostgresSection = z.infer<typeof postgresSchema>;
@@ -137,17 +105,17 @@ function resolveOptions(target: PostgresTarget, section: PostgresSection, schedu
     queryTimeoutMs: Math.round(timeouts.commandTimeoutMs + Math.max(0, schedule.timeoutMs - timeouts.commandTimeoutMs) / 2),
     intervalMs: schedule.intervalMs,
     thresholds: Object.freeze({
-      connections: levelLadder(t.connections, CONNECTION_LEVELS),
-      replicationLag: levelLadder(t.replication_lag, REPLICATION_LAG_LEVELS),
-      oldestTransaction: levelLadder(t.oldest_transaction, OLDEST_TRANSACTION_LEVELS),
-      lockWaits: levelLadder(t.lock_waits, LOCK_WAIT_LEVELS),
+      connections: resolveLadder(connectionsCheck, t.connections),
+      replicationLag: resolveLadder(replicationLagCheck, t.replication_lag),
+      oldestTransaction: resolveLadder(oldestTransactionCheck, t.oldest_transaction),
+      lockWaits: resolveLadder(lockWaitsCheck, t.lock_waits),
     }),
   });
 }
 
 export const resolvePostgres = targetInstances<PostgresSection, PostgresTarget, PostgresOptions>({
-  key: 'postgres',
-  envVar: 'VIGIL_POSTGRES_URL',
+  key: POSTGRES.key,
+  envVar: URL_ENV,
   fromEnv: (item) => ({ url: item }),
   defaultName: (target) => hostPortName(target.url, DEFAULT_PORT),
   options: (target, section, schedule, report) => {

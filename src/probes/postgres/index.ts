@@ -2,11 +2,11 @@
 // VIGIL_POSTGRES_URL).
 import { defineProbeKind } from '../kind.ts';
 import { postgresSchema, resolvePostgres, type PostgresOptions, type PostgresSection } from './config.ts';
+import { POSTGRES } from './metadata.ts';
 import { PostgresProbe } from './probe.ts';
 
 export const postgresKind = defineProbeKind<PostgresSection, PostgresOptions>({
-  key: 'postgres',
-  description: 'PostgreSQL servers: reachability, connections, replication lag, long transactions, lock waits (one persistent connection each)',
+  ...POSTGRES,
   schema: postgresSchema,
   resolve: resolvePostgres,
   create: (settings, ctx) => new PostgresProbe(settings, ctx),

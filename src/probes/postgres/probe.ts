@@ -3,11 +3,12 @@
 import type pg from 'pg';
 import type { ProbeSettings } from '../kind.ts';
 import { emptyCollection, type Collection, type ProbeContext } from '../types.ts';
-import { failedObservation, percentObservation, round2 } from '../observations.ts';
-import { ConnectedProbe, valueObservation } from '../connection.ts';
+import { ConnectedProbe } from '../connection.ts';
 import type { PostgresOptions } from './config.ts';
 import { postgresConnector, runProbeQuery, type ProbeRow } from './client.ts';
-import * as m from './metrics.ts';
+import * as m from './metadata.ts';
+import { failedObservation, judgePercent, judgeValue } from '../../checks/judge.ts';
+import { round2 } from '../../text.ts';
 
 interface Measured {
   readonly row: ProbeRow;
@@ -15,9 +16,9 @@ interface Measured {
 }
 
 export class PostgresProbe extends ConnectedProbe<pg.Client, PostgresOptions, Measured> {
-  readonly kind = 'postgres';
-  readonly metrics = m.POSTGRES_METRICS;
-  readonly checks = m.POSTGRES_CHECKS;
+  readonly kind = m.POSTGRES.key;
+  readonly metrics = m.POSTGRES.metrics;
+  readonly checks = m.POSTGRES.checks;
 
   constructor(settings: ProbeSettings<PostgresOptions>, _ctx: ProbeContext) {
     super(settings, (onLost) => postgresConnector(settings.options, onLost), m.up, m.reachable);
@@ -51,9 +52,9 @@ export class PostgresProbe extends ConnectedProbe<pg.Client, PostgresOptions, Me
     this.reportReplication(row, out);
 
     out.samples.push({ metric: m.oldestTransaction, labels, value: row.oldest_transaction });
-    out.checks.push(valueObservation(m.oldestTransactionCheck, o.target, round2(row.oldest_transaction), o.thresholds.oldestTransaction, 's', 'oldest open transaction'));
+    out.checks.push(judgeValue(m.oldestTransactionCheck, o.target, round2(row.oldest_transaction), o.thresholds.oldestTransaction, 's', 'oldest open transaction'));
     out.samples.push({ metric: m.lockWaits, labels, value: row.lock_waits });
-    out.checks.push(valueObservation(m.lockWaitsCheck, o.target, row.lock_waits, o.thresholds.lockWaits, '', 'lock requests waiting'));
+    out.checks.push(judgeValue(m.lockWaitsCheck, o.target, row.lock_waits, o.thresholds.lockWaits, '', 'lock requests waiting'));
     return out;
   }
 
@@ -76,7 +77,7 @@ export class PostgresProbe extends ConnectedProbe<pg.Client, PostgresOptions, Me
       .sort(([, a], [, b]) => b - a)
       .map(([state, n]) => `${n} ${state}`)
       .join(', ');
-    out.checks.push(percentObservation(m.connectionsCheck, o.target, (inUse / usable) * 100, o.thresholds.connections, 'of connections in use', `${inUse} of ${usable} (${states})`));
+    out.checks.push(judgePercent(m.connectionsCheck, o.target, (inUse / usable) * 100, o.thresholds.connections, 'of connections in use', `${inUse} of ${usable} (${states})`));
   }
 
   private reportReplication(row: ProbeRow, out: Collection): void {
@@ -89,7 +90,7 @@ export class PostgresProbe extends ConnectedProbe<pg.Client, PostgresOptions, Me
       }
       const lag = Math.max(0, row.replication_lag);
       out.samples.push({ metric: m.replicationLag, labels: { target: o.target }, value: lag });
-      out.checks.push(valueObservation(m.replicationLagCheck, o.target, round2(lag), thresholds, 's', 'behind the primary'));
+      out.checks.push(judgeValue(m.replicationLagCheck, o.target, round2(lag), thresholds, 's', 'behind the primary'));
       return;
     }
     const seen = new Set<string>();
@@ -108,7 +109,7 @@ export class PostgresProbe extends ConnectedProbe<pg.Client, PostgresOptions, Me
       out.checks.push(
         lag === null
           ? { check: m.replicationLagCheck, componentId, observedValue: null, status: 'pass', output: `standby ${name}: replay lag not measured yet, ${bytes} behind` }
-          : valueObservation(m.replicationLagCheck, componentId, round2(lag), thresholds, 's', `standby ${name} behind, ${bytes}`),
+          : judgeValue(m.replicationLagCheck, componentId, round2(lag), thresholds, 's', `standby ${name} behind, ${bytes}`),
       );
     }
   }

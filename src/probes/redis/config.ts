@@ -2,70 +2,24 @@
 import { z } from 'zod';
 import { duration, positiveInt, type ProbeSchedule } from '../../config/common.ts';
 import type { Thresholds } from '../../checks/levels.ts';
-import { levelLadder, nonNegative, orderedLevels, specDefaults, type LevelSpec } from '../../config/thresholds.ts';
+import { ladderField, resolveLadder } from '../../config/thresholds.ts';
+import * as m from './metadata.ts';
 import type { ReportProblem } from '../kind.ts';
 import { connectionFields, decodeUrlPart, hostPortName, parseUrl, resolveTimeouts } from '../target-config.ts';
 import { redactUrl, targetFields, targetInstances, targetsSection } from '../targets.ts';
 
 export const DEFAULT_PORT = 6379;
 
-// Runbooks: memory 80 % / 90 % (AENEAS and ALECS monitoring tables).
-export const MEMORY_LEVELS = [
-  { key: 'warn', status: 'warn', severity: 'SEV3', default: 80 },
-  { key: 'fail', status: 'fail', severity: 'SEV2', default: 90 },
-] as const satisfies readonly LevelSpec<'warn' | 'fail'>[];
-
-export const CLIENT_LEVELS = [
-  { key: 'warn', status: 'warn', severity: 'SEV3', default: 80 },
-  { key: 'fail', status: 'fail', severity: 'SEV2', default: 90 },
-] as const satisfies readonly LevelSpec<'warn' | 'fail'>[];
-
-// Runbooks: "Cache Hit Rate < 70 % warning, < 50 % critical" (AENEAS, ALECS); cache misses are
-// a minor issue (Athena P3).
-export const HIT_RATIO_LEVELS = [
-  { key: 'warn', status: 'warn', severity: 'SEV4', default: 70 },
-  { key: 'fail', status: 'fail', severity: 'SEV3', default: 50 },
-] as const satisfies readonly LevelSpec<'warn' | 'fail'>[];
-
-// Runbook (Athena): "Redis: Every 2 hours" backups; one missed run plus an hour of slack.
-export const SAVE_AGE_LEVELS = [
-  { key: 'warn', status: 'warn', severity: 'SEV3', default: 3 * 3600 },
-  { key: 'fail', status: 'fail', severity: 'SEV2' },
-] as const satisfies readonly LevelSpec<'warn' | 'fail'>[];
-
-export const EVICTED_LEVELS = [
-  { key: 'warn', status: 'warn', severity: 'SEV4' },
-  { key: 'fail', status: 'fail', severity: 'SEV3' },
-] as const satisfies readonly LevelSpec<'warn' | 'fail'>[];
-
-// A rejected connection means maxclients was reached: some client got an error.
-export const REJECTED_LEVELS = [
-  { key: 'warn', status: 'warn', severity: 'SEV3', default: 1 },
-  { key: 'fail', status: 'fail', severity: 'SEV2' },
-] as const satisfies readonly LevelSpec<'warn' | 'fail'>[];
-
 export const DEFAULT_MIN_LOOKUPS = 100;
-
-const count = (what: string) => orderedLevels(['warn', 'fail'], {}, { value: nonNegative }).describe(what);
 
 const thresholdsSchema = z
   .strictObject({
-    memory: orderedLevels(['warn', 'fail'], specDefaults(MEMORY_LEVELS))
-      .optional()
-      .describe('used_memory over maxmemory, percent (only when maxmemory is set): warn (SEV3, default 80), fail (SEV2, default 90)'),
-    clients: orderedLevels(['warn', 'fail'], specDefaults(CLIENT_LEVELS))
-      .optional()
-      .describe('connected_clients over maxclients, percent: warn (SEV3, default 80), fail (SEV2, default 90)'),
-    hit_ratio: orderedLevels(['warn', 'fail'], specDefaults(HIT_RATIO_LEVELS), { direction: 'below' })
-      .optional()
-      .describe('Keyspace hits over lookups in the last interval, percent, bad when below: warn (SEV4, default 70), fail (SEV3, default 50)'),
-    rdb_last_save_age: orderedLevels(['warn', 'fail'], specDefaults(SAVE_AGE_LEVELS), { value: nonNegative })
-      .optional()
-      .describe('Seconds since the last successful RDB save, while there are unsaved changes: warn (SEV3, default 10800), fail (SEV2, off unless set)'),
-    evicted_keys: count('Keys evicted in the last interval: warn (SEV4), fail (SEV3); off unless set').optional(),
-    rejected_connections: orderedLevels(['warn', 'fail'], specDefaults(REJECTED_LEVELS), { value: nonNegative })
-      .optional()
-      .describe('Connections rejected (maxclients reached) in the last interval: warn (SEV3, default 1), fail (SEV2, off unless set)'),
+    memory: ladderField(m.memory),
+    clients: ladderField(m.clients),
+    hit_ratio: ladderField(m.hitRatioCheck),
+    rdb_last_save_age: ladderField(m.rdbSaveAge),
+    evicted_keys: ladderField(m.evicted),
+    rejected_connections: ladderField(m.rejected),
   })
   .describe("Check thresholds; a target's own replace the section's, key by key");
 
@@ -85,7 +39,7 @@ const targetSchema = z.strictObject({
 });
 
 export const redisSchema = targetsSection(targetSchema, { thresholds: thresholdsSchema.optional() }).describe(
-  'Redis servers (env VIGIL_REDIS_URL: comma-separated URLs)',
+  `Redis servers (env ${m.URL_ENV}: comma-separated URLs)`,
 );
 
 export type RedisSection = z.infer<typeof redisSchema>;
@@ -148,19 +102,19 @@ function resolveOptions(target: RedisTarget, section: RedisSection, schedule: Pr
     intervalMs: schedule.intervalMs,
     minLookups: target.hit_ratio_min_lookups ?? DEFAULT_MIN_LOOKUPS,
     thresholds: Object.freeze({
-      memory: levelLadder(t.memory, MEMORY_LEVELS),
-      clients: levelLadder(t.clients, CLIENT_LEVELS),
-      hitRatio: levelLadder(t.hit_ratio, HIT_RATIO_LEVELS, 'below'),
-      saveAge: levelLadder(t.rdb_last_save_age, SAVE_AGE_LEVELS),
-      evicted: levelLadder(t.evicted_keys, EVICTED_LEVELS),
-      rejected: levelLadder(t.rejected_connections, REJECTED_LEVELS),
+      memory: resolveLadder(m.memory, t.memory),
+      clients: resolveLadder(m.clients, t.clients),
+      hitRatio: resolveLadder(m.hitRatioCheck, t.hit_ratio),
+      saveAge: resolveLadder(m.rdbSaveAge, t.rdb_last_save_age),
+      evicted: resolveLadder(m.evicted, t.evicted_keys),
+      rejected: resolveLadder(m.rejected, t.rejected_connections),
     }),
   });
 }
 
 export const resolveRedis = targetInstances<RedisSection, RedisTarget, RedisOptions>({
-  key: 'redis',
-  envVar: 'VIGIL_REDIS_URL',
+  key: m.REDIS.key,
+  envVar: m.URL_ENV,
   fromEnv: (item) => ({ url: item }),
   defaultName: (target) => hostPortName(target.url, DEFAULT_PORT),
   options: resolveOptions,

@@ -2,11 +2,11 @@
 // VIGIL_REDIS_URL).
 import { defineProbeKind } from '../kind.ts';
 import { redisSchema, resolveRedis, type RedisOptions, type RedisSection } from './config.ts';
+import { REDIS } from './metadata.ts';
 import { RedisProbe } from './probe.ts';
 
 export const redisKind = defineProbeKind<RedisSection, RedisOptions>({
-  key: 'redis',
-  description: 'Redis servers: PING latency, memory, clients, hit ratio, evictions, replication link, persistence (one persistent connection each)',
+  ...REDIS,
   schema: redisSchema,
   resolve: resolveRedis,
   create: (settings, ctx) => new RedisProbe(settings, ctx),

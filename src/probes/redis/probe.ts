@@ -5,12 +5,12 @@
 import type { Redis } from 'ioredis';
 import type { ProbeSettings } from '../kind.ts';
 import { emptyCollection, type Collection, type ProbeContext } from '../types.ts';
-import { formatBytes, percentObservation, round2 } from '../observations.ts';
-import { ConnectedProbe, valueObservation } from '../connection.ts';
-import { evaluate } from '../../checks/levels.ts';
+import { ConnectedProbe } from '../connection.ts';
 import type { RedisOptions } from './config.ts';
 import { info as readInfo, num, ping, redisConnector, type Info } from './client.ts';
-import * as m from './metrics.ts';
+import * as m from './metadata.ts';
+import { judgePercent, judgeValue } from '../../checks/judge.ts';
+import { formatBytes, round2 } from '../../text.ts';
 
 /** Counters whose change over an interval is checked. */
 interface Counters {
@@ -27,9 +27,9 @@ interface Measured {
 }
 
 export class RedisProbe extends ConnectedProbe<Redis, RedisOptions, Measured> {
-  readonly kind = 'redis';
-  readonly metrics = m.REDIS_METRICS;
-  readonly checks = m.REDIS_CHECKS;
+  readonly kind = m.REDIS.key;
+  readonly metrics = m.REDIS.metrics;
+  readonly checks = m.REDIS.checks;
   /** Hit ratio, evictions and rejections are deltas between two runs. */
   readonly comparesRuns = true;
   /** Counters at the previous successful run: deltas are over one interval, not the lifetime. */
@@ -89,14 +89,14 @@ export class RedisProbe extends ConnectedProbe<Redis, RedisOptions, Measured> {
     if (used !== undefined) {
       out.checks.push(
         max
-          ? percentObservation(m.memory, o.target, (used / max) * 100, o.thresholds.memory, 'of maxmemory used', `${formatBytes(used)} of ${formatBytes(max)}, policy ${info.get('maxmemory_policy') ?? '?'}`)
+          ? judgePercent(m.memory, o.target, (used / max) * 100, o.thresholds.memory, 'of maxmemory used', `${formatBytes(used)} of ${formatBytes(max)}, policy ${info.get('maxmemory_policy') ?? '?'}`)
           : { check: m.memory, componentId: o.target, observedValue: null, status: 'pass', output: `${formatBytes(used)} used, no maxmemory set: not evaluated` },
       );
     }
     const clients = num(info, 'connected_clients');
     const maxClients = num(info, 'maxclients');
     if (clients !== undefined && maxClients) {
-      out.checks.push(percentObservation(m.clients, o.target, (clients / maxClients) * 100, o.thresholds.clients, 'of maxclients connected', `${clients} of ${maxClients}`));
+      out.checks.push(judgePercent(m.clients, o.target, (clients / maxClients) * 100, o.thresholds.clients, 'of maxclients connected', `${clients} of ${maxClients}`));
     }
   }
 
@@ -130,16 +130,13 @@ export class RedisProbe extends ConnectedProbe<Redis, RedisOptions, Measured> {
     if (lookups >= o.minLookups) {
       const ratio = hits / lookups;
       out.samples.push({ metric: m.hitRatio, labels: { target: o.target }, value: ratio });
-      const value = round2(ratio * 100);
-      const { level } = evaluate(value, o.thresholds.hitRatio);
-      const crossed = level ? ` (${level.status} < ${level.at} %)` : '';
-      out.checks.push({ check: m.hitRatioCheck, componentId: o.target, observedValue: value, thresholds: o.thresholds.hitRatio, output: `${value} % hits${crossed}, ${hits} of ${lookups} lookups in the last interval` });
+      out.checks.push(judgePercent(m.hitRatioCheck, o.target, ratio * 100, o.thresholds.hitRatio, 'hits', `${hits} of ${lookups} lookups in the last interval`));
     } else {
       out.checks.push({ check: m.hitRatioCheck, componentId: o.target, observedValue: null, status: 'pass', output: `${lookups} lookups in the last interval, fewer than ${o.minLookups}: not evaluated` });
     }
     out.checks.push(
-      valueObservation(m.evicted, o.target, delta('evicted'), o.thresholds.evicted, '', 'keys evicted in the last interval'),
-      valueObservation(m.rejected, o.target, delta('rejected'), o.thresholds.rejected, '', 'connections rejected in the last interval'),
+      judgeValue(m.evicted, o.target, delta('evicted'), o.thresholds.evicted, '', 'keys evicted in the last interval'),
+      judgeValue(m.rejected, o.target, delta('rejected'), o.thresholds.rejected, '', 'connections rejected in the last interval'),
     );
   }
 
@@ -185,7 +182,7 @@ export class RedisProbe extends ConnectedProbe<Redis, RedisOptions, Measured> {
       // With nothing unsaved an old save loses nothing (a read-mostly or cache-only server).
       out.checks.push(
         changes > 0
-          ? valueObservation(m.rdbSaveAge, o.target, age, o.thresholds.saveAge, 's', `since the last successful save, ${changes} changes unsaved`)
+          ? judgeValue(m.rdbSaveAge, o.target, age, o.thresholds.saveAge, 's', `since the last successful save, ${changes} changes unsaved`)
           : { check: m.rdbSaveAge, componentId: o.target, observedValue: age, status: 'pass', output: `${age} s since the last successful save, no changes since` },
       );
     }

@@ -1,8 +1,9 @@
-// Metric and check declarations of the Kafka probe. Names follow kafka_exporter's (kafka_brokers,
+// The kafka probe kind's facts. Metric names follow kafka_exporter's (kafka_brokers,
 // kafka_consumergroup_lag…) with the vigil_ prefix; `group` instead of its `consumergroup` label,
 // and a `cluster` label (the target's name) on every series, since one agent may watch several.
 import { gauge } from '../../metrics/family.ts';
-import type { CheckDecl } from '../types.ts';
+import { defineCheck } from '../../checks/types.ts';
+import { defineMetadata } from '../kind.ts';
 
 const C = ['cluster'] as const;
 const G = ['cluster', 'group'] as const;
@@ -38,7 +39,7 @@ export const partitionLag = gauge('vigil_kafka_consumergroup_lag', 'Lag (message
 export const partitionCommitted = gauge('vigil_kafka_consumergroup_current_offset', 'Committed offset of the group on a partition.', GTP);
 export const partitionEnd = gauge('vigil_kafka_topic_partition_current_offset', 'Log-end offset (high watermark) of a partition the watched groups consume.', ['cluster', 'topic', 'partition']);
 
-export const KAFKA_METRICS = [
+const KAFKA_METRICS = [
   brokers,
   controller,
   topics,
@@ -60,52 +61,88 @@ export const KAFKA_METRICS = [
   partitionEnd,
 ] as const;
 
+/** ONE cluster for sidecars: its bootstrap brokers, comma-separated (`;` between clusters). */
+export const BROKERS_ENV = 'VIGIL_KAFKA_BROKERS';
+
+const cluster = { componentType: 'datastore', component: '`<cluster>`' } as const;
+const group = { componentType: 'component', component: '`<cluster>/<group>`', playbook: 'Severe Performance Degradation' } as const;
+
 // Playbooks from runbook 004 section 3: the cluster being unreachable is a data service down
 // ("Database Down": check the statefulset, storage, failover); lag and stuck consumers are
 // "Severe Performance Degradation" ("queue depth rising … examine Kafka lag").
-export const clusterCheck: CheckDecl = Object.freeze({
+export const clusterCheck = defineCheck({
+  ...cluster,
   id: 'kafka:cluster',
-  componentType: 'datastore',
   unit: 'brokers',
   playbook: 'Database Down',
   failSeverity: 'SEV2',
-  description: 'The cluster answers, lists its brokers and has an active controller',
+  description: 'brokers in the metadata; fails when unreachable or without an active controller, warns when one broker does not answer',
+  severities: ['SEV2', 'SEV3'],
 });
 
-export const partitionsCheck: CheckDecl = Object.freeze({
+export const partitionsCheck = defineCheck({
+  ...cluster,
   id: 'kafka:partitions',
-  componentType: 'datastore',
   unit: 'partitions',
   playbook: 'Database Down',
   failSeverity: 'SEV2',
-  description: 'Partitions without a leader (fail) or with fewer in-sync replicas than replicas (warn)',
+  description: 'offline partitions (fail), else under-replicated ones (warn)',
+  judgedBy: 'fail > 0 offline, warn > 0 under-replicated',
+  severities: ['SEV2', 'SEV3'],
 });
 
-export const lagSecondsCheck: CheckDecl = Object.freeze({
+// Runbook 003 "Signal Processing Lag" 30 s / 60 s; runbook 004: consumer lag < 60 s.
+export const lagSecondsCheck = defineCheck({
+  ...group,
   id: 'kafka:consumer_lag_seconds',
-  componentType: 'component',
   unit: 's',
-  playbook: 'Severe Performance Degradation',
   failSeverity: 'SEV2',
-  description: 'Age of the oldest message the consumer group has not consumed yet',
+  description: 'age of the oldest unconsumed message (see [Kafka consumer lag](#kafka-consumer-lag))',
+  ladder: {
+    config: 'lag_seconds_thresholds',
+    direction: 'above',
+    values: 'non-negative',
+    measures: 'Group lag in seconds',
+    levels: [
+      { key: 'warn', status: 'warn', severity: 'SEV3', default: 30 },
+      { key: 'fail', status: 'fail', severity: 'SEV2', default: 60 },
+    ],
+  },
 });
 
-export const lagMessagesCheck: CheckDecl = Object.freeze({
+// Runbook 004: queue depth < 1000 messages. No fail level unless configured.
+export const lagMessagesCheck = defineCheck({
+  ...group,
   id: 'kafka:consumer_lag',
-  componentType: 'component',
   unit: 'messages',
-  playbook: 'Severe Performance Degradation',
   failSeverity: 'SEV2',
-  description: 'Messages the consumer group has not consumed yet (sum over its partitions)',
+  description: 'messages behind, summed over the committed partitions',
+  ladder: {
+    config: 'lag_messages_thresholds',
+    direction: 'above',
+    values: 'non-negative',
+    measures: 'Group lag in messages (sum over partitions)',
+    levels: [
+      { key: 'warn', status: 'warn', severity: 'SEV3', default: 1000 },
+      { key: 'fail', status: 'fail', severity: 'SEV2' },
+    ],
+  },
 });
 
-export const statusCheck: CheckDecl = Object.freeze({
+export const statusCheck = defineCheck({
+  ...group,
   id: 'kafka:consumer_status',
-  componentType: 'component',
   unit: 'status',
-  playbook: 'Severe Performance Degradation',
   failSeverity: 'SEV2',
-  description: 'Burrow-style consumer status over a window: OK, WARN (falling behind), REWIND, STALL, STOP, ERR',
+  description: 'Burrow-style status over a window: OK, WARN (falling behind), REWIND, STALL, STOP, ERR; `unknown` for KIP-848 groups',
+  judgedBy: 'WARN/REWIND warn, STALL/STOP/ERR fail, unknown warn',
+  severities: ['SEV3', 'SEV2', 'SEV4'],
 });
 
-export const KAFKA_CHECKS = [clusterCheck, partitionsCheck, lagSecondsCheck, lagMessagesCheck, statusCheck] as const;
+export const KAFKA = defineMetadata({
+  key: 'kafka',
+  description: 'Kafka clusters: brokers, controller, partition health, and consumer group lag in messages and seconds with Burrow-style status',
+  env: [{ name: BROKERS_ENV, help: 'ONE Kafka cluster: its bootstrap brokers, comma-separated host:port (`;` between clusters)' }],
+  metrics: KAFKA_METRICS,
+  checks: [clusterCheck, partitionsCheck, lagSecondsCheck, lagMessagesCheck, statusCheck],
+});

@@ -1,6 +1,8 @@
-// Metric and check declarations of the memory probe (container series named as cAdvisor's).
+// The memory probe kind's facts: metrics (container series named as cAdvisor's) and checks
+// with their default ladders (runbooks: memory < 80 % sustained; AENEAS and ALECS 80/90).
 import { gauge } from '../../metrics/family.ts';
-import type { CheckDecl } from '../types.ts';
+import { defineCheck, type LadderSpec } from '../../checks/types.ts';
+import { defineMetadata } from '../kind.ts';
 
 export const memoryTotal = gauge('vigil_memory_total_bytes', 'Host memory size (MemTotal) in bytes.');
 export const memoryAvailable = gauge('vigil_memory_available_bytes', 'Memory available for new work without swapping (MemAvailable) in bytes.');
@@ -16,7 +18,7 @@ export const containerWorkingSet = gauge(
 );
 export const containerLimit = gauge('vigil_container_memory_limit_bytes', 'Cgroup memory limit in bytes (absent when unlimited).');
 
-export const MEMORY_METRICS = [
+const MEMORY_METRICS = [
   memoryTotal,
   memoryAvailable,
   memoryFree,
@@ -29,22 +31,43 @@ export const MEMORY_METRICS = [
   containerLimit,
 ] as const;
 
-export const memoryUtilization: CheckDecl = Object.freeze({
+const usedLadder = (config: string, measures: string): LadderSpec => ({
+  config,
+  direction: 'above',
+  values: 'percent',
+  measures,
+  levels: [
+    { key: 'warn', status: 'warn', severity: 'SEV3', default: 80 },
+    { key: 'fail', status: 'fail', severity: 'SEV2', default: 90 },
+  ],
+});
+
+export const memoryUtilization = defineCheck({
   id: 'memory:utilization',
   componentType: 'system',
+  component: '`host`',
   unit: 'percent',
   playbook: 'High Memory Usage',
   failSeverity: 'SEV2',
-  description: 'Host memory in use: 1 − MemAvailable / MemTotal',
+  description: '% used: 1 − MemAvailable / MemTotal',
+  ladder: usedLadder('thresholds', 'Host memory used (1 − MemAvailable/MemTotal), percent'),
 });
 
-export const memoryContainerUtilization: CheckDecl = Object.freeze({
+export const memoryContainerUtilization = defineCheck({
   id: 'memory:container_utilization',
   componentType: 'system',
+  component: '`container`',
   unit: 'percent',
   playbook: 'High Memory Usage',
   failSeverity: 'SEV2',
-  description: "The container's working set over its cgroup memory limit",
+  description: 'working set (usage − inactive file) / cgroup limit, only when limited',
+  ladder: usedLadder('container_thresholds', 'Container working set over its cgroup memory limit, percent'),
 });
 
-export const MEMORY_CHECKS = [memoryUtilization, memoryContainerUtilization] as const;
+export const MEMORY = defineMetadata({
+  key: 'memory',
+  description: 'Host memory use from /proc/meminfo, and the container working set against its cgroup limit',
+  env: [],
+  metrics: MEMORY_METRICS,
+  checks: [memoryUtilization, memoryContainerUtilization],
+});

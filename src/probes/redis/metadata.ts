@@ -1,0 +1,183 @@
+// The redis probe kind's facts. Metric names follow redis_exporter's (redis_up,
+// redis_memory_used_bytes, redis_keyspace_hits_total, redis_master_link_up…) with the vigil_
+// prefix; every series has a `target` label. Counters are Redis's own, read from INFO.
+import { counter, gauge } from '../../metrics/family.ts';
+import { defineCheck, type CheckDecl, type LadderSpec, type LevelSpec } from '../../checks/types.ts';
+import { defineMetadata } from '../kind.ts';
+
+const T = ['target'] as const;
+
+export const up = gauge('vigil_redis_up', 'Whether the last PING and INFO succeeded (1) or not (0).', T);
+export const pingSeconds = gauge('vigil_redis_ping_seconds', 'Round-trip time of the last PING, seconds.', T);
+export const instanceInfo = gauge('vigil_redis_instance_info', 'Server version, mode and role (labels); always 1.', ['target', 'redis_version', 'redis_mode', 'role']);
+export const uptime = gauge('vigil_redis_uptime_in_seconds', 'Seconds since the server started.', T);
+export const memoryUsed = gauge('vigil_redis_memory_used_bytes', 'used_memory: bytes allocated by Redis.', T);
+export const memoryMax = gauge('vigil_redis_memory_max_bytes', 'maxmemory (0: no limit).', T);
+export const connectedClients = gauge('vigil_redis_connected_clients', 'Client connections (replicas excluded).', T);
+export const maxClients = gauge('vigil_redis_config_maxclients', 'maxclients, as INFO clients reports it.', T);
+export const commandsProcessed = counter('vigil_redis_commands_processed_total', 'total_commands_processed.', T);
+export const keyspaceHits = counter('vigil_redis_keyspace_hits_total', 'keyspace_hits: successful key lookups.', T);
+export const keyspaceMisses = counter('vigil_redis_keyspace_misses_total', 'keyspace_misses: failed key lookups.', T);
+export const hitRatio = gauge(
+  'vigil_redis_keyspace_hit_ratio',
+  'Hits over lookups during the last interval, 0–1; absent when the interval had too few lookups.',
+  T,
+);
+export const evictedKeys = counter('vigil_redis_evicted_keys_total', 'evicted_keys: keys removed because of maxmemory.', T);
+export const rejectedConnections = counter('vigil_redis_rejected_connections_total', 'rejected_connections: refused because of maxclients.', T);
+export const connectedSlaves = gauge('vigil_redis_connected_slaves', 'Replicas connected to this server.', T);
+export const masterLinkUp = gauge('vigil_redis_master_link_up', 'On a replica: 1 when master_link_status is up.', T);
+export const masterLastIo = gauge('vigil_redis_master_last_io_seconds_ago', 'On a replica with the link up: seconds since the last interaction with the master.', T);
+export const masterLinkDownSince = gauge('vigil_redis_master_link_down_since_seconds', 'On a replica with the link down: seconds since it went down.', T);
+export const rdbLastBgsaveOk = gauge('vigil_redis_rdb_last_bgsave_status', 'rdb_last_bgsave_status: 1 ok, 0 err.', T);
+export const rdbLastSave = gauge('vigil_redis_rdb_last_save_timestamp_seconds', 'rdb_last_save_time: Unix time of the last successful RDB save.', T);
+export const rdbChanges = gauge('vigil_redis_rdb_changes_since_last_save', 'Writes since the last successful RDB save.', T);
+export const aofEnabled = gauge('vigil_redis_aof_enabled', 'Whether append-only file persistence is on.', T);
+export const aofLastWriteOk = gauge('vigil_redis_aof_last_write_status', 'aof_last_write_status: 1 ok, 0 err (only when AOF is on).', T);
+
+const REDIS_METRICS = [
+  up,
+  pingSeconds,
+  instanceInfo,
+  uptime,
+  memoryUsed,
+  memoryMax,
+  connectedClients,
+  maxClients,
+  commandsProcessed,
+  keyspaceHits,
+  keyspaceMisses,
+  hitRatio,
+  evictedKeys,
+  rejectedConnections,
+  connectedSlaves,
+  masterLinkUp,
+  masterLastIo,
+  masterLinkDownSince,
+  rdbLastBgsaveOk,
+  rdbLastSave,
+  rdbChanges,
+  aofEnabled,
+  aofLastWriteOk,
+] as const;
+
+/** Targets for sidecars, without a config file. */
+export const URL_ENV = 'VIGIL_REDIS_URL';
+
+type Facts = Omit<CheckDecl, 'id' | 'componentType' | 'component'> & { readonly component?: string };
+
+function check(id: string, facts: Facts): CheckDecl {
+  return defineCheck({ id: `redis:${id}`, componentType: 'datastore', component: 'each Redis target', ...facts });
+}
+
+/** A `thresholds.<key>` ladder; a target's own levels replace the section's, key by key. */
+function thresholds(key: string, values: LadderSpec['values'], measures: string, levels: readonly LevelSpec[], direction: LadderSpec['direction'] = 'above'): LadderSpec {
+  return { config: `thresholds.${key}`, direction, values, measures, levels };
+}
+
+// Playbook names from the runbooks: Athena's "Redis Issues" and "Backup Verification", ALECS's
+// "Cache Performance Problems". Runbooks: memory 80 % / 90 % (AENEAS and ALECS monitoring
+// tables); "Cache Hit Rate < 70 % warning, < 50 % critical" (AENEAS, ALECS), cache misses a
+// minor issue (Athena P3); "Redis: Every 2 hours" backups (Athena).
+export const reachable = check('reachable', {
+  unit: 'ms',
+  playbook: 'Redis Issues',
+  failSeverity: 'SEV2',
+  description: '`PING` round trip, ms; fails when unreachable, on a wrong password or a timeout',
+});
+export const memory = check('memory', {
+  unit: 'percent',
+  playbook: 'Redis Issues',
+  failSeverity: 'SEV2',
+  description: '% of `maxmemory` used (not evaluated without `maxmemory`)',
+  ladder: thresholds('memory', 'percent', 'used_memory over maxmemory, percent (only when maxmemory is set)', [
+    { key: 'warn', status: 'warn', severity: 'SEV3', default: 80 },
+    { key: 'fail', status: 'fail', severity: 'SEV2', default: 90 },
+  ]),
+});
+export const clients = check('clients', {
+  unit: 'percent',
+  playbook: 'Redis Issues',
+  failSeverity: 'SEV2',
+  description: '% of `maxclients` connected',
+  ladder: thresholds('clients', 'percent', 'connected_clients over maxclients, percent', [
+    { key: 'warn', status: 'warn', severity: 'SEV3', default: 80 },
+    { key: 'fail', status: 'fail', severity: 'SEV2', default: 90 },
+  ]),
+});
+export const hitRatioCheck = check('hit_ratio', {
+  unit: 'percent',
+  playbook: 'Cache Performance Problems',
+  failSeverity: 'SEV3',
+  description: '% of keyspace lookups that hit **during the last interval** (counter deltas), evaluated from `hit_ratio_min_lookups` lookups (default 100)',
+  ladder: thresholds(
+    'hit_ratio',
+    'percent',
+    'Keyspace hits over lookups in the last interval, percent',
+    [
+      { key: 'warn', status: 'warn', severity: 'SEV4', default: 70 },
+      { key: 'fail', status: 'fail', severity: 'SEV3', default: 50 },
+    ],
+    'below',
+  ),
+});
+export const evicted = check('evicted_keys', {
+  unit: 'keys',
+  playbook: 'Cache Performance Problems',
+  failSeverity: 'SEV3',
+  description: 'keys evicted during the last interval',
+  ladder: thresholds('evicted_keys', 'non-negative', 'Keys evicted in the last interval', [
+    { key: 'warn', status: 'warn', severity: 'SEV4' },
+    { key: 'fail', status: 'fail', severity: 'SEV3' },
+  ]),
+});
+// A rejected connection means maxclients was reached: some client got an error.
+export const rejected = check('rejected_connections', {
+  unit: 'connections',
+  playbook: 'Redis Issues',
+  failSeverity: 'SEV2',
+  description: 'connections refused (maxclients) during the last interval',
+  ladder: thresholds('rejected_connections', 'non-negative', 'Connections rejected (maxclients reached) in the last interval', [
+    { key: 'warn', status: 'warn', severity: 'SEV3', default: 1 },
+    { key: 'fail', status: 'fail', severity: 'SEV2' },
+  ]),
+});
+export const replication = check('replication', {
+  component: 'a replica target',
+  unit: 's',
+  playbook: 'Redis Issues',
+  failSeverity: 'SEV2',
+  description: 'link age, s (last I/O, or down since); fails while `master_link_status` is down',
+});
+export const rdbBgsave = check('rdb_bgsave', {
+  unit: 'boolean',
+  playbook: 'Backup Verification',
+  failSeverity: 'SEV2',
+  description: 'fails when `rdb_last_bgsave_status` is `err`',
+});
+// One missed 2-hourly backup plus an hour of slack.
+export const rdbSaveAge = check('rdb_save_age', {
+  unit: 's',
+  playbook: 'Backup Verification',
+  failSeverity: 'SEV3',
+  description: 's since the last successful save, judged while changes are unsaved',
+  ladder: thresholds('rdb_last_save_age', 'non-negative', 'Seconds since the last successful RDB save, while there are unsaved changes', [
+    { key: 'warn', status: 'warn', severity: 'SEV3', default: 3 * 3600 },
+    { key: 'fail', status: 'fail', severity: 'SEV2' },
+  ]),
+});
+export const aof = check('aof', {
+  component: 'a target with AOF on',
+  unit: 'boolean',
+  playbook: 'Backup Verification',
+  failSeverity: 'SEV2',
+  description: 'fails when the last AOF write or rewrite failed',
+});
+
+export const REDIS = defineMetadata({
+  key: 'redis',
+  description: 'Redis servers: PING latency, memory, clients, hit ratio, evictions, replication link, persistence (one persistent connection each)',
+  env: [{ name: URL_ENV, help: 'Redis targets, comma-separated redis:// or rediss:// URLs (each named host:port)' }],
+  metrics: REDIS_METRICS,
+  checks: [reachable, memory, clients, hitRatioCheck, evicted, rejected, replication, rdbBgsave, rdbSaveAge, aof],
+});
