@@ -10,7 +10,17 @@ import { createLogger, type Logger } from './log/logger.ts';
 import type { ProbeKind } from './probes/kind.ts';
 import { VERSION } from './version.ts';
 
-export const HELP = `vigil ${VERSION} — node and dependency health agent
+/** Variables read besides the config overrides and the probe kinds' own. */
+export const OTHER_ENV: readonly { readonly names: string; readonly overrides: string; readonly help: string }[] = [
+  { names: 'VIGIL_CONFIG', overrides: 'the config file', help: 'when `--config` is not given' },
+  { names: 'NODE_NAME, POD_NAME, POD_NAMESPACE', overrides: 'node identity', help: 'shown in `/health/detailed` and on traces (`k8s.*` resource attributes; Kubernetes downward API)' },
+  { names: 'OTEL_EXPORTER_OTLP_ENDPOINT and the other `OTEL_*`', overrides: '`tracing.*`', help: 'see [Tracing](#tracing)' },
+];
+
+/** `vigil --help`; its Environment list comes from the config overrides and every probe kind's declaration. */
+export function helpText(kinds: readonly ProbeKind[]): string {
+  const kindEnv = kinds.flatMap((kind) => kind.env.map((e) => `  ${e.name.padEnd(20)}${e.help.replaceAll("`", "")}`));
+  return `vigil ${VERSION} — node and dependency health agent
 
 Usage:
   vigil [run] [--config FILE]        run the agent (HTTP on :${DEFAULT_PORT}: /health, /ready,
@@ -31,8 +41,9 @@ Options:
   -v, --version       print the version
 
 Environment:
-${ENV_OVERRIDES.map((o) => `  ${o.env.padEnd(18)}overrides ${o.path.join('.')}`).join('\n')}
-  VIGIL_CONFIG      config file when --config is not given
+${ENV_OVERRIDES.map((o) => `  ${o.env.padEnd(20)}overrides ${o.path.join('.')}`).join('\n')}
+${kindEnv.join('\n')}
+  VIGIL_CONFIG        config file when --config is not given
   NODE_NAME, POD_NAME, POD_NAMESPACE
                     node identity shown in /health/detailed and on traces (Kubernetes
                     downward API)
@@ -48,6 +59,7 @@ Exit codes: 0 ok, 1 warn, 2 fail or invalid config, 3 cannot start (e.g. port in
 the agent drains (http.drain_delay, default 5s), closes and exits 0 (SIGHUP does not reload);
 a second signal exits at once. SIGUSR2 is ignored.
 `;
+}
 
 export interface CliIo {
   readonly argv: readonly string[];
@@ -118,13 +130,13 @@ export async function runCli(io: CliIo): Promise<ExitCode | undefined> {
   try {
     command = parseCommand(io.argv, io.isTty);
   } catch (err) {
-    io.stderr(`vigil: ${err instanceof VigilError ? err.message : (err as Error).message}\n\n${HELP}`);
+    io.stderr(`vigil: ${err instanceof VigilError ? err.message : (err as Error).message}\n\n${helpText(io.kinds)}`);
     return EXIT.USAGE;
   }
   try {
     switch (command.name) {
       case 'help':
-        io.stdout(HELP);
+        io.stdout(helpText(io.kinds));
         return EXIT.OK;
       case 'version':
         io.stdout(`${VERSION}\n`);

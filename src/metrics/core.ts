@@ -33,6 +33,16 @@ export const buildInfo = gauge('vigil_build_info', 'Always 1; labels tell the Vi
 
 export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
+export const probeDuration = Object.freeze({
+  name: 'vigil_probe_duration_seconds',
+  help: 'Duration of probe runs, including failed and timed-out ones.',
+  kind: 'histogram',
+  labels: Object.freeze(['probe']),
+});
+
+/** Every metric about the agent and its checks, whatever the probes (the docs' table lists them first). */
+export const CORE_METRICS = [checkStatus, probeSuccess, probeDuration, probeRuns, probeLastSuccess, probeInterval, probeDroppedSeries, buildInfo] as const;
+
 export interface CoreMetrics {
   readonly duration: { observe(probe: string, seconds: number): void };
 }
@@ -48,7 +58,7 @@ export function registerCoreMetrics(metrics: MetricStore, checks: CheckStore): C
   for (const decl of [probeSuccess, probeLastSuccess, probeInterval, probeRuns, probeDroppedSeries, buildInfo]) metrics.register(decl);
   metrics.set(buildInfo, { version: VERSION, revision: REVISION, nodejs_version: process.version }, 1);
 
-  const histogram = metrics.histogram('vigil_probe_duration_seconds', 'Duration of probe runs, including failed and timed-out ones.', ['probe'], DURATION_BUCKETS);
+  const histogram = metrics.histogram(probeDuration.name, probeDuration.help, probeDuration.labels, DURATION_BUCKETS);
   return {
     duration: {
       observe: (probe, seconds) => histogram.observe({ probe }, seconds),

@@ -25,9 +25,9 @@ const regex = z.string({ error: 'must be a regular expression' }).superRefine((s
 
 export const diskSchema = z.strictObject({
   ...commonProbeFields,
-  mount_points_exclude: regex.optional().describe('Mount points to skip (regex; replaces the node_exporter-like default)'),
+  mount_points_exclude: regex.optional().describe(`Mount points to skip (regex; replaces the default, after node_exporter's: ${DEFAULT_MOUNT_POINTS_EXCLUDE})`),
   mount_points_include: regex.optional().describe('When set, only mount points matching this regex are watched'),
-  fs_types_exclude: regex.optional().describe('Filesystem types to skip (regex; replaces the node_exporter-like default)'),
+  fs_types_exclude: regex.optional().describe(`Filesystem types to skip (regex; replaces the default, after node_exporter's: ${DEFAULT_FS_TYPES_EXCLUDE})`),
   statfs_timeout: duration.optional().describe("Per-mount statfs deadline; default 80 % of the probe's timeout"),
   thresholds: ladderField(diskUtilization),
   inode_thresholds: ladderField(diskInodes),
