@@ -9,6 +9,13 @@
 // add (an unlabelled setup gets "All" = `.*`, which matches the empty label too).
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { CheckDecl, LevelSpec } from '../src/checks/types.ts';
+import * as cpu from '../src/probes/cpu/metadata.ts';
+import * as disk from '../src/probes/disk/metadata.ts';
+import * as kafka from '../src/probes/kafka/metadata.ts';
+import * as memory from '../src/probes/memory/metadata.ts';
+import * as postgres from '../src/probes/postgres/metadata.ts';
+import * as redisMeta from '../src/probes/redis/metadata.ts';
 
 export const GRAFANA_DIR = fileURLToPath(new URL('../deploy/grafana/', import.meta.url));
 
@@ -164,6 +171,33 @@ const nodeVar = queryVar('node', 'Node', 'label_values(vigil_build_info{cluster=
 
 const pct = { unit: 'percentunit', min: 0, max: 1 } as const;
 
+function ladderOf(check: CheckDecl): readonly (LevelSpec & { default: number })[] {
+  if (!check.ladder) throw new Error(`${check.id} has no threshold ladder`);
+  return check.ladder.levels.filter((l): l is LevelSpec & { default: number } => l.default !== undefined);
+}
+
+/** A check's default ladder as a panel's yellow/red steps: the mildest warn and the first fail; ratios for percents. */
+function panelLevels(check: CheckDecl): PanelSpec['thresholds'] {
+  const scale = check.unit === 'percent' ? 100 : 1;
+  const levels = ladderOf(check);
+  const warn = levels.find((l) => l.status === 'warn')?.default;
+  const fail = levels.find((l) => l.status === 'fail')?.default;
+  return {
+    ...(warn !== undefined ? { warn: warn / scale } : {}),
+    ...(fail !== undefined ? { fail: fail / scale } : {}),
+    ...(check.ladder?.direction === 'below' ? { descending: true } : {}),
+  };
+}
+
+/** `70 % (SEV4), 85 % (SEV3), 95 % (SEV2)`, `below 70 % (SEV4)…`: the default levels for a panel's description. */
+function levelsText(check: CheckDecl): string {
+  const unit = check.unit === 'percent' ? ' %' : check.unit === 's' ? ' s' : '';
+  const below = check.ladder?.direction === 'below' ? 'below ' : '';
+  return ladderOf(check)
+    .map((l) => `${below}${l.default}${unit} (${l.severity})`)
+    .join(', ');
+}
+
 export function nodeDashboard() {
   return dashboard('vigil-node', 'Vigil / Node', 'Disk, memory and CPU of the nodes (and containers) Vigil runs on, at the runbook levels.', [clusterVar, nodeVar, queryVar('mountpoint', 'Mount', `label_values(vigil_filesystem_size_bytes{${sel()}}, mountpoint)`)], [
     [
@@ -171,9 +205,9 @@ export function nodeDashboard() {
       [
         {
           title: 'Disk space used per mount',
-          description: "df's Use% (vigil:filesystem_used:ratio). Runbook levels: 70 % warning (SEV4), 85 % high (SEV3), 95 % critical (SEV2, playbook Disk Space Full).",
+          description: `df's Use% (vigil:filesystem_used:ratio). Runbook levels: ${levelsText(disk.diskUtilization)}, playbook ${disk.diskUtilization.playbook}.`,
           ...pct,
-          thresholds: { warn: 0.7, fail: 0.95 },
+          thresholds: panelLevels(disk.diskUtilization),
           targets: [{ expr: `vigil:filesystem_used:ratio{${sel('mountpoint=~"$mountpoint"')}}`, legendFormat: '{{node}} {{mountpoint}}' }],
         },
         {
@@ -197,9 +231,9 @@ export function nodeDashboard() {
         },
         {
           title: 'Inodes used',
-          description: 'Share of file nodes used. Runbook levels: 85 % (SEV3), 95 % (SEV2).',
+          description: `Share of file nodes used. Runbook levels: ${levelsText(disk.diskInodes)}.`,
           ...pct,
-          thresholds: { warn: 0.85, fail: 0.95 },
+          thresholds: panelLevels(disk.diskInodes),
           targets: [{ expr: `vigil:filesystem_inodes_used:ratio{${sel('mountpoint=~"$mountpoint"')}}`, legendFormat: '{{node}} {{mountpoint}}' }],
         },
       ],
@@ -209,9 +243,9 @@ export function nodeDashboard() {
       [
         {
           title: 'Host memory used',
-          description: '1 − MemAvailable / MemTotal. Runbook levels: 80 % (SEV3), 90 % (SEV2).',
+          description: `1 − MemAvailable / MemTotal. Runbook levels: ${levelsText(memory.memoryUtilization)}.`,
           ...pct,
-          thresholds: { warn: 0.8, fail: 0.9 },
+          thresholds: panelLevels(memory.memoryUtilization),
           targets: [{ expr: `vigil:memory_used:ratio{${sel()}}`, legendFormat: '{{node}}' }],
         },
         {
@@ -241,9 +275,9 @@ export function nodeDashboard() {
       [
         {
           title: 'Host CPU busy',
-          description: 'Share of CPU time not idle over the probe interval. Runbook levels: 75 % (SEV3), 85 % (SEV2), sustained 5 minutes.',
+          description: `Share of CPU time not idle over the probe interval. Runbook levels: ${levelsText(cpu.cpuUtilizationCheck)}, sustained 5 minutes.`,
           ...pct,
-          thresholds: { warn: 0.75, fail: 0.85 },
+          thresholds: panelLevels(cpu.cpuUtilizationCheck),
           targets: [{ expr: `vigil_cpu_utilization_ratio{${sel()}}`, legendFormat: '{{node}}' }],
         },
         {
@@ -257,7 +291,7 @@ export function nodeDashboard() {
           title: 'Busiest cores',
           description: 'Per-core busy share (vigil_cpu_core_seconds_total, like node_cpu_seconds_total): one hot core hides in the host average.',
           ...pct,
-          thresholds: { warn: 0.75, fail: 0.85 },
+          thresholds: panelLevels(cpu.cpuUtilizationCheck),
           targets: [{ expr: `topk(8, 1 - sum by (node, cpu) (rate(vigil_cpu_core_seconds_total{${sel('mode=~"idle|iowait"')}}[$__rate_interval])))`, legendFormat: '{{node}} cpu{{cpu}}' }],
         },
         {
@@ -272,9 +306,9 @@ export function nodeDashboard() {
         },
         {
           title: 'Container CPU throttling',
-          description: 'Share of CFS periods throttled (only with a CPU quota). Level: 25 % (SEV4), 15 minutes.',
+          description: `Share of CFS periods throttled (only with a CPU quota). Level: ${levelsText(cpu.cpuThrottlingCheck)}, 15 minutes.`,
           ...pct,
-          thresholds: { warn: 0.25 },
+          thresholds: panelLevels(cpu.cpuThrottlingCheck),
           targets: [{ expr: `vigil_container_cpu_throttled_ratio{${sel()}}`, legendFormat: '{{node}}' }],
         },
       ],
@@ -294,10 +328,10 @@ export function datastoresDashboard() {
       [
         { title: 'PostgreSQL up', description: 'Whether the last probe query succeeded (alert VigilPostgresDown after 1 minute, SEV2, playbook Database Down).', type: 'stat', unit: 'none', thresholds: { fail: 0, warn: 1, descending: true }, mappings: upMapping, w: 8, targets: [{ expr: `vigil_postgres_up{${P}}`, legendFormat: '{{target}} from {{node}}', instant: true }] },
         { title: 'Round trip', description: 'Latency of the probe query.', unit: 's', min: 0, w: 16, targets: [{ expr: `vigil_postgres_round_trip_seconds{${P}}`, legendFormat: '{{target}} from {{node}}' }] },
-        { title: 'Connections used', description: 'Client connections over max_connections − reserved. Runbook levels: 80 % (SEV3), 90 % (SEV2, playbook Database Connection Pool Exhausted).', ...pct, thresholds: { warn: 0.8, fail: 0.9 }, targets: [{ expr: `vigil_postgres_connections_used_ratio{${P}}`, legendFormat: '{{target}}' }] },
+        { title: 'Connections used', description: `Client connections over max_connections − reserved. Runbook levels: ${levelsText(postgres.connectionsCheck)}, playbook ${postgres.connectionsCheck.playbook}.`, ...pct, thresholds: panelLevels(postgres.connectionsCheck), targets: [{ expr: `vigil_postgres_connections_used_ratio{${P}}`, legendFormat: '{{target}}' }] },
         { title: 'Connections by state', description: 'pg_stat_activity client backends by state.', unit: 'short', min: 0, targets: [{ expr: `max by (target, state) (sum by (target, state, instance) (vigil_postgres_connections{${P}}))`, legendFormat: '{{target}} {{state}}' }] },
-        { title: 'Oldest transaction', description: 'Age of the oldest open transaction (long ones block vacuum). Level: 300 s (SEV4).', unit: 's', min: 0, thresholds: { warn: 300 }, targets: [{ expr: `vigil_postgres_oldest_transaction_age_seconds{${P}}`, legendFormat: '{{target}}' }] },
-        { title: 'Sessions waiting on locks', description: 'Backends waiting for a lock. Level: 5 (SEV4).', unit: 'short', min: 0, thresholds: { warn: 5 }, targets: [{ expr: `vigil_postgres_lock_waits{${P}}`, legendFormat: '{{target}}' }] },
+        { title: 'Oldest transaction', description: `Age of the oldest open transaction (long ones block vacuum). Level: ${levelsText(postgres.oldestTransactionCheck)}.`, unit: 's', min: 0, thresholds: panelLevels(postgres.oldestTransactionCheck), targets: [{ expr: `vigil_postgres_oldest_transaction_age_seconds{${P}}`, legendFormat: '{{target}}' }] },
+        { title: 'Sessions waiting on locks', description: `Backends waiting for a lock. Level: ${levelsText(postgres.lockWaitsCheck)}.`, unit: 'short', min: 0, thresholds: panelLevels(postgres.lockWaitsCheck), targets: [{ expr: `vigil_postgres_lock_waits{${P}}`, legendFormat: '{{target}}' }] },
       ],
     ],
     [
@@ -306,8 +340,8 @@ export function datastoresDashboard() {
         { title: 'Redis up', description: 'Whether the last PING and INFO succeeded (alert VigilRedisDown after 1 minute, SEV2, playbook Redis Issues).', type: 'stat', unit: 'none', thresholds: { fail: 0, warn: 1, descending: true }, mappings: upMapping, w: 8, targets: [{ expr: `vigil_redis_up{${R}}`, legendFormat: '{{target}} from {{node}}', instant: true }] },
         { title: 'PING round trip', description: 'Latency of PING.', unit: 's', min: 0, w: 16, targets: [{ expr: `vigil_redis_ping_seconds{${R}}`, legendFormat: '{{target}} from {{node}}' }] },
         { title: 'Memory used', description: 'used_memory, and maxmemory where set (memory check: 80 % SEV3, 90 % SEV2 of maxmemory).', unit: 'bytes', min: 0, targets: [{ expr: `vigil_redis_memory_used_bytes{${R}}`, legendFormat: '{{target}} used' }, { expr: `vigil_redis_memory_max_bytes{${R}} > 0`, legendFormat: '{{target}} maxmemory' }] },
-        { title: 'Clients used', description: 'connected_clients over maxclients. Runbook levels: 80 % (SEV3), 90 % (SEV2).', ...pct, thresholds: { warn: 0.8, fail: 0.9 }, targets: [{ expr: `vigil_redis_connected_clients{${R}} / vigil_redis_config_maxclients{${R}}`, legendFormat: '{{target}}' }] },
-        { title: 'Keyspace hit ratio', description: 'Hits over lookups (from the counters, as redis_exporter dashboards compute it). Check levels: below 70 % (SEV4), below 50 % (SEV3), playbook Cache Performance Problems.', ...pct, thresholds: { warn: 0.7, fail: 0.5, descending: true }, targets: [{ expr: `rate(vigil_redis_keyspace_hits_total{${R}}[$__rate_interval]) / (rate(vigil_redis_keyspace_hits_total{${R}}[$__rate_interval]) + rate(vigil_redis_keyspace_misses_total{${R}}[$__rate_interval]))`, legendFormat: '{{target}}' }] },
+        { title: 'Clients used', description: `connected_clients over maxclients. Runbook levels: ${levelsText(redisMeta.clients)}.`, ...pct, thresholds: panelLevels(redisMeta.clients), targets: [{ expr: `vigil_redis_connected_clients{${R}} / vigil_redis_config_maxclients{${R}}`, legendFormat: '{{target}}' }] },
+        { title: 'Keyspace hit ratio', description: `Hits over lookups (from the counters, as redis_exporter dashboards compute it). Check levels: ${levelsText(redisMeta.hitRatioCheck)}, playbook ${redisMeta.hitRatioCheck.playbook}.`, ...pct, thresholds: panelLevels(redisMeta.hitRatioCheck), targets: [{ expr: `rate(vigil_redis_keyspace_hits_total{${R}}[$__rate_interval]) / (rate(vigil_redis_keyspace_hits_total{${R}}[$__rate_interval]) + rate(vigil_redis_keyspace_misses_total{${R}}[$__rate_interval]))`, legendFormat: '{{target}}' }] },
         { title: 'Commands, evictions, rejections', description: 'Per-second rates of commands processed, keys evicted and connections rejected.', unit: 'ops', min: 0, targets: [{ expr: `rate(vigil_redis_commands_processed_total{${R}}[$__rate_interval])`, legendFormat: '{{target}} commands' }, { expr: `rate(vigil_redis_evicted_keys_total{${R}}[$__rate_interval])`, legendFormat: '{{target}} evicted' }, { expr: `rate(vigil_redis_rejected_connections_total{${R}}[$__rate_interval])`, legendFormat: '{{target}} rejected' }] },
       ],
     ],
@@ -339,8 +373,8 @@ export function kafkaDashboard() {
       'Consumer groups',
       [
         { title: 'Status per group', description: 'OK, WARN (falling behind), REWIND, STALL, STOP, ERR over the evaluation window (check kafka:consumer_status, playbook Severe Performance Degradation).', type: 'stat', unit: 'none', thresholds: { warn: 1, fail: 3 }, mappings: statusMapping, w: 24, h: 5, targets: [{ expr: `max by (cluster, group) (vigil_kafka_consumergroup_status{${G}})`, legendFormat: '{{cluster}} / {{group}}', instant: true }] },
-        { title: 'Lag (messages)', description: 'Messages behind the log end, summed over partitions. Level: 1000 (SEV3).', unit: 'short', min: 0, thresholds: { warn: 1000 }, targets: [{ expr: `max by (cluster, group) (vigil_kafka_consumergroup_lag_sum{${G}})`, legendFormat: '{{cluster}} / {{group}}' }] },
-        { title: 'Lag (seconds)', description: 'How long ago the oldest unconsumed message was produced. Runbook levels: 30 s (SEV3), 60 s (SEV2).', unit: 's', min: 0, thresholds: { warn: 30, fail: 60 }, targets: [{ expr: `max by (cluster, group) (vigil_kafka_consumergroup_lag_seconds{${G}})`, legendFormat: '{{cluster}} / {{group}}' }] },
+        { title: 'Lag (messages)', description: `Messages behind the log end, summed over partitions. Level: ${levelsText(kafka.lagMessagesCheck)}.`, unit: 'short', min: 0, thresholds: panelLevels(kafka.lagMessagesCheck), targets: [{ expr: `max by (cluster, group) (vigil_kafka_consumergroup_lag_sum{${G}})`, legendFormat: '{{cluster}} / {{group}}' }] },
+        { title: 'Lag (seconds)', description: `How long ago the oldest unconsumed message was produced. Runbook levels: ${levelsText(kafka.lagSecondsCheck)}.`, unit: 's', min: 0, thresholds: panelLevels(kafka.lagSecondsCheck), targets: [{ expr: `max by (cluster, group) (vigil_kafka_consumergroup_lag_seconds{${G}})`, legendFormat: '{{cluster}} / {{group}}' }] },
         { title: 'Lag per topic', description: 'Lag summed per topic of each group.', unit: 'short', min: 0, targets: [{ expr: `max by (cluster, group, topic) (vigil_kafka_consumergroup_topic_lag_sum{${G}})`, legendFormat: '{{group}} {{topic}}' }] },
         { title: 'Group members', description: 'Members of each group (0: nobody consumes).', unit: 'short', min: 0, targets: [{ expr: `max by (cluster, group) (vigil_kafka_consumergroup_members{${G}})`, legendFormat: '{{cluster}} / {{group}}' }] },
       ],

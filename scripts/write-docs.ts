@@ -1,6 +1,7 @@
 // Writes everything derived from the probe kinds' declarations (npm run docs): the README's
-// Checks, Metrics and Environment tables, each probe folder's README tables, the threshold
-// defaults in config/vigil.example.yaml and config/vigil.schema.json. test/docs.test.ts fails
+// Checks, Metrics and Environment tables, each probe folder's README tables and example.yaml
+// ladder defaults, config/vigil.example.yaml (its probes: part is the folders' example.yaml)
+// and config/vigil.schema.json. test/docs.test.ts fails
 // when a committed file differs from what this script makes of the code.
 //
 // Generated parts of a Markdown file sit between two markers, the rest is written by hand:
@@ -171,34 +172,39 @@ function flowMap(spec: LadderSpec): string {
 }
 
 /**
- * Rewrites the default of every ladder in the example config: the line `<key>: { … }` under
- * the kind's section (the last segment of the ladder's config path), commented out or not.
+ * A kind's example.yaml with the default of every ladder rewritten from the declaration: the
+ * line `<key>: { … }` (the last segment of the ladder's config path), commented out or not.
  */
-export function exampleConfig(text: string, kinds: readonly ProbeKind[]): string {
+export function kindExample(text: string, kind: ProbeKind, file: string): string {
   const lines = text.split('\n');
-  for (const kind of kinds) {
-    const start = lines.findIndex((l) => new RegExp(`^  #? ?${kind.key}:\\s*(#.*)?$`).test(l));
-    if (start < 0) throw new Error(`config/vigil.example.yaml: no probes.${kind.key} section`);
-    let end = lines.findIndex((l, i) => i > start && /^ {2}#? ?[a-z_]+:\s*(#.*)?$/.test(l) && !/^ {4}/.test(l));
-    if (end < 0) end = lines.length;
-    for (const check of kind.checks) {
-      if (!check.ladder) continue;
-      const key = check.ladder.config.split('.').at(-1) as string;
-      const pattern = new RegExp(`^(\\s*#?\\s*${key}: )\\{[^}]*\\}`);
-      const at = lines.findIndex((l, i) => i > start && i < end && pattern.test(l));
-      if (at < 0) throw new Error(`config/vigil.example.yaml: probes.${kind.key} does not show ${check.ladder.config}`);
-      // A ladder off by default shows a sample value, which is the example's to choose.
-      if (check.ladder.levels.every((l) => l.default === undefined)) continue;
-      const line = lines[at] as string;
-      const [whole, head] = line.match(pattern) as RegExpMatchArray;
-      const comment = line.slice(whole.length).trimStart();
-      const value = `${head}${flowMap(check.ladder)}`;
-      // The trailing comment stays in its column when there is room.
-      const column = Math.max(line.length - comment.length, value.length + 2);
-      lines[at] = comment ? value.padEnd(column) + comment : value;
-    }
+  for (const check of kind.checks) {
+    if (!check.ladder) continue;
+    const key = check.ladder.config.split('.').at(-1) as string;
+    const pattern = new RegExp(`^(\\s*#?\\s*${key}: )\\{[^}]*\\}`);
+    const at = lines.findIndex((l) => pattern.test(l));
+    if (at < 0) throw new Error(`${file} does not show ${check.ladder.config} (${check.id})`);
+    // A ladder off by default shows a sample value, which is the example's to choose.
+    if (check.ladder.levels.every((l) => l.default === undefined)) continue;
+    const line = lines[at] as string;
+    const [whole, head] = line.match(pattern) as RegExpMatchArray;
+    const comment = line.slice(whole.length).trimStart();
+    const value = `${head}${flowMap(check.ladder)}`;
+    // The trailing comment stays in its column when there is room.
+    const column = Math.max(line.length - comment.length, value.length + 2);
+    lines[at] = comment ? value.padEnd(column) + comment : value;
   }
   return lines.join('\n');
+}
+
+/** config/vigil.example.yaml: its hand-written settings, then every kind's example under `probes:`. */
+export function exampleConfig(text: string, examples: readonly string[]): string {
+  const begin = "# generated:probes (npm run docs: each probe folder's example.yaml) #";
+  const end = '# end generated:probes #';
+  const from = text.indexOf(begin);
+  const to = text.indexOf(end);
+  if (from < 0 || to < from) throw new Error('config/vigil.example.yaml: markers of the generated probes block are missing');
+  const indented = examples.map((e) => e.trimEnd().split('\n').map((l) => (l ? `  ${l}` : l)).join('\n'));
+  return `${text.slice(0, from + begin.length)}\n${indented.join('\n\n')}\n${text.slice(to)}`;
 }
 
 /** Every generated file: path relative to the repository, and its content. */
@@ -218,7 +224,14 @@ export function generatedFiles(kinds: readonly ProbeKind[] = PROBE_KINDS): Map<s
     text = replaceBlock(text, 'metrics', kindMetricsTable(kind), path);
     out.set(path, text);
   }
-  out.set('config/vigil.example.yaml', exampleConfig(read('config/vigil.example.yaml'), kinds));
+  const examples: string[] = [];
+  for (const kind of kinds) {
+    const path = `src/probes/${kind.key}/example.yaml`;
+    const example = kindExample(read(path), kind, path);
+    out.set(path, example);
+    examples.push(example);
+  }
+  out.set('config/vigil.example.yaml', exampleConfig(read('config/vigil.example.yaml'), examples));
   out.set('config/vigil.schema.json', `${JSON.stringify(configJsonSchema(kinds), null, 2)}\n`);
   return out;
 }

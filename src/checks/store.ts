@@ -3,7 +3,7 @@
 // like Kubernetes probes. HTTP handlers only read from here.
 import type { ProbeSchedule } from '../config/common.ts';
 import type { CheckDecl, CheckObservation } from './types.ts';
-import { evaluate, STATUS_ORDER, type Severity, type Status, type Thresholds } from './levels.ts';
+import { evaluate, STATUS_ORDER, worst, type Severity, type Status, type Thresholds } from './levels.ts';
 
 export interface CheckEntry {
   readonly key: string;
@@ -158,7 +158,10 @@ export class CheckStore {
   }
 }
 
-/** The status and severity one observation stands for, before hysteresis. */
+/**
+ * The status and severity one observation stands for, before hysteresis. judge() settles them
+ * when the observation is made; a hand-built one with only a ladder is judged here.
+ */
 export function observationStatus(obs: CheckObservation): { status: Status; severity: Severity | null } {
   if (obs.status) {
     const severity = obs.status === 'pass' ? null : (obs.severity ?? (obs.status === 'fail' ? obs.check.failSeverity : null));
@@ -192,7 +195,5 @@ function view(entry: CheckEntry, now: Date): CheckView {
 
 /** Overall status: the worst of all checks; `pass` when there are none. */
 export function overallStatus(views: readonly { status: Status }[]): Status {
-  let status: Status = 'pass';
-  for (const v of views) if (STATUS_ORDER[v.status] > STATUS_ORDER[status]) status = v.status;
-  return status;
+  return views.reduce<Status>((status, v) => worst(status, v.status), 'pass');
 }
