@@ -5,7 +5,7 @@
 import { formatDuration } from '../config/duration.ts';
 import { abortable } from '../deadline.ts';
 import type { MetricDecl } from '../metrics/family.ts';
-import type { ProbeSettings } from './kind.ts';
+import { DeclaredProbe, type ProbeMetadata, type ProbeSettings } from './kind.ts';
 import type { CheckDecl, CheckObservation, Collection, Probe } from './types.ts';
 import { readPasswordFile } from './secret-file.ts';
 import { reason } from '../text.ts';
@@ -150,22 +150,22 @@ export interface TargetOptions {
  * and the reachability check failing with the reason, prefixed by the redacted URL; the target's
  * other checks are left out until it answers again (one cause, one failing check).
  */
-export abstract class ConnectedProbe<C, O extends TargetOptions, R> implements Probe {
-  abstract readonly kind: string;
-  abstract readonly metrics: readonly MetricDecl[];
-  abstract readonly checks: readonly CheckDecl[];
-  readonly name: string;
+export abstract class ConnectedProbe<C, O extends TargetOptions, R> extends DeclaredProbe<O> implements Probe {
   /** Checks are reported under the target's name, failed runs included. */
   readonly componentId: string;
-  protected readonly options: O;
   private readonly connection: PersistentConnection<C>;
   private readonly up: MetricDecl;
   private readonly reachable: CheckDecl;
 
-  constructor(settings: ProbeSettings<O>, connector: (onLost: (connection: C, why: string) => void) => Connector<C>, up: MetricDecl, reachable: CheckDecl) {
-    this.name = settings.name;
+  constructor(
+    metadata: ProbeMetadata,
+    settings: ProbeSettings<O>,
+    connector: (onLost: (connection: C, why: string) => void) => Connector<C>,
+    up: MetricDecl,
+    reachable: CheckDecl,
+  ) {
+    super(metadata, settings);
     this.componentId = settings.options.target;
-    this.options = settings.options;
     this.up = up;
     this.reachable = reachable;
     this.connection = new PersistentConnection(

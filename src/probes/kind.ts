@@ -90,3 +90,21 @@ export function singleInstance<Raw extends CommonProbeInput, Options>(
     return [Object.freeze({ kind: key, name: key, schedule, options: options(section, schedule, report) })];
   };
 }
+
+/** What every probe takes from its kind's declaration and its settings; the kind adds the rest. */
+export abstract class DeclaredProbe<Options> {
+  readonly kind: string;
+  /** Instance name, unique across probes: the kind for host probes, `kind/target` otherwise. */
+  readonly name: string;
+  readonly metrics: readonly MetricDecl[];
+  readonly checks: readonly CheckDecl[];
+  protected readonly options: Options;
+
+  constructor(metadata: ProbeMetadata, settings: ProbeSettings<Options>) {
+    this.kind = metadata.key;
+    this.name = settings.name;
+    this.metrics = metadata.metrics;
+    this.checks = metadata.checks;
+    this.options = settings.options;
+  }
+}

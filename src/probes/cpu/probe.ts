@@ -1,6 +1,6 @@
 // Host CPU utilization between two /proc/stat samples, load, and cgroup CFS throttling.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ProbeSettings } from '../kind.ts';
+import { DeclaredProbe, type ProbeSettings } from '../kind.ts';
 import { emptyCollection, type Collection, type HostPaths, type Probe, type ProbeContext } from '../types.ts';
 import type { CpuOptions } from './config.ts';
 import { busyRatio, CPU_MODES, readCpuTimes, readLoadavg, USER_HZ, type LoadAverage, type StatTimes } from './stat.ts';
@@ -19,20 +19,14 @@ interface TimesSample {
   readonly times: StatTimes;
 }
 
-export class CpuProbe implements Probe {
-  readonly kind = m.CPU.key;
-  readonly name: string;
-  readonly metrics = m.CPU.metrics;
-  readonly checks = m.CPU.checks;
-  private readonly options: CpuOptions;
+export class CpuProbe extends DeclaredProbe<CpuOptions> implements Probe {
   private readonly host: HostPaths;
   private readonly minSampleAgeMs: number;
   private previous: TimesSample | undefined;
   private previousThrottling: CpuThrottling | undefined;
 
   constructor(settings: ProbeSettings<CpuOptions>, ctx: ProbeContext, deps: CpuProbeDeps = {}) {
-    this.name = settings.name;
-    this.options = settings.options;
+    super(m.CPU, settings);
     this.host = ctx.host;
     this.minSampleAgeMs = deps.minSampleAgeMs ?? 1000;
   }

@@ -1,7 +1,7 @@
 // Space, inodes and read-only state of every real mount.
 import { join } from 'node:path';
 import type { Logger } from '../../log/logger.ts';
-import type { ProbeSettings } from '../kind.ts';
+import { DeclaredProbe, type ProbeSettings } from '../kind.ts';
 import { emptyCollection, type Collection, type HostPaths, type Probe, type ProbeContext } from '../types.ts';
 import { TimeoutError } from '../../deadline.ts';
 import type { DiskOptions } from './config.ts';
@@ -18,12 +18,7 @@ export interface DiskProbeDeps {
 
 type Measured = { readonly mount: Mount; readonly usage: FsUsage } | { readonly mount: Mount; readonly error: string };
 
-export class DiskProbe implements Probe {
-  readonly kind = m.DISK.key;
-  readonly name: string;
-  readonly metrics = m.DISK.metrics;
-  readonly checks = m.DISK.checks;
-  private readonly options: DiskOptions;
+export class DiskProbe extends DeclaredProbe<DiskOptions> implements Probe {
   private readonly host: HostPaths;
   private readonly logger: Logger;
   private readonly statfs: StatFsTracker;
@@ -32,8 +27,7 @@ export class DiskProbe implements Probe {
   private mountSource: string | undefined;
 
   constructor(settings: ProbeSettings<DiskOptions>, ctx: ProbeContext, deps: DiskProbeDeps = {}) {
-    this.name = settings.name;
-    this.options = settings.options;
+    super(m.DISK, settings);
     this.host = ctx.host;
     this.logger = ctx.logger;
     this.statfs = new StatFsTracker(deps.statfs ?? nodeStatFs);

@@ -1,7 +1,7 @@
 // One Kafka cluster: brokers and controller, partition health, and for every watched consumer
 // group its lag in messages and seconds and its Burrow-style status. Read-only.
 import type { Logger } from '../../log/logger.ts';
-import type { ProbeSettings } from '../kind.ts';
+import { DeclaredProbe, type ProbeSettings } from '../kind.ts';
 import { emptyCollection, type CheckObservation, type Collection, type Probe, type ProbeContext } from '../types.ts';
 import { KafkajsAdminClient, type ClusterMetadata, type CommittedOffset, type GroupDescription, type GroupListing, type KafkaAdminClient } from './client.ts';
 import { PER_PARTITION_AUTO_MAX, type KafkaOptions } from './config.ts';
@@ -50,14 +50,9 @@ interface GroupMemory {
   readonly windows: Map<string, StatusWindow>;
 }
 
-export class KafkaProbe implements Probe {
-  readonly kind = m.KAFKA.key;
-  readonly name: string;
-  readonly metrics = m.KAFKA.metrics;
-  readonly checks = m.KAFKA.checks;
+export class KafkaProbe extends DeclaredProbe<KafkaOptions> implements Probe {
   /** Cluster-wide checks are reported under the cluster's name, failed runs included. */
   readonly componentId: string;
-  private readonly options: KafkaOptions;
   private readonly logger: Logger;
   private readonly client: KafkaAdminClient;
   private readonly now: () => number;
@@ -73,9 +68,8 @@ export class KafkaProbe implements Probe {
   lastReports: readonly GroupReport[] = [];
 
   constructor(settings: ProbeSettings<KafkaOptions>, ctx: ProbeContext, deps: KafkaProbeDeps = {}) {
-    this.name = settings.name;
+    super(m.KAFKA, settings);
     this.componentId = settings.options.cluster;
-    this.options = settings.options;
     // ctx.logger already carries `component` (probe.kafka); a child adding it again prints it twice.
     this.logger = ctx.logger;
     const [host, port] = (settings.options.connection.brokers[0] ?? '').split(/:(?=\d+$)/);

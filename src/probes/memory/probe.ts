@@ -1,5 +1,5 @@
 // Host memory from /proc/meminfo and, when the cgroup has a limit, the container's working set.
-import type { ProbeSettings } from '../kind.ts';
+import { DeclaredProbe, type ProbeSettings } from '../kind.ts';
 import { emptyCollection, type Collection, type HostPaths, type Probe, type ProbeContext } from '../types.ts';
 import type { MemoryOptions } from './config.ts';
 import { readHostMemory, usedPercent } from './meminfo.ts';
@@ -8,17 +8,11 @@ import * as m from './metadata.ts';
 import { failedObservation, judgePercent } from '../../checks/judge.ts';
 import { formatBytes, reason } from '../../text.ts';
 
-export class MemoryProbe implements Probe {
-  readonly kind = m.MEMORY.key;
-  readonly name: string;
-  readonly metrics = m.MEMORY.metrics;
-  readonly checks = m.MEMORY.checks;
-  private readonly options: MemoryOptions;
+export class MemoryProbe extends DeclaredProbe<MemoryOptions> implements Probe {
   private readonly host: HostPaths;
 
   constructor(settings: ProbeSettings<MemoryOptions>, ctx: ProbeContext) {
-    this.name = settings.name;
-    this.options = settings.options;
+    super(m.MEMORY, settings);
     this.host = ctx.host;
   }
 

@@ -16,12 +16,9 @@ interface Measured {
 }
 
 export class PostgresProbe extends ConnectedProbe<pg.Client, PostgresOptions, Measured> {
-  readonly kind = m.POSTGRES.key;
-  readonly metrics = m.POSTGRES.metrics;
-  readonly checks = m.POSTGRES.checks;
 
   constructor(settings: ProbeSettings<PostgresOptions>, _ctx: ProbeContext) {
-    super(settings, (onLost) => postgresConnector(settings.options, onLost), m.up, m.reachable);
+    super(m.POSTGRES, settings, (onLost) => postgresConnector(settings.options, onLost), m.up, m.reachable);
   }
 
   protected async measure(client: pg.Client): Promise<Measured> {

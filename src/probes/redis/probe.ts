@@ -27,16 +27,13 @@ interface Measured {
 }
 
 export class RedisProbe extends ConnectedProbe<Redis, RedisOptions, Measured> {
-  readonly kind = m.REDIS.key;
-  readonly metrics = m.REDIS.metrics;
-  readonly checks = m.REDIS.checks;
   /** Hit ratio, evictions and rejections are deltas between two runs. */
   readonly comparesRuns = true;
   /** Counters at the previous successful run: deltas are over one interval, not the lifetime. */
   private previous: Counters | undefined;
 
   constructor(settings: ProbeSettings<RedisOptions>, _ctx: ProbeContext) {
-    super(settings, (onLost) => redisConnector(settings.options, onLost), m.up, m.reachable);
+    super(m.REDIS, settings, (onLost) => redisConnector(settings.options, onLost), m.up, m.reachable);
   }
 
   protected async measure(client: Redis): Promise<Measured> {
