@@ -5,7 +5,8 @@ import type { Thresholds } from '../../checks/levels.ts';
 import { levelLadder, nonNegative, orderedLevels, specDefaults, type LevelSpec } from '../../config/thresholds.ts';
 import type { ReportProblem } from '../kind.ts';
 import { connectionFields, decodeUrlPart, hostPortName, parseUrl, resolveTimeouts } from '../target-config.ts';
-import { redactUrl, targetFields, targetInstances, targetsSection } from '../targets.ts';
+import { redactUrl } from '../../redact.ts';
+import { targetFields, targetInstances, targetsSection } from '../targets.ts';
 
 export const DEFAULT_PORT = 6379;
 
