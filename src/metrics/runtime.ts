@@ -6,7 +6,7 @@
 // keeps anyway, and a file-descriptor count refreshed in the background.
 import { readdir, readFile } from 'node:fs/promises';
 import { getHeapStatistics } from 'node:v8';
-import type { EventLoopWatch } from '../http/liveness.ts';
+import type { EventLoopWatch } from './event-loop.ts';
 import { counter, gauge, type MetricDecl, type MetricStore } from './family.ts';
 
 const cpuUser = counter('process_cpu_user_seconds_total', 'User CPU time spent by the agent in seconds.');
