@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { BUILTIN_SCHEDULE, commonProbeFields, resolveSchedule, type CommonProbeInput, type ProbeSchedule } from './common.ts';
 import { buildConfigSchema, type RawConfig } from './schema.ts';
 import { httpSection, resolveHttpConfig, type HttpConfig } from './http.ts';
-import { resolveTracingConfig, type TracingConfig } from '../telemetry/settings.ts';
+import { resolveTracingConfig, type TracingConfig } from './tracing.ts';
 
 export interface Identity {
   /** Kubernetes node (downward API NODE_NAME), else the host name. */

@@ -6,7 +6,7 @@ import type { ProbeKind } from '../probes/kind.ts';
 import { LOG_LEVELS } from '../log/logger.ts';
 import { duration } from './common.ts';
 import { httpSection, type RawHttpSection } from './http.ts';
-import { TRACEABLE_ROUTES, TRACING_PROTOCOLS, type RawTracingSection } from '../telemetry/settings.ts';
+import { TRACEABLE_ROUTES, TRACING_PROTOCOLS, type RawTracingSection } from './tracing.ts';
 
 const absolutePath = z
   .string({ error: 'must be an absolute path' })
