@@ -20,7 +20,6 @@ export interface CheckEntry {
   since: Date;
   /** Latest observation. */
   observedValue: CheckObservation['observedValue'];
-  observedStatus: Status;
   output: string;
   thresholds: Thresholds | null;
   time: Date;
@@ -84,7 +83,6 @@ export class CheckStore {
           severity,
           since: now,
           observedValue: obs.observedValue,
-          observedStatus: status,
           output,
           thresholds,
           time: now,
@@ -95,7 +93,6 @@ export class CheckStore {
         continue;
       }
       existing.observedValue = obs.observedValue;
-      existing.observedStatus = status;
       existing.output = output;
       existing.thresholds = thresholds;
       existing.time = now;
@@ -141,7 +138,7 @@ export class CheckStore {
     return this.record(probe, schedule, observations, now);
   }
 
-  /** Drops a probe's checks (probe removed). */
+  /** Drops a probe's checks, so its next run is judged alone (`vigil check`'s second sample). */
   forget(probe: string): void {
     for (const key of this.byProbe.get(probe) ?? []) this.entries.delete(key);
     this.byProbe.delete(probe);

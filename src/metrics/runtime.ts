@@ -23,8 +23,6 @@ const lagMean = gauge('nodejs_eventloop_lag_mean_seconds', 'Mean event-loop dela
 const lagMax = gauge('nodejs_eventloop_lag_max_seconds', 'Maximum event-loop delay over the last 10 s window.');
 const utilization = gauge('nodejs_eventloop_utilization_ratio', 'Share of the last 10 s window the event loop was busy.');
 
-export const RUNTIME_METRICS: readonly MetricDecl[] = [cpuUser, cpuSystem, cpuTotal, resident, startTime, openFds, maxFds, heapTotal, heapUsed, external, lagMean, lagMax, utilization];
-
 const FD_REFRESH_MS = 10_000;
 
 export interface RuntimeMetrics {
