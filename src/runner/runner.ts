@@ -13,7 +13,7 @@ import { formatDuration } from '../config/duration.ts';
 import { describeThresholds } from '../checks/levels.ts';
 import { abortable, raceDeadline } from '../deadline.ts';
 import { setTimeout as delay } from 'node:timers/promises';
-import { traceProbeRun, type RunOutcome } from '../telemetry/probe-span.ts';
+import { traceProbeRun, type RunOutcome } from './probe-span.ts';
 
 export interface RunnerDeps {
   readonly checks: CheckStore;
