@@ -1,39 +1,15 @@
 // What a probe folder exports to the registry: its config schema, how to resolve that section,
 // and how to build probe instances from the resolved (frozen) config.
-import type { z } from 'zod';
 import { resolveSchedule, type CommonProbeInput, type ProbeSchedule } from '../config/common.ts';
+import type { ProbeSection, ProbeSettings, ReportProblem, ResolveInput } from '../config/probe-config.ts';
 import type { Probe, ProbeContext } from './types.ts';
 
-/** Resolved settings of one probe instance: schedule plus the kind's own options. */
-export interface ProbeSettings<Options> {
-  readonly kind: string;
-  /** Unique instance name: the kind for host probes, `kind/target` for targets. */
-  readonly name: string;
-  readonly schedule: ProbeSchedule;
-  readonly options: Options;
-}
+// The config side of a kind is declared in src/config/probe-config.ts (the loader reads it
+// without knowing probes); probe code imports it from here with the rest of the kind.
+export type { ProbeSection, ProbeSettings, ReportProblem, ResolveInput };
 
-export interface ResolveInput<Raw> {
-  /** The kind's section of the config file, already validated by `schema`; undefined when absent. */
-  readonly section: Raw | undefined;
-  /** Schedule after `defaults:` is applied. */
-  readonly defaults: ProbeSchedule;
-  readonly env: NodeJS.ProcessEnv;
-}
-
-/**
- * Reports a problem found while resolving (a cross-field rule the schema cannot express).
- * `path` is relative to the kind's section, e.g. `thresholds.fail`.
- */
-export type ReportProblem = (path: string, message: string) => void;
-
-export interface ProbeKind<Raw = unknown, Options = unknown> {
-  /** Config key under `probes:`, also the folder name. */
-  readonly key: string;
-  readonly description: string;
-  readonly schema: z.ZodType<Raw>;
-  /** Returns zero or more instances (none when disabled). Never does I/O. */
-  resolve(input: ResolveInput<Raw>, report: ReportProblem): ProbeSettings<Options>[];
+/** A probe kind: its config section (see ProbeSection) and how to build its instances. */
+export interface ProbeKind<Raw = unknown, Options = unknown> extends ProbeSection<Raw, Options> {
   create(settings: ProbeSettings<Options>, ctx: ProbeContext): Probe;
 }
 
