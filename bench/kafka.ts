@@ -7,7 +7,8 @@
 // (default "10x100,50x500,100x2000": groups × partitions), BENCH_KAFKA_CYCLES (default 5).
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { kafkaVersions, startBroker, type KafkaBroker } from '../scripts/kafka.ts';
-import { createTopic, probeFor, produce, setOffsets } from '../test/kafka/broker.ts';
+import { createTopic, probeFor, produce, requestsSent, setOffsets } from '../test/kafka/broker.ts';
+import * as m from '../src/probes/kafka/metadata.ts';
 import { mib, round, type BenchContext, type Suite, type SuiteReport } from './lib.ts';
 
 const PARTITIONS_PER_TOPIC = 50;
@@ -105,16 +106,17 @@ export const kafkaSuite: Suite = {
         const probe = probeFor(t, broker, { groupsInclude: `^${prefix}-`, timeout: '60s' });
         const signal = () => AbortSignal.timeout(120_000);
         for (let i = 0; i < 2; i++) await probe.collect(signal()); // connect, metadata, coordinators
-        const before = probe.requestsSent();
+        const before = requestsSent(probe);
         const times: number[] = [];
+        let reported = 0;
         for (let i = 0; i < cycles; i++) {
           const t0 = performance.now();
           const out = await probe.collect(signal());
           times.push(performance.now() - t0);
           if (out.errors.length > 0) throw new Error(`probe errors: ${out.errors.map((e) => e.message).join('; ')}`);
+          reported = out.samples.find((s) => s.metric.name === m.groupsWatched.name)?.value ?? 0;
         }
-        const vigil = diff(probe.requestsSent(), before, cycles);
-        const reported = probe.lastReports.length;
+        const vigil = diff(requestsSent(probe), before, cycles);
         if (reported !== step.groups) throw new Error(`probe saw ${reported} groups, expected ${step.groups}`);
         const rss = process.memoryUsage().rss;
         await probe.stop();

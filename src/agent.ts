@@ -11,7 +11,7 @@ import { HttpCounters } from './http/http-metrics.ts';
 import { serverFactory } from './http/server.ts';
 import { TokenFile, WatchedFile } from './http/watched-file.ts';
 import type { Server as TlsServer } from 'node:tls';
-import { EventLoopWatch } from './http/liveness.ts';
+import { EventLoopWatch } from './metrics/event-loop.ts';
 import { componentLogger, type Logger } from './log/logger.ts';
 import { registerCoreMetrics } from './metrics/core.ts';
 import { MetricStore } from './metrics/family.ts';

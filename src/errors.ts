@@ -24,11 +24,11 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** Error codes written to logs (`error.code`) and the exit code each one ends the process with. */
 export const ERRORS = Object.freeze({
-  CONFIG_INVALID: { exit: EXIT.FAIL, summary: 'the configuration is invalid' },
-  CONFIG_UNREADABLE: { exit: EXIT.FAIL, summary: 'the configuration file cannot be read' },
-  USAGE: { exit: EXIT.USAGE, summary: 'the command line is not understood' },
-  LISTEN_FAILED: { exit: EXIT.STARTUP, summary: 'the HTTP server cannot listen' },
-  INTERNAL: { exit: EXIT.INTERNAL, summary: 'unexpected internal error' },
+  CONFIG_INVALID: { exit: EXIT.FAIL },
+  CONFIG_UNREADABLE: { exit: EXIT.FAIL },
+  USAGE: { exit: EXIT.USAGE },
+  LISTEN_FAILED: { exit: EXIT.STARTUP },
+  INTERNAL: { exit: EXIT.INTERNAL },
 });
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { CheckStore } from '../src/checks/store.ts';
+import { readFileSync } from 'node:fs';
+import { CheckStore, STALE_INTERVALS } from '../src/checks/store.ts';
 import { evaluate, ladder } from '../src/checks/levels.ts';
 import { schedule, testCheck, valueCollection } from './helpers.ts';
 
@@ -75,4 +76,10 @@ t.test('a probe failing before any success gets one entry per declared check', a
   t.equal(v?.componentId, 'db');
   t.equal(v?.status, 'fail');
   t.equal(v?.severity, 'SEV2');
+});
+
+t.test('the stale-probe alert waits as many intervals as the store does before reporting stale', async (t) => {
+  const rules = readFileSync(new URL('../deploy/prometheus/alerts.yaml', import.meta.url), 'utf8');
+  const stale = rules.match(/alert: VigilProbeStale[\s\S]*?expr: .*> (\d+) \* vigil_probe_interval_seconds/);
+  t.equal(Number(stale?.[1]), STALE_INTERVALS);
 });

@@ -4,7 +4,7 @@ import { CheckStore } from '../src/checks/store.ts';
 import { MetricStore } from '../src/metrics/family.ts';
 import { registerCoreMetrics } from '../src/metrics/core.ts';
 import { registerRuntimeMetrics } from '../src/metrics/runtime.ts';
-import { EventLoopWatch } from '../src/http/liveness.ts';
+import { EventLoopWatch } from '../src/metrics/event-loop.ts';
 import { captureLogs, logLineErrors, schedule, valueCollection } from './helpers.ts';
 
 function setup(opts: { critical?: boolean; value?: number; firstRoundDone?: boolean } = {}) {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { EventLoopWatch } from '../src/http/liveness.ts';
+import { EventLoopWatch } from '../src/metrics/event-loop.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

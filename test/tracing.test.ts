@@ -11,7 +11,8 @@ import { spansDropped, spansExported, exportFailures } from '../src/telemetry/me
 import { BoundedSpanProcessor, GuardedExporter, scrubSpan } from '../src/telemetry/pipeline.ts';
 import { PipelineCounters } from '../src/telemetry/counters.ts';
 import { REDACTED, scrubAttributes, scrubText } from '../src/telemetry/sanitize.ts';
-import { resolveTracingConfig, tracingPlan, TRACING_DEFAULTS } from '../src/telemetry/settings.ts';
+import { resolveTracingConfig, TRACING_DEFAULTS } from '../src/config/tracing.ts';
+import { tracingPlan } from '../src/telemetry/settings.ts';
 import { WarnLimiter } from '../src/telemetry/warn-limiter.ts';
 import { captureLogs } from './helpers.ts';
 

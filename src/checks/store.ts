@@ -1,9 +1,16 @@
 // The latest state of every check, with hysteresis: a check changes state only after
 // `failureThreshold` consecutive worse results or `successThreshold` consecutive better ones,
 // like Kubernetes probes. HTTP handlers only read from here.
-import type { ProbeSchedule } from '../config/common.ts';
-import type { CheckDecl, CheckObservation } from './types.ts';
 import { evaluate, STATUS_ORDER, worst, type Severity, type Status, type Thresholds } from './levels.ts';
+import type { CheckDecl, CheckObservation } from './types.ts';
+
+/** What the store needs of a probe's schedule (the resolved config's ProbeSchedule has it). */
+export interface CheckSchedule {
+  readonly critical: boolean;
+  readonly intervalMs: number;
+  readonly failureThreshold: number;
+  readonly successThreshold: number;
+}
 
 export interface CheckEntry {
   readonly key: string;
@@ -20,7 +27,6 @@ export interface CheckEntry {
   since: Date;
   /** Latest observation. */
   observedValue: CheckObservation['observedValue'];
-  observedStatus: Status;
   output: string;
   thresholds: Thresholds | null;
   time: Date;
@@ -62,7 +68,7 @@ export class CheckStore {
    * Records one run's observations for a probe. Components the probe no longer reports (an
    * unmounted disk) are dropped. Returns the settled-state changes, to be logged once each.
    */
-  record(probe: string, schedule: ProbeSchedule, observations: readonly CheckObservation[], now: Date): Transition[] {
+  record(probe: string, schedule: CheckSchedule, observations: readonly CheckObservation[], now: Date): Transition[] {
     const transitions: Transition[] = [];
     const seen = new Set<string>();
     for (const obs of observations) {
@@ -84,7 +90,6 @@ export class CheckStore {
           severity,
           since: now,
           observedValue: obs.observedValue,
-          observedStatus: status,
           output,
           thresholds,
           time: now,
@@ -95,7 +100,6 @@ export class CheckStore {
         continue;
       }
       existing.observedValue = obs.observedValue;
-      existing.observedStatus = status;
       existing.output = output;
       existing.thresholds = thresholds;
       existing.time = now;
@@ -132,7 +136,7 @@ export class CheckStore {
    * with `reason`; before its first success, one entry per declared check stands for the probe,
    * under the component id its successful runs will use (`componentId`, default the probe name).
    */
-  recordFailure(probe: string, schedule: ProbeSchedule, checks: readonly CheckDecl[], reason: string, now: Date, componentId: string = probe): Transition[] {
+  recordFailure(probe: string, schedule: CheckSchedule, checks: readonly CheckDecl[], reason: string, now: Date, componentId: string = probe): Transition[] {
     const known = [...(this.byProbe.get(probe) ?? [])].map((key) => this.entries.get(key)).filter((e): e is CheckEntry => !!e);
     const observations: CheckObservation[] =
       known.length > 0
@@ -141,7 +145,7 @@ export class CheckStore {
     return this.record(probe, schedule, observations, now);
   }
 
-  /** Drops a probe's checks (probe removed). */
+  /** Drops a probe's checks, so its next run is judged alone (`vigil check`'s second sample). */
   forget(probe: string): void {
     for (const key of this.byProbe.get(probe) ?? []) this.entries.delete(key);
     this.byProbe.delete(probe);

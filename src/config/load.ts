@@ -7,13 +7,12 @@ import { join } from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import { VigilError } from '../errors.ts';
 import type { LogLevel } from '../log/logger.ts';
-import type { ProbeKind, ProbeSettings } from '../probes/kind.ts';
-import type { HostPaths } from '../probes/types.ts';
+import type { HostPaths, ProbeSection, ProbeSettings } from './probe-config.ts';
 import { z } from 'zod';
 import { BUILTIN_SCHEDULE, commonProbeFields, resolveSchedule, type CommonProbeInput, type ProbeSchedule } from './common.ts';
 import { buildConfigSchema, type RawConfig } from './schema.ts';
 import { httpSection, resolveHttpConfig, type HttpConfig } from './http.ts';
-import { resolveTracingConfig, type TracingConfig } from '../telemetry/settings.ts';
+import { resolveTracingConfig, type TracingConfig } from './tracing.ts';
 
 export interface Identity {
   /** Kubernetes node (downward API NODE_NAME), else the host name. */
@@ -53,7 +52,7 @@ export interface LoadOptions {
   /** --config, else VIGIL_CONFIG, else none (zero-config defaults). */
   readonly path?: string | undefined;
   readonly env: NodeJS.ProcessEnv;
-  readonly kinds: readonly ProbeKind[];
+  readonly kinds: readonly ProbeSection[];
 }
 
 /** A config file larger than this is refused unread: parsing it would cost seconds and gigabytes. */
@@ -105,7 +104,7 @@ function invalid(message: string, problems: readonly string[]): VigilError {
 }
 
 /** Validates YAML text (may be empty) plus environment overrides. Throws VigilError with every problem. */
-export function resolveConfigText(text: string, source: string | null, env: NodeJS.ProcessEnv, kinds: readonly ProbeKind[]): ResolvedConfig {
+export function resolveConfigText(text: string, source: string | null, env: NodeJS.ProcessEnv, kinds: readonly ProbeSection[]): ResolvedConfig {
   const where = source ?? 'config';
   const lines = new LineCounter();
   // yaml's own uniqueKeys check compares every key with every other (40k keys: minutes);
@@ -164,7 +163,7 @@ function aliasProblem(text: string, err: unknown): string {
   return `line ${before.length}, column ${(before.at(-1) ?? '').length + 1}: ${summary}`;
 }
 
-export function resolveConfig(input: unknown, source: string | null, env: NodeJS.ProcessEnv, kinds: readonly ProbeKind[]): ResolvedConfig {
+export function resolveConfig(input: unknown, source: string | null, env: NodeJS.ProcessEnv, kinds: readonly ProbeSection[]): ResolvedConfig {
   const where = source ?? 'config';
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new VigilError('CONFIG_INVALID', `${where} is invalid`, ['(top level): must be a mapping of settings']);

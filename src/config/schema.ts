@@ -2,17 +2,17 @@
 // probe kind adds its section here without touching this file.
 import { z } from 'zod';
 import { commonProbeFields } from './common.ts';
-import type { ProbeKind } from '../probes/kind.ts';
+import type { ProbeSection } from './probe-config.ts';
 import { LOG_LEVELS } from '../log/logger.ts';
 import { duration } from './common.ts';
 import { httpSection, type RawHttpSection } from './http.ts';
-import { TRACEABLE_ROUTES, TRACING_PROTOCOLS, type RawTracingSection } from '../telemetry/settings.ts';
+import { TRACEABLE_ROUTES, TRACING_PROTOCOLS, type RawTracingSection } from './tracing.ts';
 
 const absolutePath = z
   .string({ error: 'must be an absolute path' })
   .regex(/^\//, { error: 'must be an absolute path' });
 
-export function buildConfigSchema(kinds: readonly ProbeKind[]) {
+export function buildConfigSchema(kinds: readonly ProbeSection[]) {
   const probes: Record<string, z.ZodType> = {};
   for (const kind of kinds) probes[kind.key] = (kind.schema as z.ZodType).optional().describe(kind.description);
 
@@ -92,7 +92,7 @@ export type RawConfig = {
 };
 
 /** JSON Schema for editors (config/vigil.schema.json is generated from this). */
-export function configJsonSchema(kinds: readonly ProbeKind[]): Record<string, unknown> {
+export function configJsonSchema(kinds: readonly ProbeSection[]): Record<string, unknown> {
   const schema = z.toJSONSchema(buildConfigSchema(kinds), { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
   return {
     $schema: schema.$schema,

@@ -9,7 +9,7 @@ import type { MetricStore } from '../metrics/family.ts';
 import { healthDocument, httpStatusFor, HEALTH_JSON, type HealthDocument } from './health-doc.ts';
 import { readinessText, wantsVerbose } from './readiness-text.ts';
 import { worst, type Status } from '../checks/levels.ts';
-import type { LivenessReport } from './liveness.ts';
+import type { LivenessReport } from '../metrics/event-loop.ts';
 import { requestTraceFields, traceRoutes } from '../telemetry/http.ts';
 import { LogRateLimiter, truncateForLog } from './access-log.ts';
 import { HttpCounters } from './http-metrics.ts';

@@ -4,7 +4,7 @@
 // Documented extras: `event`, `details`, `error` (see deploy/logging/log-line.schema.json).
 import { hostname } from 'node:os';
 import { pino, type DestinationStream, type Logger as PinoLogger, type LoggerOptions } from 'pino';
-import { activeTraceFields } from '../telemetry/log-context.ts';
+import { activeTraceFields } from './log-context.ts';
 
 export type Logger = PinoLogger;
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'fatal';

@@ -1,12 +1,12 @@
 // Metrics about Vigil itself and about every check, whatever the probe.
-import type { CheckStore } from '../checks/store.ts';
+import { STALE_INTERVALS, type CheckStore } from '../checks/store.ts';
 import { STATUS_ORDER } from '../checks/levels.ts';
 import { counter, gauge, type MetricStore } from './family.ts';
 import { VERSION, REVISION } from '../version.ts';
 
 export const checkStatus = gauge(
   'vigil_check_status',
-  'Settled status of a check: 0 pass, 1 warn, 2 fail (a result older than 3 intervals counts as fail).',
+  `Settled status of a check: 0 pass, 1 warn, 2 fail (a result older than ${STALE_INTERVALS} intervals counts as fail).`,
   ['check', 'component_id'],
 );
 export const probeSuccess = gauge('vigil_probe_success', 'Whether the last run of a probe completed (1) or failed or timed out (0).', ['probe']);

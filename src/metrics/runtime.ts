@@ -6,7 +6,7 @@
 // keeps anyway, and a file-descriptor count refreshed in the background.
 import { readdir, readFile } from 'node:fs/promises';
 import { getHeapStatistics } from 'node:v8';
-import type { EventLoopWatch } from '../http/liveness.ts';
+import type { EventLoopWatch } from './event-loop.ts';
 import { counter, gauge, type MetricDecl, type MetricStore } from './family.ts';
 
 const cpuUser = counter('process_cpu_user_seconds_total', 'User CPU time spent by the agent in seconds.');
@@ -23,6 +23,7 @@ const lagMean = gauge('nodejs_eventloop_lag_mean_seconds', 'Mean event-loop dela
 const lagMax = gauge('nodejs_eventloop_lag_max_seconds', 'Maximum event-loop delay over the last 10 s window.');
 const utilization = gauge('nodejs_eventloop_utilization_ratio', 'Share of the last 10 s window the event loop was busy.');
 
+/** Every runtime metric, for the docs' Metrics table. */
 export const RUNTIME_METRICS: readonly MetricDecl[] = [cpuUser, cpuSystem, cpuTotal, resident, startTime, openFds, maxFds, heapTotal, heapUsed, external, lagMean, lagMax, utilization];
 
 const FD_REFRESH_MS = 10_000;

@@ -2,11 +2,15 @@
 // metrics, checks with their default ladders), the config schema, how to resolve that section,
 // and how to build probe instances from the resolved (frozen) config. The registry, the docs
 // tables, --help, the example config's defaults and the JSON Schema are derived from it.
-import type { z } from 'zod';
 import { resolveSchedule, type CommonProbeInput, type ProbeSchedule } from '../config/common.ts';
+import type { ProbeSection, ProbeSettings, ReportProblem, ResolveInput } from '../config/probe-config.ts';
 import type { CheckDecl } from '../checks/types.ts';
 import type { MetricDecl } from '../metrics/family.ts';
 import type { Probe, ProbeContext } from './types.ts';
+
+// The config side of a kind is declared in src/config/probe-config.ts (the loader reads it
+// without knowing probes); probe code imports it from here with the rest of the kind.
+export type { ProbeSection, ProbeSettings, ReportProblem, ResolveInput };
 
 /** An environment variable that configures the kind without a file (sidecars); listed in --help. */
 export interface EnvShortcut {
@@ -42,33 +46,8 @@ export function defineMetadata<M extends ProbeMetadata>(metadata: M): M {
   return Object.freeze({ ...metadata, env: Object.freeze([...metadata.env]), metrics: Object.freeze([...metadata.metrics]), checks: Object.freeze([...metadata.checks]) });
 }
 
-/** Resolved settings of one probe instance: schedule plus the kind's own options. */
-export interface ProbeSettings<Options> {
-  readonly kind: string;
-  /** Unique instance name: the kind for host probes, `kind/target` for targets. */
-  readonly name: string;
-  readonly schedule: ProbeSchedule;
-  readonly options: Options;
-}
-
-export interface ResolveInput<Raw> {
-  /** The kind's section of the config file, already validated by `schema`; undefined when absent. */
-  readonly section: Raw | undefined;
-  /** Schedule after `defaults:` is applied. */
-  readonly defaults: ProbeSchedule;
-  readonly env: NodeJS.ProcessEnv;
-}
-
-/**
- * Reports a problem found while resolving (a cross-field rule the schema cannot express).
- * `path` is relative to the kind's section, e.g. `thresholds.fail`.
- */
-export type ReportProblem = (path: string, message: string) => void;
-
-export interface ProbeKind<Raw = unknown, Options = unknown> extends ProbeMetadata {
-  readonly schema: z.ZodType<Raw>;
-  /** Returns zero or more instances (none when disabled). Never does I/O. */
-  resolve(input: ResolveInput<Raw>, report: ReportProblem): ProbeSettings<Options>[];
+/** A probe kind: its facts, its config section (see ProbeSection) and how to build its instances. */
+export interface ProbeKind<Raw = unknown, Options = unknown> extends ProbeSection<Raw, Options>, ProbeMetadata {
   create(settings: ProbeSettings<Options>, ctx: ProbeContext): Probe;
 }
 

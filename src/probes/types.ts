@@ -2,10 +2,14 @@
 // scheduling, timeouts, single-flight, success/duration metrics, state hysteresis and logs,
 // so a probe only opens its connections, measures and closes.
 import type { CheckDecl, CheckObservation } from '../checks/types.ts';
+import type { HostPaths } from '../config/probe-config.ts';
 import type { MetricDecl } from '../metrics/family.ts';
 import type { Logger } from '../log/logger.ts';
 
-export type { CheckDecl, CheckObservation } from '../checks/types.ts';
+// Check declarations and observations are the checks' vocabulary (src/checks/types.ts), host
+// paths the config's (src/config/probe-config.ts); probes import them from here with the rest of
+// their interface.
+export type { CheckDecl, CheckObservation, HostPaths };
 
 /** A metric value. `metric` is the declaration object (see src/metrics/family.ts). */
 export interface Sample {
@@ -52,13 +56,6 @@ export interface Probe {
   collect(signal: AbortSignal): Promise<Collection>;
   /** Closes connections. Must not throw. */
   stop(): Promise<void>;
-}
-
-/** Where host probes read from; in a DaemonSet the host's `/` is mounted at e.g. `/host`. */
-export interface HostPaths {
-  readonly proc: string;
-  readonly sys: string;
-  readonly rootfs: string;
 }
 
 export interface ProbeContext {

@@ -15,7 +15,7 @@ import { formatObserved } from '../checks/judge.ts';
 import { round2 } from '../text.ts';
 import { abortable, raceDeadline } from '../deadline.ts';
 import { setTimeout as delay } from 'node:timers/promises';
-import { traceProbeRun, type RunOutcome } from '../telemetry/probe-span.ts';
+import { traceProbeRun, type RunOutcome } from './probe-span.ts';
 
 export interface RunnerDeps {
   readonly checks: CheckStore;

@@ -12,7 +12,7 @@ import type { Identity } from '../config/load.ts';
 import { formatDuration } from '../config/duration.ts';
 import { componentLogger, type Logger } from '../log/logger.ts';
 import type { MetricStore } from '../metrics/family.ts';
-import { redactUrl } from '../probes/targets.ts';
+import { redactUrl } from '../redact.ts';
 import { PipelineCounters } from './counters.ts';
 import type { TracingPlan } from './settings.ts';
 import { WarnLimiter } from './warn-limiter.ts';

@@ -7,7 +7,10 @@ import { Kafka, logLevel, type Admin, type Consumer } from 'kafkajs';
 import { pino } from 'pino';
 import { BUILTIN_SCHEDULE } from '../../src/config/common.ts';
 import { kafkaKind } from '../../src/probes/kafka/index.ts';
-import { KafkaProbe } from '../../src/probes/kafka/probe.ts';
+import { KafkaProbe, kafkaClientFor } from '../../src/probes/kafka/probe.ts';
+import type { KafkajsAdminClient } from '../../src/probes/kafka/kafkajs-client.ts';
+import * as m from '../../src/probes/kafka/metadata.ts';
+import type { Collection } from '../../src/probes/types.ts';
 import type { KafkaOptions } from '../../src/probes/kafka/config.ts';
 import type { ProbeSettings } from '../../src/probes/kind.ts';
 import { kafkaVersions, startBroker, type KafkaBroker } from '../../scripts/kafka.ts';
@@ -168,9 +171,56 @@ export function probeFor(t: Teardown, broker: KafkaBroker, options: ProbeOptions
   const problems: string[] = [];
   const [settings] = kafkaKind.resolve({ section, defaults: BUILTIN_SCHEDULE, env: {} }, (path, message) => problems.push(`${path}: ${message}`));
   if (!settings || problems.length > 0) throw new Error(`bad probe config: ${problems.join('; ')}`);
-  const probe = new KafkaProbe(settings as ProbeSettings<KafkaOptions>, { logger: pino({ enabled: false }), host: { proc: '/proc', sys: '/sys', rootfs: '/' } });
+  const logger = pino({ enabled: false });
+  const client = kafkaClientFor(settings as ProbeSettings<KafkaOptions>, logger);
+  const probe = new KafkaProbe(settings as ProbeSettings<KafkaOptions>, { logger, host: { proc: '/proc', sys: '/sys', rootfs: '/' } }, { client });
+  clients.set(probe, client);
   t.teardown(() => probe.stop());
   return probe;
+}
+
+const clients = new WeakMap<KafkaProbe, KafkajsAdminClient>();
+
+/** Requests a probe built by probeFor has sent so far, by Kafka API name. */
+export function requestsSent(probe: KafkaProbe): Readonly<Record<string, number>> {
+  const client = clients.get(probe);
+  if (!client) throw new Error('not a probe built by probeFor');
+  return client.requestsSent();
+}
+
+/** One partition of a group as a run published it (per-partition series on). */
+export interface PublishedPartition {
+  readonly topic: string;
+  readonly partition: number;
+  /** null: never committed (no current-offset series). */
+  readonly committed: number | null;
+  readonly end: number;
+  /** null when not committed (no lag series). */
+  readonly lag: number | null;
+}
+
+export interface PublishedGroup {
+  readonly state: string;
+  readonly members: number | null;
+  /** Every partition of the topics the group committed on, with the log end the run read. */
+  readonly partitions: readonly PublishedPartition[];
+}
+
+/** A group as one run's samples describe it; throws when the run did not report the group. */
+export function publishedGroup(collection: Collection, groupId: string): PublishedGroup {
+  const of = (metric: { name: string }) => collection.samples.filter((s) => s.metric.name === metric.name);
+  const mine = (metric: { name: string }) => of(metric).filter((s) => s.labels.group === groupId);
+  const state = mine(m.groupState).find((s) => s.value === 1);
+  if (!state) throw new Error(`group ${groupId} not reported; got ${[...new Set(of(m.groupState).map((s) => s.labels.group))].join(', ')}`);
+  const cluster = state.labels.cluster;
+  const key = (s: { labels: Readonly<Record<string, string>> }) => `${s.labels.topic}/${s.labels.partition}`;
+  const committed = new Map(mine(m.partitionCommitted).map((s) => [key(s), s.value]));
+  const lag = new Map(mine(m.partitionLag).map((s) => [key(s), s.value]));
+  const topics = new Set([...mine(m.topicLagSum), ...mine(m.partitionCommitted)].map((s) => s.labels.topic));
+  const partitions = of(m.partitionEnd)
+    .filter((s) => s.labels.cluster === cluster && topics.has(s.labels.topic ?? ''))
+    .map((s) => ({ topic: s.labels.topic ?? '', partition: Number(s.labels.partition), committed: committed.get(key(s)) ?? null, end: s.value, lag: lag.get(key(s)) ?? null }));
+  return { state: state.labels.state ?? '', members: mine(m.groupMembers)[0]?.value ?? null, partitions };
 }
 
 export interface ToolRow {

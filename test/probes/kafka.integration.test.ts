@@ -9,7 +9,7 @@ import type { KafkaProbe } from '../../src/probes/kafka/probe.ts';
 import type { Collection } from '../../src/probes/types.ts';
 import { PER_PARTITION_AUTO_MAX } from '../../src/probes/kafka/config.ts';
 import { waitFor } from '../helpers.ts';
-import { adminFor, brokerFor, createTopic, describeWithTool, kafkaVersions, probeFor, produce, setOffsets, startConsumer, unique } from '../kafka/broker.ts';
+import { adminFor, brokerFor, createTopic, describeWithTool, kafkaVersions, probeFor, produce, publishedGroup, requestsSent, setOffsets, startConsumer, unique } from '../kafka/broker.ts';
 
 function check(collection: Collection, id: string, componentId: string) {
   const found = collection.checks.find((c) => c.check.id === id && c.componentId === componentId);
@@ -25,10 +25,8 @@ async function collect(probe: KafkaProbe): Promise<Collection> {
   return probe.collect(AbortSignal.timeout(30_000));
 }
 
-function report(probe: KafkaProbe, groupId: string) {
-  const found = probe.lastReports.find((r) => r.groupId === groupId);
-  if (!found) throw new Error(`group ${groupId} not reported; got ${probe.lastReports.map((r) => r.groupId).join(', ')}`);
-  return found;
+function report(collection: Collection, groupId: string) {
+  return publishedGroup(collection, groupId);
 }
 
 // Two brokers (JVM starts), a consumer group join and several JVM tool runs: longer than the
@@ -64,7 +62,7 @@ for (const version of kafkaVersions()) {
       for (const groupId of [partial, live]) {
         const tool = await describeWithTool(broker, groupId);
         t.ok(tool.length > 0, `the tool describes ${groupId}`);
-        const vigil = report(probe, groupId).partitions;
+        const vigil = report(first, groupId).partitions;
         for (const row of tool) {
           const mine = vigil.find((p) => p.topic === row.topic && p.partition === row.partition);
           t.same(
@@ -82,7 +80,7 @@ for (const version of kafkaVersions()) {
 
     await t.test('a never-committed partition is reported as such, not as -1 or the whole log', async (t) => {
       const c = await collect(probe);
-      const p2 = report(probe, partial).partitions.find((p) => p.partition === 2);
+      const p2 = report(c, partial).partitions.find((p) => p.partition === 2);
       t.same(p2 && { committed: p2.committed, lag: p2.lag, end: p2.end }, { committed: null, lag: null, end: 10 });
       t.equal(sample(c, m.uncommitted, { cluster, group: partial }), 1);
       t.equal(sample(c, m.partitionLag, { cluster, group: partial, partition: '2' }), undefined, 'no lag series for it');
@@ -94,17 +92,17 @@ for (const version of kafkaVersions()) {
 
     await t.test('an Empty group: state and zero members', async (t) => {
       const c = await collect(probe);
-      t.equal(report(probe, partial).state, 'Empty');
+      t.equal(report(c, partial).state, 'Empty');
       t.equal(sample(c, m.groupMembers, { cluster, group: partial }), 0);
       t.equal(sample(c, m.groupState, { cluster, group: partial, state: 'Empty' }), 1);
-      t.equal(report(probe, live).state, 'Stable');
-      t.equal(report(probe, live).members, 1);
+      t.equal(report(c, live).state, 'Stable');
+      t.equal(report(c, live).members, 1);
     });
 
     await t.test('one cycle: one ListOffsets per broker, one OffsetFetch per group, metadata from cache', async (t) => {
-      const before = probe.requestsSent();
+      const before = requestsSent(probe);
       await collect(probe);
-      const after = probe.requestsSent();
+      const after = requestsSent(probe);
       const delta = (api: string) => (after[api] ?? 0) - (before[api] ?? 0);
       t.equal(delta('ListOffsets'), 1, 'ListOffsets');
       t.equal(delta('OffsetFetch'), 2, 'OffsetFetch (2 groups)');
@@ -211,7 +209,7 @@ for (const version of kafkaVersions()) {
         t.equal(status.observedValue, 'unknown');
         t.match(status.output, /group protocol not supported/);
         t.equal(sample(c, m.groupStatus, { cluster, group: modern }), -1);
-        t.ok(report(probe, modern).partitions.some((p) => p.committed !== null), 'its committed offsets are still read');
+        t.ok(report(c, modern).partitions.some((p) => p.committed !== null), 'its committed offsets are still read');
       });
     }
   });

@@ -1,7 +1,8 @@
 import t from 'tap';
 import { z } from 'zod';
 import { BUILTIN_SCHEDULE } from '../../src/config/common.ts';
-import { redactUrl, targetFields, targetInstances, targetsSection } from '../../src/probes/targets.ts';
+import { redactUrl } from '../../src/redact.ts';
+import { targetFields, targetInstances, targetsSection } from '../../src/probes/targets.ts';
 
 const target = z.strictObject({ ...targetFields, url: z.string() });
 type Target = z.infer<typeof target>;

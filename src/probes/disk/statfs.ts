@@ -1,5 +1,6 @@
-// statfs(2) through libuv's thread pool (4 threads by default, shared with fs and dns): a hung
-// NFS mount holds a thread until the server answers, so each path gets at most one call at a time.
+// statfs(2) through libuv's thread pool (16 threads, raised from libuv's 4 by src/threadpool.ts;
+// shared with fs and dns): a hung NFS mount holds a thread until the server answers, so each path
+// gets at most one call at a time.
 import { statfs } from 'node:fs/promises';
 import { raceDeadline } from '../../deadline.ts';
 

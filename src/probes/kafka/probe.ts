@@ -3,7 +3,8 @@
 import type { Logger } from '../../log/logger.ts';
 import { DeclaredProbe, type ProbeSettings } from '../kind.ts';
 import { emptyCollection, type CheckObservation, type Collection, type Probe, type ProbeContext } from '../types.ts';
-import { KafkajsAdminClient, type ClusterMetadata, type CommittedOffset, type GroupDescription, type GroupListing, type KafkaAdminClient } from './client.ts';
+import type { ClusterMetadata, CommittedOffset, GroupDescription, GroupListing, KafkaAdminClient } from './admin-client.ts';
+import { KafkajsAdminClient } from './kafkajs-client.ts';
 import { PER_PARTITION_AUTO_MAX, type KafkaOptions } from './config.ts';
 import { CAUGHT_UP, EndOffsetHistory, maxLag, type LagEstimate } from './lag.ts';
 import { StatusWindow, STATUS_CODE, UNKNOWN_STATUS_CODE, type ConsumerStatus } from './status.ts';
@@ -12,9 +13,20 @@ import { reason, round2 } from '../../text.ts';
 import { judge } from '../../checks/judge.ts';
 
 export interface KafkaProbeDeps {
-  /** Another client implementation (tests of the probe's logic use the real one against a broker). */
+  /** The client to read the cluster with; default the kafkajs one built by kafkaClientFor. */
   readonly client?: KafkaAdminClient;
-  readonly now?: () => number;
+}
+
+/** The kafkajs client for one cluster target, as the probe builds it. */
+export function kafkaClientFor(settings: ProbeSettings<KafkaOptions>, logger: Logger): KafkajsAdminClient {
+  const [host, port] = (settings.options.connection.brokers[0] ?? '').split(/:(?=\d+$)/);
+  return new KafkajsAdminClient({
+    connection: settings.options.connection,
+    timeoutMs: settings.schedule.timeoutMs,
+    metadataMaxAgeMs: settings.options.metadataMaxAgeMs,
+    logger,
+    attributes: { 'messaging.system': 'kafka', 'vigil.target': settings.options.cluster, 'server.address': host ?? '', 'server.port': Number(port ?? 0) },
+  });
 }
 
 /** Group protocol types the probe reads: classic consumer groups, and offsets-only groups (''). */
@@ -23,7 +35,7 @@ const CONSUMER_PROTOCOLS = new Set(['consumer', '']);
 const partitionKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 /** What one group looks like in one run. */
-export interface GroupReport {
+interface GroupReport {
   readonly groupId: string;
   readonly state: string;
   readonly members: number | null;
@@ -35,7 +47,7 @@ export interface GroupReport {
   readonly error: string | null;
 }
 
-export interface PartitionReport {
+interface PartitionReport {
   readonly topic: string;
   readonly partition: number;
   /** null: never committed. */
@@ -55,7 +67,6 @@ export class KafkaProbe extends DeclaredProbe<KafkaOptions> implements Probe {
   readonly componentId: string;
   private readonly logger: Logger;
   private readonly client: KafkaAdminClient;
-  private readonly now: () => number;
   private readonly histories = new Map<string, EndOffsetHistory>();
   private readonly groups = new Map<string, GroupMemory>();
   private refreshMetadata = false;
@@ -64,30 +75,13 @@ export class KafkaProbe extends DeclaredProbe<KafkaOptions> implements Probe {
   /** Topics groups committed on that the fresh metadata did not know (deleted topics). */
   private unknownTopics = new Set<string>();
   private knownGroups = new Map<string, GroupListing>();
-  /** The last run's per-group results (tests and the benchmark read it). */
-  lastReports: readonly GroupReport[] = [];
 
   constructor(settings: ProbeSettings<KafkaOptions>, ctx: ProbeContext, deps: KafkaProbeDeps = {}) {
     super(m.KAFKA, settings);
     this.componentId = settings.options.cluster;
     // ctx.logger already carries `component` (probe.kafka); a child adding it again prints it twice.
     this.logger = ctx.logger;
-    const [host, port] = (settings.options.connection.brokers[0] ?? '').split(/:(?=\d+$)/);
-    this.client =
-      deps.client ??
-      new KafkajsAdminClient({
-        connection: settings.options.connection,
-        timeoutMs: settings.schedule.timeoutMs,
-        metadataMaxAgeMs: settings.options.metadataMaxAgeMs,
-        logger: this.logger,
-        attributes: { 'messaging.system': 'kafka', 'vigil.target': settings.options.cluster, 'server.address': host ?? '', 'server.port': Number(port ?? 0) },
-      });
-    this.now = deps.now ?? Date.now;
-  }
-
-  /** Requests sent so far by Kafka API (benchmark, tests). */
-  requestsSent(): Readonly<Record<string, number>> {
-    return this.client.requestsSent();
+    this.client = deps.client ?? kafkaClientFor(settings, this.logger);
   }
 
   async start(signal: AbortSignal): Promise<void> {
@@ -161,7 +155,7 @@ export class KafkaProbe extends DeclaredProbe<KafkaOptions> implements Probe {
     for (const f of [...listing.failures, ...ends.failures]) unreachable.set(f.nodeId, f.error);
     if (unreachable.size > 0) this.refreshMetadata = true; // leaders and coordinators may have moved
     this.reportCluster(topicsMeta, unreachable, out);
-    const now = this.now();
+    const now = Date.now();
     const endOf = new Map<string, number>();
     for (const e of ends.offsets) {
       const key = partitionKey(e.topic, e.partition);
@@ -176,14 +170,11 @@ export class KafkaProbe extends DeclaredProbe<KafkaOptions> implements Probe {
     // Histories of partitions no longer consumed go; those unreadable this cycle (leader down) stay.
     for (const key of this.histories.keys()) if (!wantedKeys.has(key)) this.histories.delete(key);
 
-    const reports: GroupReport[] = [];
     for (const g of watched) {
       const report = this.groupReport(g, descriptions.get(g.groupId), offsets.get(g.groupId), consumed.get(g.groupId) ?? new Set(), topicsMeta, endOf);
-      reports.push(report);
       this.reportGroup(report, now, out);
     }
     for (const id of this.groups.keys()) if (!watchedIds.has(id)) this.groups.delete(id);
-    this.lastReports = reports;
     return out;
   }
 

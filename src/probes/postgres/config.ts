@@ -6,7 +6,8 @@ import { ladderField, resolveLadder } from '../../config/thresholds.ts';
 import { connectionsCheck, lockWaitsCheck, oldestTransactionCheck, POSTGRES, replicationLagCheck, URL_ENV } from './metadata.ts';
 import type { ReportProblem } from '../kind.ts';
 import { connectionFields, decodeUrlPart, hostPortName, parseUrl, resolveTimeouts } from '../target-config.ts';
-import { redactUrl, targetFields, targetInstances, targetsSection } from '../targets.ts';
+import { redactUrl } from '../../redact.ts';
+import { targetFields, targetInstances, targetsSection } from '../targets.ts';
 
 export const DEFAULT_PORT = 5432;
 

@@ -1,5 +1,6 @@
-// Liveness of the agent itself: the process answers and its event loop is not saturated.
-// Never looks at a probed dependency (a down database must not get Vigil restarted).
+// The event-loop watch: how late timers fire and how busy the loop is. It feeds the liveness
+// endpoint (the process answers and its loop is not saturated; never a probed dependency, so a
+// down database does not get Vigil restarted) and the runtime metrics.
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 
 export interface LivenessReport {

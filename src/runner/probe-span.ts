@@ -1,7 +1,7 @@
-// One span per probe run, named `probe <kind>`, active while the probe works (so the driver
-// spans of traced() are its children) and while the runner logs about the run (so those lines
-// carry its trace_id). It ends with the run's outcome: result, check statuses, the main
-// observed values, and ERROR with the reason when the run failed or found a check failing.
+// The runner's span for one probe run, named `probe <kind>`, active while the probe works (so
+// the driver spans of traced() are its children) and while the runner logs about the run (so
+// those lines carry its trace_id). It ends with the run's outcome: result, check statuses, the
+// main observed values, and ERROR with the reason when the run failed or found a check failing.
 import { SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
 import { STATUS_ORDER, type Status } from '../checks/levels.ts';
 import { observationStatus } from '../checks/store.ts';

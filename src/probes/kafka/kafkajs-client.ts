@@ -1,9 +1,6 @@
-// The narrow, read-only view of a Kafka cluster the probe needs, and its kafkajs implementation.
-//
-// kafkajs is in maintenance mode; keeping it behind `KafkaAdminClient` lets another client
-// library replace it without touching the probe. The implementation drives kafkajs's Cluster and
-// Broker objects directly (internal modules, pinned by the lockfile) because its public admin API
-// costs more requests than the probe can afford on big clusters: fetchTopicOffsets sends two
+// The kafkajs implementation of `KafkaAdminClient`. It drives kafkajs's Cluster and Broker objects
+// directly (internal modules, typed and patched in kafkajs-patches.ts) because its public admin
+// API costs more requests than the probe can afford on big clusters: fetchTopicOffsets sends two
 // ListOffsets per topic, listGroups refreshes metadata each time, describeGroups and fetchOffsets
 // look the coordinator up again for every group. Here a cycle sends: ListGroups and ListOffsets
 // once per broker, DescribeGroups once per coordinator, OffsetFetch once per group, Metadata only
@@ -13,157 +10,21 @@ import { createRequire } from 'node:module';
 import type { Logger } from '../../log/logger.ts';
 import { abortable, raceDeadline } from '../../deadline.ts';
 import { traced } from '../../telemetry/spans.ts';
+import type {
+  BrokerFailure,
+  ClusterMetadata,
+  CommittedOffset,
+  EndOffsets,
+  GroupDescription,
+  GroupList,
+  GroupListing,
+  KafkaAdminClient,
+  PartitionInfo,
+} from './admin-client.ts';
 import { readConnectionSecrets, type KafkaConnection } from './config.ts';
+import { patchNegativeTimeout, tolerateOfflinePartitions, type KjsCluster, type KjsLogEntry, type KjsMetadata } from './kafkajs-patches.ts';
 
 const require = createRequire(import.meta.url);
-
-export interface BrokerInfo {
-  readonly nodeId: number;
-  readonly host: string;
-  readonly port: number;
-}
-
-export interface PartitionInfo {
-  readonly partition: number;
-  /** -1 when the partition has no leader (offline). */
-  readonly leader: number;
-  readonly replicas: readonly number[];
-  readonly isr: readonly number[];
-}
-
-export interface ClusterMetadata {
-  readonly clusterId: string | null;
-  /** null when the cluster reports no active controller. */
-  readonly controllerId: number | null;
-  readonly brokers: readonly BrokerInfo[];
-  readonly topics: ReadonlyMap<string, readonly PartitionInfo[]>;
-}
-
-export interface GroupListing {
-  readonly groupId: string;
-  /** `consumer` for consumer groups, `connect`, '' for groups that only commit offsets… */
-  readonly protocolType: string;
-}
-
-export interface GroupMember {
-  readonly memberId: string;
-  readonly clientId: string;
-  readonly host: string;
-  /** Assigned partitions by topic; null when the assignment is not in the classic consumer format. */
-  readonly assignment: ReadonlyMap<string, readonly number[]> | null;
-}
-
-export interface GroupDescription {
-  readonly groupId: string;
-  /** Stable, Empty, PreparingRebalance, CompletingRebalance, Dead… as the coordinator says. */
-  readonly state: string;
-  readonly protocolType: string;
-  readonly members: readonly GroupMember[];
-  /** Kafka error the coordinator returned for this group (e.g. a KIP-848 group on DescribeGroups v≤5). */
-  readonly error: string | null;
-}
-
-export interface CommittedOffset {
-  readonly topic: string;
-  readonly partition: number;
-  /** null: the group never committed on this partition (Kafka answers -1). */
-  readonly offset: number | null;
-}
-
-export interface PartitionOffset {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: number;
-}
-
-/** A broker that did not answer a per-broker request; the other brokers' answers still count. */
-export interface BrokerFailure {
-  readonly nodeId: number;
-  readonly error: string;
-}
-
-export interface GroupList {
-  readonly groups: GroupListing[];
-  readonly failures: BrokerFailure[];
-}
-
-export interface EndOffsets {
-  readonly offsets: PartitionOffset[];
-  /** Leaders that did not answer: their partitions are missing from `offsets`. */
-  readonly failures: BrokerFailure[];
-}
-
-export interface KafkaAdminClient {
-  /** Cluster metadata, cached; `refresh` forces a new Metadata request. */
-  metadata(signal: AbortSignal, refresh: boolean): Promise<ClusterMetadata>;
-  /** ListGroups on every broker; throws only when none answers. */
-  listGroups(signal: AbortSignal): Promise<GroupList>;
-  describeGroups(groupIds: readonly string[], signal: AbortSignal): Promise<GroupDescription[]>;
-  /** Every offset the group committed, in one OffsetFetch to its coordinator. */
-  committedOffsets(groupId: string, signal: AbortSignal): Promise<CommittedOffset[]>;
-  /**
-   * Log-end offsets (high watermarks), one ListOffsets per partition leader of the cached
-   * metadata; partitions without a leader are left out. Throws only when no leader answers.
-   */
-  logEndOffsets(partitions: ReadonlyMap<string, readonly number[]>, signal: AbortSignal): Promise<EndOffsets>;
-  /** Requests sent since the client was created, by Kafka API name. */
-  requestsSent(): Readonly<Record<string, number>>;
-  /** Drops every connection; the next call reconnects. Never throws. */
-  reset(): Promise<void>;
-  close(): Promise<void>;
-}
-
-// --- kafkajs internals, typed as far as we use them --------------------------------------------
-
-interface KjsBroker {
-  listGroups(): Promise<{ groups: { groupId: string; protocolType: string }[] }>;
-  describeGroups(args: { groupIds: string[] }): Promise<{ groups: KjsGroup[] }>;
-  offsetFetch(args: { groupId: string; topics: unknown[] }): Promise<{ responses: { topic: string; partitions: { partition: number; offset: string; errorCode?: number }[] }[] }>;
-  findGroupCoordinator(args: { groupId: string; coordinatorType: number }): Promise<{ coordinator: { nodeId: number } }>;
-  listOffsets(args: {
-    replicaId: number;
-    isolationLevel: number;
-    topics: { topic: string; partitions: { partition: number; timestamp: number }[] }[];
-  }): Promise<{ responses: { topic: string; partitions: { partition: number; offset: string }[] }[] }>;
-}
-
-interface KjsGroup {
-  groupId: string;
-  state: string;
-  protocolType: string;
-  errorCode: number;
-  members: { memberId: string; clientId: string; clientHost: string; memberAssignment: Buffer }[];
-}
-
-interface KjsMetadata {
-  clusterId?: string;
-  controllerId?: number;
-  brokers: { nodeId: number; host: string; port: number }[];
-  topicMetadata: { topic: string; topicErrorCode: number; partitionMetadata: { partitionId: number; leader: number; replicas: number[]; isr: number[] }[] }[];
-}
-
-interface KjsProtocolRequest {
-  request: unknown;
-  response: { decode(data: unknown): Promise<unknown>; parse(data: unknown): Promise<unknown> };
-}
-
-interface KjsBrokerInstance {
-  metadata(topics?: string[]): Promise<KjsMetadata>;
-  lookupRequest(apiKey: number, definition: unknown): (args: { topics: string[]; allowAutoTopicCreation: boolean }) => KjsProtocolRequest;
-  connectionPool: { send(request: KjsProtocolRequest): Promise<KjsMetadata> };
-  disconnect(): Promise<void>;
-}
-
-interface KjsCluster {
-  connect(): Promise<void>;
-  disconnect(): Promise<void>;
-  refreshMetadata(): Promise<void>;
-  refreshMetadataIfNecessary(): Promise<void>;
-  findBroker(args: { nodeId: number | string }): Promise<KjsBroker>;
-  brokerPool: { metadata: KjsMetadata | null; brokers: Record<string, unknown>; createBroker: (options: unknown) => KjsBrokerInstance };
-}
-
-type KjsLogEntry = { namespace: string; level: number; label: string; log: { message: string; [key: string]: unknown } };
 
 /**
  * kafkajs's internals, loaded on first use: an agent without Kafka targets does not carry the
@@ -188,53 +49,8 @@ function loadKafkajs() {
     }),
     MemberAssignment: (require('kafkajs') as { AssignerProtocol: { MemberAssignment: { decode(buffer: Buffer): { assignment: Record<string, number[]> } | null } } }).AssignerProtocol
       .MemberAssignment,
-    apiKeys: require('kafkajs/src/protocol/requests/apiKeys.js') as { Metadata: number },
-    requestDefinitions: (require('kafkajs/src/protocol/requests/index.js') as { requests: { Metadata: unknown } }).requests,
     defaultSocketFactory: require('kafkajs/src/network/socketFactory.js') as () => unknown,
     ...(require('kafkajs/src/protocol/error.js') as { createErrorFromCode(code: number): Error & { type?: string } }),
-  };
-}
-
-/**
- * kafkajs rejects a whole Metadata answer when one partition reports an error, and a partition
- * without a leader reports LEADER_NOT_AVAILABLE: offline partitions would make the cluster look
- * unreachable. The brokers of this client's cluster keep the answer as it is (leader −1).
- */
-function tolerateOfflinePartitions(cluster: KjsCluster): void {
-  const pool = cluster.brokerPool;
-  const create = pool.createBroker;
-  pool.createBroker = (options) => {
-    const broker = create(options);
-    broker.metadata = async (topics = []) => {
-      const { request, response } = broker.lookupRequest(kafkajs().apiKeys.Metadata, kafkajs().requestDefinitions.Metadata)({ topics, allowAutoTopicCreation: false });
-      try {
-        return await broker.connectionPool.send({ request, response: { decode: (data) => response.decode(data), parse: async (data) => data } });
-      } catch (err) {
-        if ((err as Error).name === 'KafkaJSConnectionClosedError') await broker.disconnect();
-        throw err;
-      }
-    };
-    return broker;
-  };
-}
-
-/**
- * kafkajs schedules a pending-request check with a negative delay when nothing is throttled,
- * which Node 24 reports on stderr as TimeoutNegativeWarning (once per process). Same behaviour,
- * delay clamped at 0.
- */
-function patchNegativeTimeout(): void {
-  const RequestQueue = require('kafkajs/src/network/requestQueue/index.js') as {
-    prototype: { scheduleCheckPendingRequests(this: { throttledUntil: number; throttleCheckTimeoutId: NodeJS.Timeout | null; pending: unknown[]; checkPendingRequests(): void }): void };
-  };
-  RequestQueue.prototype.scheduleCheckPendingRequests = function scheduleCheckPendingRequests() {
-    if (this.throttleCheckTimeoutId) return;
-    let scheduleAt = this.throttledUntil - Date.now();
-    if (this.pending.length > 0 && scheduleAt <= 0) scheduleAt = 10; // kafkajs's CHECK_PENDING_REQUESTS_INTERVAL
-    this.throttleCheckTimeoutId = setTimeout(() => {
-      this.throttleCheckTimeoutId = null;
-      this.checkPendingRequests();
-    }, Math.max(0, scheduleAt));
   };
 }
 
@@ -443,6 +259,7 @@ export class KafkajsAdminClient implements KafkaAdminClient {
     throw lastError;
   }
 
+  /** Requests sent since the client was created, by Kafka API name (tests and the benchmark count them). */
   requestsSent(): Readonly<Record<string, number>> {
     return { ...this.requests };
   }

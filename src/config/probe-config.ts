@@ -1,0 +1,46 @@
+// What the configuration knows of probes: a kind's section (its schema and how it resolves into
+// instances), the resolved settings of one instance, and where host probes read from. The probe
+// kinds (src/probes/kind.ts) extend ProbeSection with how to build their probes, so the loader
+// validates every kind's section without importing probes/.
+import type { z } from 'zod';
+import type { ProbeSchedule } from './common.ts';
+
+/** Resolved settings of one probe instance: schedule plus the kind's own options. */
+export interface ProbeSettings<Options> {
+  readonly kind: string;
+  /** Unique instance name: the kind for host probes, `kind/target` for targets. */
+  readonly name: string;
+  readonly schedule: ProbeSchedule;
+  readonly options: Options;
+}
+
+export interface ResolveInput<Raw> {
+  /** The kind's section of the config file, already validated by `schema`; undefined when absent. */
+  readonly section: Raw | undefined;
+  /** Schedule after `defaults:` is applied. */
+  readonly defaults: ProbeSchedule;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/**
+ * Reports a problem found while resolving (a cross-field rule the schema cannot express).
+ * `path` is relative to the kind's section, e.g. `thresholds.fail`.
+ */
+export type ReportProblem = (path: string, message: string) => void;
+
+/** A probe kind as the configuration sees it: its section under `probes:` and how it resolves. */
+export interface ProbeSection<Raw = unknown, Options = unknown> {
+  /** Config key under `probes:`, also the folder name. */
+  readonly key: string;
+  readonly description: string;
+  readonly schema: z.ZodType<Raw>;
+  /** Returns zero or more instances (none when disabled). Never does I/O. */
+  resolve(input: ResolveInput<Raw>, report: ReportProblem): ProbeSettings<Options>[];
+}
+
+/** Where host probes read from; in a DaemonSet the host's `/` is mounted at e.g. `/host`. */
+export interface HostPaths {
+  readonly proc: string;
+  readonly sys: string;
+  readonly rootfs: string;
+}
