@@ -35,6 +35,17 @@ export interface ResolvedConfig {
   readonly defaults: ProbeSchedule;
   readonly probes: readonly ProbeSettings<unknown>[];
   readonly identity: Identity;
+  /** Former keys the file still uses: they work for this release; the agent logs each at start. */
+  readonly deprecations: readonly Deprecation[];
+}
+
+export interface Deprecation {
+  /** The former key, e.g. probes.redis.targets.0.tls_ca_file. */
+  readonly path: string;
+  /** What to write instead, e.g. probes.redis.targets.0.tls.ca_file. */
+  readonly replacement: string;
+  /** One sentence naming both, for the log line and `vigil config check`. */
+  readonly message: string;
 }
 
 export const DEFAULT_PORT = 9477;
@@ -197,15 +208,22 @@ export function resolveConfig(input: unknown, source: string | null, env: NodeJS
     ? resolveHttpConfig(httpInput.data, DEFAULT_PORT, (path, message) => problems.push(`${label(path.split('.'))}: ${message}`))
     : undefined;
   const probes: ProbeSettings<unknown>[] = [];
+  const deprecations: Deprecation[] = [];
   for (const kind of kinds) {
     if (!probesUsable || rejected.has(`probes.${kind.key}`)) continue;
     const parsed = (kind.schema as z.ZodType).optional().safeParse((rawProbes as Record<string, unknown> | null | undefined)?.[kind.key]);
     if (!parsed.success) continue;
     const section = parsed.data;
     const before = problems.length;
-    const settings = kind.resolve({ section, defaults, env }, (path, message) => {
-      problems.push(`${label(['probes', kind.key, ...path.split('.').filter(Boolean)])}: ${message}`);
-    });
+    const at = (path: string) => label(['probes', kind.key, ...path.split('.').filter(Boolean)]);
+    const settings = kind.resolve(
+      { section, defaults, env },
+      (path, message) => problems.push(`${at(path)}: ${message}`),
+      (path, replacement) => {
+        const [old, now] = [at(path), at(replacement)];
+        deprecations.push({ path: old, replacement: now, message: `${old} is deprecated: write ${now} instead (the old key is removed in the next release)` });
+      },
+    );
     if (problems.length > before) continue;
     for (const s of settings) {
       checkTimeout(s.schedule, `probes.${kind.key}`, problems);
@@ -238,6 +256,7 @@ export function resolveConfig(input: unknown, source: string | null, env: NodeJS
       namespace: env.POD_NAMESPACE || null,
       hostname: ownHost,
     },
+    deprecations,
   });
 }
 

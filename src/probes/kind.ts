@@ -27,13 +27,19 @@ export interface ResolveInput<Raw> {
  */
 export type ReportProblem = (path: string, message: string) => void;
 
+/**
+ * Records a former config key that still works for one more release: `path` was given, and
+ * `replacement` is what to write instead. Both relative to the kind's section.
+ */
+export type ReportDeprecated = (path: string, replacement: string) => void;
+
 export interface ProbeKind<Raw = unknown, Options = unknown> {
   /** Config key under `probes:`, also the folder name. */
   readonly key: string;
   readonly description: string;
   readonly schema: z.ZodType<Raw>;
   /** Returns zero or more instances (none when disabled). Never does I/O. */
-  resolve(input: ResolveInput<Raw>, report: ReportProblem): ProbeSettings<Options>[];
+  resolve(input: ResolveInput<Raw>, report: ReportProblem, deprecated?: ReportDeprecated): ProbeSettings<Options>[];
   create(settings: ProbeSettings<Options>, ctx: ProbeContext): Probe;
 }
 
