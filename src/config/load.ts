@@ -287,6 +287,13 @@ function applyEnv(input: Record<string, unknown>, env: NodeJS.ProcessEnv): { raw
 }
 
 function describeIssue(issue: z.core.$ZodIssue, label: (path: readonly PropertyKey[]) => string): string[] {
+  if (issue.code === 'invalid_union') {
+    // `tls: true | {…}`: a mapping given fails the boolean on its type alone; the block's own
+    // problems (a bad ca_file, an unknown key) are the ones worth saying.
+    const typeOnly = (branch: readonly z.core.$ZodIssue[]) => branch.every((i) => i.code === 'invalid_type' && i.path.length === 0);
+    const matched = issue.errors.filter((branch) => !typeOnly(branch));
+    if (matched.length === 1) return (matched[0] ?? []).flatMap((i) => describeIssue({ ...i, path: [...issue.path, ...i.path] }, label));
+  }
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => `${label([...issue.path, key])}: unknown key`);
   }

@@ -67,7 +67,7 @@ const sasl = z
 
 // The block turns TLS on; `true` is short for an empty block (system CAs, verified).
 const tls = z
-  .union([z.boolean({ error: 'must be true, false or TLS options' }), tlsBlock])
+  .union([z.boolean(), tlsBlock], { error: 'must be true, false or a TLS block (ca_file, cert_file, key_file, server_name, insecure_skip_verify)' })
   .describe('TLS to the brokers: true for the system CAs, or the TLS block (ca_file, cert_file, key_file, server_name, insecure_skip_verify)');
 
 /** Options a target may set and the section may set for all its targets. */
