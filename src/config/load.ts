@@ -11,6 +11,7 @@ import type { ProbeKind, ProbeSettings } from '../probes/kind.ts';
 import type { HostPaths } from '../probes/types.ts';
 import { z } from 'zod';
 import { BUILTIN_SCHEDULE, commonProbeFields, resolveSchedule, type CommonProbeInput, type ProbeSchedule } from './common.ts';
+import { deprecation, type Deprecation } from './deprecation.ts';
 import { buildConfigSchema, type RawConfig } from './schema.ts';
 import { httpSection, resolveHttpConfig, type HttpConfig } from './http.ts';
 import { resolveTracingConfig, type TracingConfig } from '../telemetry/settings.ts';
@@ -37,15 +38,6 @@ export interface ResolvedConfig {
   readonly identity: Identity;
   /** Former keys the file still uses: they work for this release; the agent logs each at start. */
   readonly deprecations: readonly Deprecation[];
-}
-
-export interface Deprecation {
-  /** The former key, e.g. probes.redis.targets.0.tls_ca_file. */
-  readonly path: string;
-  /** What to write instead, e.g. probes.redis.targets.0.tls.ca_file. */
-  readonly replacement: string;
-  /** One sentence naming both, for the log line and `vigil config check`. */
-  readonly message: string;
 }
 
 export const DEFAULT_PORT = 9477;
@@ -219,10 +211,7 @@ export function resolveConfig(input: unknown, source: string | null, env: NodeJS
     const settings = kind.resolve(
       { section, defaults, env },
       (path, message) => problems.push(`${at(path)}: ${message}`),
-      (path, replacement) => {
-        const [old, now] = [at(path), at(replacement)];
-        deprecations.push({ path: old, replacement: now, message: `${old} is deprecated: write ${now} instead (the old key is removed in the next release)` });
-      },
+      (path, replacement) => deprecations.push(deprecation(at(path), at(replacement))),
     );
     if (problems.length > before) continue;
     for (const s of settings) {

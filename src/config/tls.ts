@@ -13,7 +13,10 @@
 // rotated certificate is picked up without a restart and validation does no I/O. Whether TLS
 // is on stays each kind's rule (a rediss:// URL, PostgreSQL's sslmode, Kafka's block itself).
 import { z } from 'zod';
-import type { ReportDeprecated, ReportProblem } from '../probes/kind.ts';
+import type { ReportDeprecated } from './deprecation.ts';
+
+/** A kind's ReportProblem: a path relative to its section, and what is wrong there. */
+type ReportProblem = (path: string, message: string) => void;
 
 const filePath = z.string({ error: 'must be a file path' }).min(1, { error: 'must be a file path' });
 

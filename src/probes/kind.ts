@@ -2,6 +2,7 @@
 // and how to build probe instances from the resolved (frozen) config.
 import type { z } from 'zod';
 import { resolveSchedule, type CommonProbeInput, type ProbeSchedule } from '../config/common.ts';
+import type { ReportDeprecated } from '../config/deprecation.ts';
 import type { Probe, ProbeContext } from './types.ts';
 
 /** Resolved settings of one probe instance: schedule plus the kind's own options. */
@@ -27,11 +28,7 @@ export interface ResolveInput<Raw> {
  */
 export type ReportProblem = (path: string, message: string) => void;
 
-/**
- * Records a former config key that still works for one more release: `path` was given, and
- * `replacement` is what to write instead. Both relative to the kind's section.
- */
-export type ReportDeprecated = (path: string, replacement: string) => void;
+export type { ReportDeprecated };
 
 export interface ProbeKind<Raw = unknown, Options = unknown> {
   /** Config key under `probes:`, also the folder name. */
