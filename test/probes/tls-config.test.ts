@@ -8,7 +8,8 @@ import { resolveConfig, type ResolvedConfig } from '../../src/config/load.ts';
 import { VigilError } from '../../src/errors.ts';
 import { PROBE_KINDS } from '../../src/probes/registry.ts';
 import { runCli } from '../../src/cli.ts';
-import { logDeprecations } from '../../src/agent.ts';
+import { Agent, logDeprecations } from '../../src/agent.ts';
+import { freePort } from '../../bench/lib.ts';
 import { readTlsFiles, tlsConnectOptions } from '../../src/probes/secret-file.ts';
 import { DEFAULT_TLS } from '../../src/config/tls.ts';
 import type { PostgresOptions } from '../../src/probes/postgres/config.ts';
@@ -255,4 +256,23 @@ t.test('deprecations are logged once as WARN config.deprecated, and printed by v
   const now = await cli('new.yaml');
   t.equal(now.code, 0);
   t.equal(now.stderr, '', 'nothing to warn about');
+});
+
+t.test('the agent logs each deprecation once, as it starts', async (t) => {
+  const config = resolveConfig(
+    {
+      http: { host: '127.0.0.1', port: await freePort(), drain_delay: '1ms' },
+      probes: { disk: { enabled: false }, memory: { enabled: false }, cpu: { enabled: false }, postgres: { interval: '1h', targets: [{ name: 'old', url: 'postgres://127.0.0.1:1/x?sslmode=verify-full', ssl_ca_file: '/ca.pem' }] } },
+    },
+    null,
+    {},
+    PROBE_KINDS,
+  );
+  const logs = captureLogs('info');
+  const agent = new Agent(config, PROBE_KINDS, logs.logger, {});
+  t.teardown(() => agent.shutdown('test over'));
+  await agent.start();
+  const warned = logs.lines.filter((l) => l.event === 'config.deprecated');
+  t.match(warned, [{ level: 'WARN', message: /^probes\.postgres\.targets\.0\.ssl_ca_file is deprecated: write probes\.postgres\.targets\.0\.tls\.ca_file instead/ }]);
+  t.ok(logs.lines.findIndex((l) => l.event === 'config.deprecated') < logs.lines.findIndex((l) => l.event === 'agent.started'), 'before agent.started');
 });
