@@ -33,6 +33,11 @@ export interface AgentParts {
   readonly runner: Runner;
 }
 
+/** Former config keys the file still uses: one WARN line each, logged once at start. */
+export function logDeprecations(config: ResolvedConfig, logger: Logger): void {
+  for (const d of config.deprecations) logger.warn({ event: 'config.deprecated', details: { key: d.path, replacement: d.replacement } }, d.message);
+}
+
 /** Builds stores, metrics and probes (no I/O yet). Shared by the daemon and `vigil check`. */
 export function assemble(config: ResolvedConfig, kinds: readonly ProbeKind[], logger: Logger): AgentParts {
   const checks = new CheckStore();
@@ -138,6 +143,7 @@ export class Agent {
 
   /** Listens, then starts the probes. Resolves once listening; throws VigilError if it cannot. */
   async start(): Promise<string> {
+    logDeprecations(this.config, this.log);
     const { host, port } = this.config.http;
     // Before the first probe run, so that it is traced too. Never fails the start: a tracing
     // problem is logged and tracing stays off.

@@ -1,6 +1,6 @@
 // `vigil check`: every configured probe once, a table a person reads at a glance, and an exit
 // code by status — the runbooks' morning health check in one command.
-import { assemble } from './agent.ts';
+import { assemble, logDeprecations } from './agent.ts';
 import { describeThresholds, type Status } from './checks/levels.ts';
 import type { CheckView } from './checks/store.ts';
 import type { ResolvedConfig } from './config/load.ts';
@@ -21,6 +21,7 @@ export interface CheckCommandOptions {
 export const SECOND_SAMPLE_MS = 1000;
 
 export async function runCheckCommand(config: ResolvedConfig, kinds: readonly ProbeKind[], logger: Logger, options: CheckCommandOptions): Promise<ExitCode> {
+  logDeprecations(config, logger);
   const parts = assemble(config, kinds, logger);
   await parts.runner.runOnce();
   const comparing = parts.runner.probes.filter((p) => p.comparesRuns);

@@ -147,6 +147,8 @@ export async function runCli(io: CliIo): Promise<ExitCode | undefined> {
       case 'config-check': {
         const config = await loadConfig({ path: command.file, env: io.env, kinds: io.kinds });
         io.stdout(`${command.file}: valid (${config.probes.length} probes: ${config.probes.map((p) => p.name).join(', ') || 'none'})\n`);
+        // Valid still, exit 0: the former keys work for this release.
+        for (const d of config.deprecations) io.stderr(`vigil: warning: ${d.message}\n`);
         return EXIT.OK;
       }
       case 'check': {

@@ -10,6 +10,7 @@ import type { LogLevel } from '../log/logger.ts';
 import type { HostPaths, ProbeSection, ProbeSettings } from './probe-config.ts';
 import { z } from 'zod';
 import { BUILTIN_SCHEDULE, commonProbeFields, resolveSchedule, type CommonProbeInput, type ProbeSchedule } from './common.ts';
+import { deprecation, type Deprecation } from './deprecation.ts';
 import { buildConfigSchema, type RawConfig } from './schema.ts';
 import { httpSection, resolveHttpConfig, type HttpConfig } from './http.ts';
 import { resolveTracingConfig, type TracingConfig } from './tracing.ts';
@@ -34,6 +35,8 @@ export interface ResolvedConfig {
   readonly defaults: ProbeSchedule;
   readonly probes: readonly ProbeSettings<unknown>[];
   readonly identity: Identity;
+  /** Former keys the file still uses: they work for this release; the agent logs each at start. */
+  readonly deprecations: readonly Deprecation[];
 }
 
 export const DEFAULT_PORT = 9477;
@@ -196,15 +199,19 @@ export function resolveConfig(input: unknown, source: string | null, env: NodeJS
     ? resolveHttpConfig(httpInput.data, DEFAULT_PORT, (path, message) => problems.push(`${label(path.split('.'))}: ${message}`))
     : undefined;
   const probes: ProbeSettings<unknown>[] = [];
+  const deprecations: Deprecation[] = [];
   for (const kind of kinds) {
     if (!probesUsable || rejected.has(`probes.${kind.key}`)) continue;
     const parsed = (kind.schema as z.ZodType).optional().safeParse((rawProbes as Record<string, unknown> | null | undefined)?.[kind.key]);
     if (!parsed.success) continue;
     const section = parsed.data;
     const before = problems.length;
-    const settings = kind.resolve({ section, defaults, env }, (path, message) => {
-      problems.push(`${label(['probes', kind.key, ...path.split('.').filter(Boolean)])}: ${message}`);
-    });
+    const at = (path: string) => label(['probes', kind.key, ...path.split('.').filter(Boolean)]);
+    const settings = kind.resolve(
+      { section, defaults, env },
+      (path, message) => problems.push(`${at(path)}: ${message}`),
+      (path, replacement) => deprecations.push(deprecation(at(path), at(replacement))),
+    );
     if (problems.length > before) continue;
     for (const s of settings) {
       checkTimeout(s.schedule, `probes.${kind.key}`, problems);
@@ -237,6 +244,7 @@ export function resolveConfig(input: unknown, source: string | null, env: NodeJS
       namespace: env.POD_NAMESPACE || null,
       hostname: ownHost,
     },
+    deprecations,
   });
 }
 
@@ -267,6 +275,13 @@ function applyEnv(input: Record<string, unknown>, env: NodeJS.ProcessEnv): { raw
 }
 
 function describeIssue(issue: z.core.$ZodIssue, label: (path: readonly PropertyKey[]) => string): string[] {
+  if (issue.code === 'invalid_union') {
+    // `tls: true | {…}`: a mapping given fails the boolean on its type alone; the block's own
+    // problems (a bad ca_file, an unknown key) are the ones worth saying.
+    const typeOnly = (branch: readonly z.core.$ZodIssue[]) => branch.every((i) => i.code === 'invalid_type' && i.path.length === 0);
+    const matched = issue.errors.filter((branch) => !typeOnly(branch));
+    if (matched.length === 1) return (matched[0] ?? []).flatMap((i) => describeIssue({ ...i, path: [...issue.path, ...i.path] }, label));
+  }
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => `${label([...issue.path, key])}: unknown key`);
   }

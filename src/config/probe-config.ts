@@ -4,6 +4,7 @@
 // validates every kind's section without importing probes/.
 import type { z } from 'zod';
 import type { ProbeSchedule } from './common.ts';
+import type { ReportDeprecated } from './deprecation.ts';
 
 /** Resolved settings of one probe instance: schedule plus the kind's own options. */
 export interface ProbeSettings<Options> {
@@ -35,7 +36,7 @@ export interface ProbeSection<Raw = unknown, Options = unknown> {
   readonly description: string;
   readonly schema: z.ZodType<Raw>;
   /** Returns zero or more instances (none when disabled). Never does I/O. */
-  resolve(input: ResolveInput<Raw>, report: ReportProblem): ProbeSettings<Options>[];
+  resolve(input: ResolveInput<Raw>, report: ReportProblem, deprecated?: ReportDeprecated): ProbeSettings<Options>[];
 }
 
 /** Where host probes read from; in a DaemonSet the host's `/` is mounted at e.g. `/host`. */

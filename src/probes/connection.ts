@@ -128,11 +128,15 @@ export class PersistentConnection<C> {
 }
 
 /**
- * A target's password: the `password_file` (a mounted Kubernetes secret, read at every connect
- * so a rotated secret is picked up), else the `password` field, else the URL's own.
+ * A password (config/secrets.ts fields): the `password_file` (a mounted Kubernetes secret, read
+ * at every connect so a rotated secret is picked up), else the `password` field, else the URL's
+ * own. `key` names the file's config key in a read error (`sasl.password_file` for Kafka).
  */
-export async function resolvePassword(source: { readonly password?: string | undefined; readonly passwordFile?: string | undefined; readonly urlPassword?: string | undefined }): Promise<string | undefined> {
-  if (source.passwordFile !== undefined) return readPasswordFile(source.passwordFile, 'password_file');
+export async function resolvePassword(
+  source: { readonly password?: string | undefined; readonly passwordFile?: string | undefined; readonly urlPassword?: string | undefined },
+  key = 'password_file',
+): Promise<string | undefined> {
+  if (source.passwordFile !== undefined) return readPasswordFile(source.passwordFile, key);
   return source.password ?? source.urlPassword;
 }
 

@@ -3,6 +3,7 @@
 // and how to build probe instances from the resolved (frozen) config. The registry, the docs
 // tables, --help, the example config's defaults and the JSON Schema are derived from it.
 import { resolveSchedule, type CommonProbeInput, type ProbeSchedule } from '../config/common.ts';
+import type { ReportDeprecated } from '../config/deprecation.ts';
 import type { ProbeSection, ProbeSettings, ReportProblem, ResolveInput } from '../config/probe-config.ts';
 import type { CheckDecl } from '../checks/types.ts';
 import type { MetricDecl } from '../metrics/family.ts';
@@ -10,7 +11,7 @@ import type { Probe, ProbeContext } from './types.ts';
 
 // The config side of a kind is declared in src/config/probe-config.ts (the loader reads it
 // without knowing probes); probe code imports it from here with the rest of the kind.
-export type { ProbeSection, ProbeSettings, ReportProblem, ResolveInput };
+export type { ProbeSection, ProbeSettings, ReportDeprecated, ReportProblem, ResolveInput };
 
 /** An environment variable that configures the kind without a file (sidecars); listed in --help. */
 export interface EnvShortcut {

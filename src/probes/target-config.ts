@@ -1,17 +1,13 @@
 // Config shared by the kinds whose targets are servers reached over one connection (postgres,
 // redis): credential and timeout fields, default names, URL checks that never echo the URL.
-import { z } from 'zod';
 import { duration, type ProbeSchedule } from '../config/common.ts';
 import { formatDuration, parseDuration } from '../config/duration.ts';
+import { passwordFields } from '../config/secrets.ts';
 import type { ReportProblem } from './kind.ts';
 
 /** Config fields every connection-based target shares (PostgreSQL, Redis). */
 export const connectionFields = {
-  password: z.string({ error: 'must be a string' }).optional().describe('Password, when not in the URL (prefer password_file)'),
-  password_file: z
-    .string({ error: 'must be a file path' })
-    .optional()
-    .describe('File holding the password (a mounted Kubernetes secret); read at every connect, so rotation needs no restart'),
+  ...passwordFields,
   connect_timeout: duration.optional().describe("Deadline to open and authenticate the connection; default 80 % of the probe's timeout"),
 };
 

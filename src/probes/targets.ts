@@ -12,7 +12,7 @@
 // probe instance named `kind/name`, with the section's schedule under its own overrides.
 import { z } from 'zod';
 import { commonProbeFields, resolveSchedule, type CommonProbeInput, type ProbeSchedule } from '../config/common.ts';
-import type { ProbeKind, ProbeSettings, ReportProblem } from './kind.ts';
+import type { ProbeKind, ProbeSettings, ReportDeprecated, ReportProblem } from './kind.ts';
 
 /** A target's name: used in metric labels, check component ids and the instance name. */
 export const targetName = z
@@ -41,15 +41,15 @@ export interface TargetKindSpec<Section extends CommonProbeInput & { targets?: T
   fromEnv(item: string): Target;
   /** The name when none is given (host:port); undefined when it cannot be derived. */
   defaultName(target: Target): string | undefined;
-  /** The kind's own options for one target; problems reported with paths relative to the target. */
-  options(target: Target, section: Section, schedule: ProbeSchedule, report: ReportProblem): Options;
+  /** The kind's own options for one target; problems and former keys reported with paths relative to the target. */
+  options(target: Target, section: Section, schedule: ProbeSchedule, report: ReportProblem, deprecated: ReportDeprecated): Options;
 }
 
 /** resolve() for target-list kinds: config targets then env targets, names unique. */
 export function targetInstances<Section extends CommonProbeInput & { targets?: Target[] | undefined }, Target extends TargetInput, Options>(
   spec: TargetKindSpec<Section, Target, Options>,
 ): ProbeKind<Section, Options>['resolve'] {
-  return ({ section, defaults, env }, report) => {
+  return ({ section, defaults, env }, report, deprecated = () => undefined) => {
     const base = resolveSchedule(section, defaults);
     if (!base.enabled) return [];
     const listed: { target: Target; path: string }[] = (section?.targets ?? []).map((target, i) => ({ target, path: `targets.${i}` }));
@@ -68,7 +68,7 @@ export function targetInstances<Section extends CommonProbeInput & { targets?: T
         spec.options(target, section ?? ({} as Section), resolveSchedule(target, base), (p, message) => {
           broken = true;
           report(at(p), message);
-        });
+        }, () => undefined);
         if (!broken) report(at('name'), name === undefined ? 'is required (it cannot be derived from the target)' : 'cannot be derived from the target (letters, digits and . _ : - only); set name: explicitly');
         continue;
       }
@@ -80,7 +80,13 @@ export function targetInstances<Section extends CommonProbeInput & { targets?: T
       seen.set(name, path);
       const schedule = resolveSchedule(target, base);
       if (!schedule.enabled) continue;
-      const options = spec.options(target, section ?? ({} as Section), schedule, (p, message) => report(at(p), message));
+      const options = spec.options(
+        target,
+        section ?? ({} as Section),
+        schedule,
+        (p, message) => report(at(p), message),
+        (p, replacement) => deprecated(at(p), at(replacement)),
+      );
       out.push(Object.freeze({ kind: spec.key, name: `${spec.key}/${name}`, schedule, options }));
     }
     return out;

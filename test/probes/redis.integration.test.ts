@@ -124,7 +124,7 @@ t.test('a managed-style server: CONFIG disabled, ACL user with only PING and INF
   t.match(pings[0]?.attributes, { 'db.system.name': 'redis', 'server.address': server.host, 'server.port': server.port, 'vigil.target': 'main' });
 });
 
-t.test('TLS (rediss://) with a CA file; an unknown certificate fails the check', async (t) => {
+t.test('TLS (rediss://) with a CA file; an unknown certificate fails the check; the tls: block and its former keys', async (t) => {
   const dir = t.testdir();
   const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
@@ -136,6 +136,10 @@ t.test('TLS (rediss://) with a CA file; an unknown certificate fails the check',
       targets: [
         { name: 'tls', url: server.url(), tls_ca_file: cert },
         { name: 'untrusted', url: server.url() },
+        { name: 'block', url: server.url(), tls: { ca_file: cert } },
+        { name: 'named', url: server.url(), tls: { ca_file: cert, server_name: 'other.vigil.test' } },
+        { name: 'skip-verify', url: server.url(), tls: { insecure_skip_verify: true } },
+        { name: 'skip-verify-former', url: server.url(), tls_insecure_skip_verify: true },
       ],
     },
   });
@@ -143,6 +147,11 @@ t.test('TLS (rediss://) with a CA file; an unknown certificate fails the check',
   await agent.until('redis:reachable', 'tls', 'pass', 20_000);
   await agent.until('redis:reachable', 'untrusted', 'fail', 20_000);
   t.match((await agent.check('redis:reachable', 'untrusted'))?.output, /self[- ]signed certificate/);
+  for (const name of ['block', 'skip-verify', 'skip-verify-former']) await agent.until('redis:reachable', name, 'pass', 20_000);
+  await agent.until('redis:reachable', 'named', 'fail', 20_000);
+  t.match((await agent.check('redis:reachable', 'named'))?.output, /other\.vigil\.test/, 'the certificate is checked against server_name');
+  const clients = String(await server.command('CLIENT', 'LIST'));
+  for (const name of ['tls', 'block', 'skip-verify', 'skip-verify-former']) t.match(clients, `name=vigil:${name} `, `${name} is connected`);
   t.equal((await agent.get('/ready')).status, 200, 'neither target is critical');
 });
 

@@ -17,10 +17,13 @@ import { parseDuration } from '../../config/duration.ts';
 import { ladderField, resolveLadder } from '../../config/thresholds.ts';
 import { BROKERS_ENV, KAFKA, lagMessagesCheck, lagSecondsCheck } from './metadata.ts';
 import type { Thresholds } from '../../checks/levels.ts';
+import { passwordFields } from '../../config/secrets.ts';
+import { DEFAULT_TLS, resolveTls, tlsBlock, type TlsSettings } from '../../config/tls.ts';
 import type { ProbeKind, ReportProblem } from '../kind.ts';
 import { targetFields, targetInstances, targetsSection } from '../targets.ts';
-import { readPasswordFile, readSecretFile } from '../secret-file.ts';
 import { reason } from '../../text.ts';
+import { resolvePassword } from '../connection.ts';
+import { tlsConnectOptions } from '../secret-file.ts';
 
 export const ENV_VAR = BROKERS_ENV;
 
@@ -46,24 +49,15 @@ const sasl = z
   .strictObject({
     mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512'], { error: 'must be plain, scram-sha-256 or scram-sha-512' }),
     username: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }),
-    password: z.string({ error: 'must be a string' }).optional().describe('The password (prefer password_file or password_env)'),
-    password_file: z.string({ error: 'must be a file path' }).optional().describe('File holding the password (a mounted secret)'),
+    ...passwordFields,
     password_env: z.string({ error: 'must be an environment variable name' }).optional().describe('Environment variable holding the password'),
   })
-  .describe('SASL authentication');
+  .describe('SASL authentication; exactly one of password, password_file, password_env');
 
+// The block turns TLS on; `true` is short for an empty block (system CAs, verified).
 const tls = z
-  .union([
-    z.boolean({ error: 'must be true, false or TLS options' }),
-    z.strictObject({
-      ca_file: z.string().optional().describe('PEM file of the CA(s) to trust instead of the system ones'),
-      cert_file: z.string().optional().describe('Client certificate (PEM) for mutual TLS'),
-      key_file: z.string().optional().describe('Client private key (PEM) for mutual TLS'),
-      server_name: z.string().optional().describe('Server name for SNI and certificate verification'),
-      insecure_skip_verify: z.boolean().optional().describe('Do not verify the brokers\' certificates (testing only)'),
-    }),
-  ])
-  .describe('TLS: true for the system CAs, or options');
+  .union([z.boolean(), tlsBlock], { error: 'must be true, false or a TLS block (ca_file, cert_file, key_file, server_name, insecure_skip_verify)' })
+  .describe('TLS to the brokers: true for the system CAs, or the TLS block (ca_file, cert_file, key_file, server_name, insecure_skip_verify)');
 
 /** Options a target may set and the section may set for all its targets. */
 const sharedOptions = {
@@ -97,20 +91,12 @@ const sharedShape = z.object(sharedOptions);
 type SharedOptions = z.infer<typeof sharedShape>;
 export type KafkaSection = z.infer<typeof kafkaSchema> & SharedOptions;
 
-/** TLS settings; the files are named here and read at every connect (see readConnectionSecrets). */
-export interface KafkaTls {
-  readonly caFile?: string;
-  readonly certFile?: string;
-  readonly keyFile?: string;
-  readonly servername?: string;
-  readonly rejectUnauthorized?: boolean;
-}
-
 /** What the client needs to reach a cluster. Secrets in files stay in their files until connect. */
 export interface KafkaConnection {
   readonly brokers: readonly string[];
   readonly clientId: string;
-  readonly ssl: boolean | KafkaTls | undefined;
+  /** TLS to the brokers, null for plaintext; the files are named here and read at every connect (see readConnectionSecrets). */
+  readonly tls: TlsSettings | null;
   readonly sasl:
     | { readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; readonly username: string; readonly password?: string; readonly passwordFile?: string }
     | undefined;
@@ -127,22 +113,11 @@ export interface KafkaSecrets {
  * and Redis, so a rotated Kubernetes secret is picked up and `vigil config check` needs no mounts.
  */
 export async function readConnectionSecrets(connection: KafkaConnection): Promise<KafkaSecrets> {
-  let ssl: KafkaSecrets['ssl'] = undefined;
-  const t = connection.ssl;
-  if (typeof t === 'boolean') ssl = t;
-  else if (t !== undefined) {
-    const out: { ca?: string; cert?: string; key?: string; servername?: string; rejectUnauthorized?: boolean } = {};
-    if (t.caFile !== undefined) out.ca = await readSecretFile(t.caFile, 'tls.ca_file');
-    if (t.certFile !== undefined) out.cert = await readSecretFile(t.certFile, 'tls.cert_file');
-    if (t.keyFile !== undefined) out.key = await readSecretFile(t.keyFile, 'tls.key_file');
-    if (t.servername !== undefined) out.servername = t.servername;
-    if (t.rejectUnauthorized !== undefined) out.rejectUnauthorized = t.rejectUnauthorized;
-    ssl = out;
-  }
+  const ssl = connection.tls ? await tlsConnectOptions(connection.tls) : undefined;
   const s = connection.sasl;
   let sasl: KafkaSecrets['sasl'] = undefined;
   if (s !== undefined) {
-    const password = s.passwordFile !== undefined ? await readPasswordFile(s.passwordFile, 'sasl.password_file') : (s.password ?? '');
+    const password = (await resolvePassword({ password: s.password, passwordFile: s.passwordFile }, 'sasl.password_file')) ?? '';
     sasl = { mechanism: s.mechanism, username: s.username, password };
   }
   return { ssl, sasl };
@@ -180,17 +155,12 @@ function resolveSasl(target: KafkaTarget, env: NodeJS.ProcessEnv, report: Report
   return password === undefined ? undefined : { mechanism: s.mechanism, username: s.username, password };
 }
 
-function resolveTls(target: KafkaTarget, report: ReportProblem): KafkaConnection['ssl'] {
+/** Kafka's block is already the shared shape: it has no former keys to map. */
+function resolveKafkaTls(target: KafkaTarget, report: ReportProblem): TlsSettings | null {
   const t = target.tls;
-  if (t === undefined || typeof t === 'boolean') return t;
-  if ((t.cert_file === undefined) !== (t.key_file === undefined)) report('tls', 'cert_file and key_file go together');
-  const ssl: { -readonly [K in keyof KafkaTls]: KafkaTls[K] } = {};
-  if (t.ca_file !== undefined) ssl.caFile = t.ca_file;
-  if (t.cert_file !== undefined) ssl.certFile = t.cert_file;
-  if (t.key_file !== undefined) ssl.keyFile = t.key_file;
-  if (t.server_name !== undefined) ssl.servername = t.server_name;
-  if (t.insecure_skip_verify) ssl.rejectUnauthorized = false;
-  return ssl;
+  if (t === undefined || t === false) return null;
+  if (t === true) return DEFAULT_TLS;
+  return resolveTls(t, [], report, () => undefined) ?? DEFAULT_TLS;
 }
 
 export function resolveKafkaOptions(
@@ -212,7 +182,7 @@ export function resolveKafkaOptions(
     connection: Object.freeze({
       brokers: Object.freeze([...target.brokers]),
       clientId: pick('client_id') ?? 'vigil',
-      ssl: Object.freeze(resolveTls(target, report)),
+      tls: resolveKafkaTls(target, report),
       sasl: Object.freeze(resolveSasl(target, env, report)),
     }),
     groupsInclude: include !== undefined ? new RegExp(include) : null,

@@ -1,12 +1,12 @@
 // The persistent pg.Client of one target and the one query a run sends.
-import { readFile } from 'node:fs/promises';
-import type { ConnectionOptions } from 'node:tls';
+import { checkServerIdentity, type ConnectionOptions } from 'node:tls';
 import { createRequire } from 'node:module';
 import type pg from 'pg';
 import type { Attributes } from '@opentelemetry/api';
 import { raceDeadline } from '../../deadline.ts';
 import { traced } from '../../telemetry/spans.ts';
 import { resolvePassword, type Connector } from '../connection.ts';
+import { readTlsFiles } from '../secret-file.ts';
 import type { PostgresOptions } from './config.ts';
 
 // Loaded on first connect: an agent without PostgreSQL targets does not carry the driver.
@@ -25,12 +25,21 @@ export function spanAttributes(o: PostgresOptions): Attributes {
   };
 }
 
-async function sslConfig(o: PostgresOptions): Promise<false | ConnectionOptions> {
+/**
+ * pg's TLS options for the resolved sslmode, the `tls:` files read now (at every connect, so
+ * rotated certificates are used). A client certificate is sent in every mode that encrypts.
+ */
+export async function sslConfig(o: PostgresOptions): Promise<false | ConnectionOptions> {
   if (o.sslMode === 'disable') return false;
-  if (o.sslMode === 'require') return { rejectUnauthorized: false };
-  const ca = o.sslCaFile !== undefined ? await readFile(o.sslCaFile, 'utf8') : undefined;
+  // require verifies nothing: its CA is not even read.
+  if (o.sslMode === 'require') return { ...(o.tls ? await readTlsFiles({ ...o.tls, caFile: undefined }) : {}), rejectUnauthorized: false };
+  const files = o.tls ? await readTlsFiles(o.tls) : {};
   // verify-ca: the chain is checked, the host name is not (libpq's meaning).
-  return o.sslMode === 'verify-ca' ? { ca, checkServerIdentity: () => undefined } : { ca };
+  if (o.sslMode === 'verify-ca') return { ...files, checkServerIdentity: () => undefined };
+  const serverName = o.tls?.serverName;
+  if (serverName === undefined) return files;
+  // pg sets SNI to the URL's host itself; the certificate is checked against server_name here.
+  return { ...files, servername: serverName, checkServerIdentity: (_host, cert) => checkServerIdentity(serverName, cert) };
 }
 
 /**

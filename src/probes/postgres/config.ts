@@ -3,8 +3,9 @@ import { z } from 'zod';
 import { duration, type ProbeSchedule } from '../../config/common.ts';
 import type { Thresholds } from '../../checks/levels.ts';
 import { ladderField, resolveLadder } from '../../config/thresholds.ts';
+import { resolveTls, tlsBlock, type TlsInput, type TlsSettings } from '../../config/tls.ts';
 import { connectionsCheck, lockWaitsCheck, oldestTransactionCheck, POSTGRES, replicationLagCheck, URL_ENV } from './metadata.ts';
-import type { ReportProblem } from '../kind.ts';
+import type { ReportDeprecated, ReportProblem } from '../kind.ts';
 import { connectionFields, decodeUrlPart, hostPortName, parseUrl, resolveTimeouts } from '../target-config.ts';
 import { redactUrl } from '../../redact.ts';
 import { targetFields, targetInstances, targetsSection } from '../targets.ts';
@@ -28,7 +29,16 @@ const targetSchema = z.strictObject({
     .describe('postgres://user[:password]@host[:port]/database[?sslmode=disable|require|verify-ca|verify-full]'),
   ...connectionFields,
   statement_timeout: duration.optional().describe("Server-side statement_timeout of Vigil's session; default 80 % of the probe's timeout"),
-  ssl_ca_file: z.string({ error: 'must be a file path' }).optional().describe('CA certificate (PEM) for sslmode verify-ca / verify-full'),
+  tls: tlsBlock
+    .optional()
+    .describe(
+      "TLS files and options. The URL's sslmode, when given, says whether to encrypt and what to verify; without it this block means verify-full (require with insecure_skip_verify). insecure_skip_verify wins over verify-ca / verify-full; with ca_file, require verifies the chain as libpq does (verify-ca); sslmode=disable with this block is an error",
+    ),
+  ssl_ca_file: z
+    .string({ error: 'must be a file path' })
+    .optional()
+    .meta({ deprecated: true })
+    .describe('Deprecated (removed in the next release): use tls.ca_file. CA certificate (PEM) for sslmode verify-ca / verify-full; does not turn TLS on by itself'),
   thresholds: thresholdsSchema.optional(),
 });
 
@@ -54,8 +64,10 @@ export interface PostgresOptions {
   readonly urlPassword: string | undefined;
   readonly password: string | undefined;
   readonly passwordFile: string | undefined;
+  /** What the connection does: the URL's sslmode combined with the `tls:` block (see postgresSslMode). */
   readonly sslMode: SslMode;
-  readonly sslCaFile: string | undefined;
+  /** CA, client certificate and server name; null when neither `tls:` nor ssl_ca_file is set. */
+  readonly tls: TlsSettings | null;
   readonly applicationName: string;
   readonly connectTimeoutMs: number;
   readonly statementTimeoutMs: number;
@@ -73,13 +85,36 @@ export interface PostgresOptions {
 
 const SSL_MODES: readonly string[] = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
 
-function resolveOptions(target: PostgresTarget, section: PostgresSection, schedule: ProbeSchedule, report: ReportProblem, name: string): PostgresOptions {
+/**
+ * The mode a connection uses, from the URL's sslmode (libpq's meaning) and the `tls:` block:
+ * - no block: the URL's sslmode, default disable. libpq's allow/prefer try TLS
+ *   opportunistically; Vigil is explicit: they mean no TLS here.
+ * - a block and no sslmode: verify-full (the block asks for TLS, verified as for Redis and Kafka).
+ * - a block's insecure_skip_verify: true wins over the URL: require (encrypted, not verified).
+ * - sslmode=require with the block's ca_file: verify-ca, as libpq does when given a root certificate.
+ * - a block with sslmode disable / allow / prefer: a problem, one of the two is a mistake.
+ * The deprecated ssl_ca_file keeps its former meaning: it never changes the mode.
+ */
+export function postgresSslMode(urlMode: string | null, block: TlsInput | undefined, report: ReportProblem): SslMode {
+  if (urlMode !== null && !SSL_MODES.includes(urlMode)) report('url', `sslmode must be one of ${SSL_MODES.join(', ')}`);
+  const given: SslMode | null = urlMode === null ? null : urlMode === 'require' || urlMode === 'verify-ca' || urlMode === 'verify-full' ? urlMode : 'disable';
+  if (block === undefined) return given ?? 'disable';
+  if (given === 'disable') {
+    // An sslmode that is not a mode was reported above, and is not echoed.
+    if (SSL_MODES.includes(urlMode ?? '')) report('tls', `is set but the URL's sslmode=${urlMode} turns TLS off: drop one of them`);
+    return 'disable';
+  }
+  if (block.insecure_skip_verify === true) return 'require';
+  if (given === null) return 'verify-full';
+  if (given === 'require' && block.ca_file !== undefined) return 'verify-ca';
+  return given;
+}
+
+function resolveOptions(target: PostgresTarget, section: PostgresSection, schedule: ProbeSchedule, report: ReportProblem, deprecated: ReportDeprecated, name: string): PostgresOptions {
   const url = parseUrl(target.url, /^postgres(ql)?:$/, 'a postgres:// URL', report);
   const query = url.searchParams;
-  const sslModeText = query.get('sslmode') ?? 'disable';
-  if (!SSL_MODES.includes(sslModeText)) report('url', `sslmode must be one of ${SSL_MODES.join(', ')}`);
-  // libpq's allow/prefer try TLS opportunistically; Vigil is explicit: they mean no TLS here.
-  const sslMode: SslMode = sslModeText === 'require' || sslModeText === 'verify-ca' || sslModeText === 'verify-full' ? sslModeText : 'disable';
+  const sslMode = postgresSslMode(query.get('sslmode'), target.tls, report);
+  const tls = resolveTls(target.tls, [{ key: 'ssl_ca_file', field: 'ca_file', value: target.ssl_ca_file }], report, deprecated);
   const host = query.get('host') ?? decodeUrlPart(url.hostname.replace(/^\[|\]$/g, ''), 'host', report);
   if (!host) report('url', 'must name a host (postgres://host:5432/db, or ?host=/socket/dir)');
   const user = decodeUrlPart(url.username, 'user name', report) || 'postgres';
@@ -96,7 +131,7 @@ function resolveOptions(target: PostgresTarget, section: PostgresSection, schedu
     password: target.password,
     passwordFile: target.password_file,
     sslMode,
-    sslCaFile: target.ssl_ca_file,
+    tls: tls ?? null,
     // Shows in pg_stat_activity; 63 bytes at most (NAMEDATALEN).
     applicationName: `vigil:${name}`.slice(0, 63),
     connectTimeoutMs: timeouts.connectTimeoutMs,
@@ -119,8 +154,8 @@ export const resolvePostgres = targetInstances<PostgresSection, PostgresTarget, 
   envVar: URL_ENV,
   fromEnv: (item) => ({ url: item }),
   defaultName: (target) => hostPortName(target.url, DEFAULT_PORT),
-  options: (target, section, schedule, report) => {
+  options: (target, section, schedule, report, deprecated) => {
     const name = target.name ?? hostPortName(target.url, DEFAULT_PORT) ?? 'postgres';
-    return resolveOptions(target, section, schedule, report, name);
+    return resolveOptions(target, section, schedule, report, deprecated, name);
   },
 });

@@ -1,11 +1,11 @@
 // The persistent ioredis connection of one target, and INFO parsing.
-import { readFile } from 'node:fs/promises';
 import type { ConnectionOptions } from 'node:tls';
 import { createRequire } from 'node:module';
 import type { Redis } from 'ioredis';
 import type { Attributes } from '@opentelemetry/api';
 import { traced } from '../../telemetry/spans.ts';
 import { resolvePassword, type Connector } from '../connection.ts';
+import { tlsConnectOptions } from '../secret-file.ts';
 import type { RedisOptions } from './config.ts';
 
 // Loaded on first connect: an agent without Redis targets does not carry the driver.
@@ -23,13 +23,10 @@ export function spanAttributes(o: RedisOptions): Attributes {
   };
 }
 
+/** rediss://: the `tls:` files read at every connect; the certificate checked against the host unless server_name says otherwise. */
 async function tlsOptions(o: RedisOptions): Promise<ConnectionOptions | undefined> {
   if (!o.tls) return undefined;
-  return {
-    servername: o.host,
-    ca: o.tls.caFile !== undefined ? await readFile(o.tls.caFile, 'utf8') : undefined,
-    rejectUnauthorized: !o.tls.insecure,
-  };
+  return { servername: o.host, ...(await tlsConnectOptions(o.tls)) };
 }
 
 /**

@@ -3,8 +3,9 @@ import { z } from 'zod';
 import { duration, positiveInt, type ProbeSchedule } from '../../config/common.ts';
 import type { Thresholds } from '../../checks/levels.ts';
 import { ladderField, resolveLadder } from '../../config/thresholds.ts';
+import { DEFAULT_TLS, resolveTls, tlsBlock, type TlsSettings } from '../../config/tls.ts';
 import * as m from './metadata.ts';
-import type { ReportProblem } from '../kind.ts';
+import type { ReportDeprecated, ReportProblem } from '../kind.ts';
 import { connectionFields, decodeUrlPart, hostPortName, parseUrl, resolveTimeouts } from '../target-config.ts';
 import { redactUrl } from '../../redact.ts';
 import { targetFields, targetInstances, targetsSection } from '../targets.ts';
@@ -33,8 +34,17 @@ const targetSchema = z.strictObject({
   username: z.string({ error: 'must be a string' }).optional().describe('ACL user name, when not in the URL'),
   ...connectionFields,
   command_timeout: duration.optional().describe("Deadline of one command (PING, INFO); default 80 % of the probe's timeout"),
-  tls_ca_file: z.string({ error: 'must be a file path' }).optional().describe('CA certificate (PEM) that signed the server certificate (rediss://)'),
-  tls_insecure_skip_verify: z.boolean({ error: 'must be true or false' }).optional().describe('rediss:// without verifying the server certificate (not for production)'),
+  tls: tlsBlock.optional().describe('TLS files and options for a rediss:// URL (the URL turns TLS on; the block needs it)'),
+  tls_ca_file: z
+    .string({ error: 'must be a file path' })
+    .optional()
+    .meta({ deprecated: true })
+    .describe('Deprecated (removed in the next release): use tls.ca_file. CA certificate (PEM) that signed the server certificate (rediss://)'),
+  tls_insecure_skip_verify: z
+    .boolean({ error: 'must be true or false' })
+    .optional()
+    .meta({ deprecated: true })
+    .describe('Deprecated (removed in the next release): use tls.insecure_skip_verify. rediss:// without verifying the server certificate'),
   hit_ratio_min_lookups: positiveInt.optional().describe('Fewest lookups (hits + misses) in an interval for the hit ratio to be evaluated; default 100'),
   thresholds: thresholdsSchema.optional(),
 });
@@ -57,7 +67,8 @@ export interface RedisOptions {
   readonly urlPassword: string | undefined;
   readonly password: string | undefined;
   readonly passwordFile: string | undefined;
-  readonly tls: { readonly caFile: string | undefined; readonly insecure: boolean } | null;
+  /** For a rediss:// URL; null for redis://. */
+  readonly tls: TlsSettings | null;
   /** CLIENT SETNAME: tells Vigil's connection apart in CLIENT LIST. */
   readonly connectionName: string;
   readonly connectTimeoutMs: number;
@@ -74,16 +85,23 @@ export interface RedisOptions {
   };
 }
 
-function resolveOptions(target: RedisTarget, section: RedisSection, schedule: ProbeSchedule, report: ReportProblem): RedisOptions {
+function resolveOptions(target: RedisTarget, section: RedisSection, schedule: ProbeSchedule, report: ReportProblem, deprecated: ReportDeprecated): RedisOptions {
   const url = parseUrl(target.url, /^rediss?:$/, 'a redis:// or rediss:// URL', report);
   const name = target.name ?? hostPortName(target.url, DEFAULT_PORT) ?? 'redis';
   const dbText = url.pathname.replace(/^\//, '') || '0';
   const db = Number(dbText);
   if (!Number.isInteger(db) || db < 0) report('url', 'the path must be a database number, e.g. /0');
   const secure = url.protocol === 'rediss:';
-  if (!secure && (target.tls_ca_file !== undefined || target.tls_insecure_skip_verify !== undefined)) {
-    report('url', 'TLS settings need a rediss:// URL');
-  }
+  const tls = resolveTls(
+    target.tls,
+    [
+      { key: 'tls_ca_file', field: 'ca_file', value: target.tls_ca_file },
+      { key: 'tls_insecure_skip_verify', field: 'insecure_skip_verify', value: target.tls_insecure_skip_verify },
+    ],
+    report,
+    deprecated,
+  );
+  if (!secure && tls) report('url', 'TLS settings need a rediss:// URL');
   const timeouts = resolveTimeouts({ connect: target.connect_timeout, command: target.command_timeout, commandKey: 'command_timeout' }, schedule, report);
   const t = { ...section.thresholds, ...target.thresholds };
   return Object.freeze({
@@ -96,7 +114,7 @@ function resolveOptions(target: RedisTarget, section: RedisSection, schedule: Pr
     urlPassword: url.password ? decodeUrlPart(url.password, 'password', report) : undefined,
     password: target.password,
     passwordFile: target.password_file,
-    tls: secure ? Object.freeze({ caFile: target.tls_ca_file, insecure: target.tls_insecure_skip_verify ?? false }) : null,
+    tls: secure ? (tls ?? DEFAULT_TLS) : null,
     connectionName: `vigil:${name}`,
     connectTimeoutMs: timeouts.connectTimeoutMs,
     commandTimeoutMs: timeouts.commandTimeoutMs,
