@@ -21,8 +21,10 @@ export interface EnvShortcut {
 
 /** What a probe kind measures and reports, declared once in its folder's metadata.ts. */
 export interface ProbeMetadata {
-  /** Config key under `probes:`, also the folder name and the check ids' prefix. */
+  /** Config key under `probes:`, also the folder name and, unless checkPrefix says otherwise, the check ids' prefix. */
   readonly key: string;
+  /** Check ids' prefix when it differs from the key: `probes.backups` reports `backup:freshness`. */
+  readonly checkPrefix?: string;
   readonly description: string;
   readonly env: readonly EnvShortcut[];
   /** Every metric its probes may emit. */
@@ -31,11 +33,12 @@ export interface ProbeMetadata {
   readonly checks: readonly CheckDecl[];
 }
 
-/** Freezes a kind's facts after checking they belong to it: check ids `key:…`, names unique. */
+/** Freezes a kind's facts after checking they belong to it: check ids `prefix:…`, names unique. */
 export function defineMetadata<M extends ProbeMetadata>(metadata: M): M {
   const ids = new Set<string>();
+  const prefix = metadata.checkPrefix ?? metadata.key;
   for (const check of metadata.checks) {
-    if (!check.id.startsWith(`${metadata.key}:`)) throw new Error(`check ${check.id} of kind ${metadata.key} must be named ${metadata.key}:…`);
+    if (!check.id.startsWith(`${prefix}:`)) throw new Error(`check ${check.id} of kind ${metadata.key} must be named ${prefix}:…`);
     if (ids.has(check.id)) throw new Error(`check ${check.id} is declared twice`);
     ids.add(check.id);
   }
