@@ -303,7 +303,7 @@ export async function startBroker(options: BrokerOptions): Promise<KafkaBroker> 
     'num.io.threads': 4,
     ...options.properties,
   };
-  writeFileSync(join(dir, 'server.properties'), Object.entries(properties).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  writeFileSync(join(dir, 'server.properties'), `${Object.entries(properties).map(([k, v]) => `${k}=${v}`).join('\n')}\n`);
   for (const [role, level] of [['server', 'INFO'], ['tools', 'WARN']] as const) {
     writeFileSync(
       join(dir, `${role}-log4j.properties`),

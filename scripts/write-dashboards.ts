@@ -41,6 +41,7 @@ interface PanelSpec {
   mappings?: unknown[];
 }
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's own variable syntax, expanded by Grafana at import
 const DS = { type: 'prometheus', uid: '${datasource}' };
 const sel = (extra = '') => `cluster=~"$cluster", node=~"$node"${extra ? `, ${extra}` : ''}`;
 // Kafka series carry the Kafka cluster's name in their own `cluster` label (as kafka_exporter's
