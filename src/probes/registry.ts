@@ -7,6 +7,10 @@ import { postgresKind } from './postgres/index.ts';
 import { redisKind } from './redis/index.ts';
 import { kafkaKind } from './kafka/index.ts';
 
-// Each kind is typed by its own config; the list erases them (create() takes its kind's options).
+// Each kind is typed by its own config; the list erases those types (create() takes its kind's options).
 // biome-ignore lint/suspicious/noExplicitAny: the one place kinds of different option types meet
-export const PROBE_KINDS: readonly ProbeKind[] = [diskKind, memoryKind, cpuKind, postgresKind, redisKind, kafkaKind] as readonly ProbeKind<any, any>[] as readonly ProbeKind[];
+type AnyProbeKind = ProbeKind<any, any>;
+
+const KINDS: readonly AnyProbeKind[] = [diskKind, memoryKind, cpuKind, postgresKind, redisKind, kafkaKind];
+
+export const PROBE_KINDS = KINDS as readonly ProbeKind[];
