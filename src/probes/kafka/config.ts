@@ -107,7 +107,7 @@ export interface KafkaConnection {
     | undefined;
 }
 
-/** kafkajs's ssl and sasl option shapes, with the files read. */
+/** TLS options for tls.connect and the SASL credentials, with the files read. */
 export interface KafkaSecrets {
   readonly ssl: boolean | { ca?: string; cert?: string; key?: string; servername?: string; rejectUnauthorized?: boolean } | undefined;
   readonly sasl: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string } | undefined;
