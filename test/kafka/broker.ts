@@ -155,6 +155,9 @@ export interface ProbeOptions {
   readonly statusWindow?: number;
   readonly timeout?: string;
   readonly perPartitionMetrics?: boolean;
+  /** Bootstrap brokers other than the broker's PLAINTEXT listener (e.g. its SASL listener). */
+  readonly brokers?: readonly string[];
+  readonly sasl?: { readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; readonly username: string; readonly password: string };
 }
 
 /** The probe as the agent would build it from `probes.kafka.targets[0]`. */
@@ -163,7 +166,8 @@ export function probeFor(t: Teardown, broker: KafkaBroker, options: ProbeOptions
     targets: [
       {
         name: `kafka-${broker.version}`,
-        brokers: [broker.bootstrap],
+        brokers: options.brokers ?? [broker.bootstrap],
+        ...(options.sasl ? { sasl: options.sasl } : {}),
         timeout: options.timeout ?? '10s',
         interval: '15s',
         status_window: options.statusWindow ?? 3,
