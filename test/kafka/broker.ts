@@ -158,6 +158,8 @@ export interface ProbeOptions {
   /** Bootstrap brokers other than the broker's PLAINTEXT listener (e.g. its SASL listener). */
   readonly brokers?: readonly string[];
   readonly sasl?: { readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; readonly username: string; readonly password: string };
+  /** The target's `tls:` value. */
+  readonly tls?: boolean | Readonly<Record<string, string | boolean>>;
 }
 
 /** The probe as the agent would build it from `probes.kafka.targets[0]`. */
@@ -168,6 +170,7 @@ export function probeFor(t: Teardown, broker: KafkaBroker, options: ProbeOptions
         name: `kafka-${broker.version}`,
         brokers: options.brokers ?? [broker.bootstrap],
         ...(options.sasl ? { sasl: options.sasl } : {}),
+        ...(options.tls !== undefined ? { tls: options.tls } : {}),
         timeout: options.timeout ?? '10s',
         interval: '15s',
         status_window: options.statusWindow ?? 3,

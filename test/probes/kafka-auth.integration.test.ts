@@ -1,8 +1,12 @@
 // The probe's own client authenticating to a real broker's SASL_PLAINTEXT listener with PLAIN,
 // SCRAM-SHA-256 and SCRAM-SHA-512 (SCRAM credentials created by `kafka-storage format
 // --add-scram`), reading the same lag as over PLAINTEXT; a wrong password fails the run with
-// the broker's answer, never the password.
+// the broker's answer, never the password. And its SSL listener (a PEM certificate from
+// openssl): trusted through `tls.ca_file`, refused without it.
 import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { freePort } from '../../scripts/kafka.ts';
 import * as m from '../../src/probes/kafka/metadata.ts';
 import { startBroker } from '../../scripts/kafka.ts';
@@ -14,13 +18,40 @@ const PLAIN_PASSWORD = 'plain-secret-1';
 const SCRAM_PASSWORD = 'scram-secret-2';
 
 for (const version of kafkaVersions()) {
-  t.test(`Kafka ${version}: SASL PLAIN and SCRAM`, async (t) => {
+  t.test(`Kafka ${version}: SASL PLAIN and SCRAM, TLS`, async (t) => {
     const saslPort = await freePort();
+    const sslPort = await freePort();
+    const dir = t.testdir();
+    const [cert, key, keystore] = [join(dir, 'cert.pem'), join(dir, 'key.pem'), join(dir, 'keystore.pem')];
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
+    writeFileSync(keystore, readFileSync(key, 'utf8') + readFileSync(cert, 'utf8'));
     const jaas = (module: string, extra = '') => `org.apache.kafka.common.security.${module} required${extra};`;
     const broker = await startBroker({
       version,
-      listeners: { SASL_PLAINTEXT: saslPort },
+      listeners: { SASL_PLAINTEXT: saslPort, SSL: sslPort },
       properties: {
+        'listener.name.ssl.ssl.keystore.type': 'PEM',
+        'listener.name.ssl.ssl.keystore.location': keystore,
         'sasl.enabled.mechanisms': 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
         'listener.name.sasl_plaintext.plain.sasl.jaas.config': jaas('plain.PlainLoginModule', ` user_vigil="${PLAIN_PASSWORD}"`),
         'listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config': jaas('scram.ScramLoginModule'),
@@ -56,6 +87,16 @@ for (const version of kafkaVersions()) {
         t.equal(c.samples.find((s) => s.metric === m.lagSum && s.labels.group === `${prefix}-g`)?.value, 5, '7−2 + 3−3');
       });
     }
+
+    await t.test('TLS: the broker certificate trusted through tls.ca_file; refused without it', async (t) => {
+      const tlsBrokers = [`127.0.0.1:${sslPort}`];
+      const trusted = probeFor(t, broker, { groupsInclude: `^${prefix}`, brokers: tlsBrokers, tls: { ca_file: cert } });
+      const c = await trusted.collect(AbortSignal.timeout(30_000));
+      t.same(c.errors, []);
+      t.equal(c.samples.find((s) => s.metric === m.lagSum && s.labels.group === `${prefix}-g`)?.value, 5);
+      const untrusted = probeFor(t, broker, { groupsInclude: `^${prefix}`, brokers: tlsBrokers, tls: true });
+      await t.rejects(untrusted.collect(AbortSignal.timeout(30_000)), /cannot read cluster metadata: .*self[- ]signed certificate/);
+    });
 
     await t.test('a wrong password fails the run with the broker answer, not the password', async (t) => {
       const wrong = 'not-the-password';
