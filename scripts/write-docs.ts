@@ -31,6 +31,7 @@ interface DocMetric {
   readonly help: string;
   readonly kind: string;
   readonly labels: readonly string[];
+  readonly optionalLabels?: readonly string[];
 }
 
 /** The agent's own metrics, before the probe kinds' (HTTP server and trace pipeline included). */
@@ -84,7 +85,7 @@ export function checksTable(kinds: readonly ProbeKind[]): string {
 }
 
 function metricRows(metrics: readonly DocMetric[]): string[][] {
-  return metrics.map((m) => [code(m.name), m.kind, m.labels.map(code).join(', '), cell(m.help)]);
+  return metrics.map((m) => [code(m.name), m.kind, [...m.labels.map(code), ...(m.optionalLabels ?? []).map((l) => `${code(l)} (members)`)].join(', '), cell(m.help)]);
 }
 
 export function metricsTable(kinds: readonly ProbeKind[]): string {
