@@ -136,7 +136,7 @@ export interface RedisOptions {
 
 /** `host:port`, `[v6]:port` or a bare host (the default port); a problem at `path` otherwise. */
 export function parseAddress(text: string, defaultPort: number, path: string, report: ReportProblem): NodeAddress {
-  const match = /^(?:\[([^\]]+)\]|([^:\[\]]+))(?::(\d{1,5}))?$/.exec(text.trim());
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^\s:[\]/@]+))(?::(\d{1,5}))?$/.exec(text.trim());
   const port = match?.[3] === undefined ? defaultPort : Number(match[3]);
   if (!match || port < 1 || port > 65535) {
     report(path, 'must be host:port');
