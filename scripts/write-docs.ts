@@ -85,7 +85,7 @@ export function checksTable(kinds: readonly ProbeKind[]): string {
 }
 
 function metricRows(metrics: readonly DocMetric[]): string[][] {
-  return metrics.map((m) => [code(m.name), m.kind, [...m.labels.map(code), ...(m.optionalLabels ?? []).map((l) => `${code(l)} (members)`)].join(', '), cell(m.help)]);
+  return metrics.map((m) => [code(m.name), m.kind, m.labels.map(code).join(', ') + (m.optionalLabels?.length ? `; on cluster and sentinel members also ${m.optionalLabels.map(code).join(', ')}` : ''), cell(m.help)]);
 }
 
 export function metricsTable(kinds: readonly ProbeKind[]): string {
