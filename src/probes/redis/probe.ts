@@ -40,6 +40,8 @@ export class RedisProbe extends DeclaredProbe<RedisOptions> implements Probe {
   private readonly sentinels: readonly Sentinel[];
   /** The node whose CLUSTER NODES was read last: asked first again. */
   private source: string | undefined;
+  /** Nodes each member knew at its last CLUSTER INFO (0: it did not answer): orders the topology sources. */
+  private readonly known = new Map<string, number>();
 
   constructor(settings: ProbeSettings<RedisOptions>, _ctx: ProbeContext) {
     super(m.REDIS, settings);
@@ -93,15 +95,13 @@ export class RedisProbe extends DeclaredProbe<RedisOptions> implements Probe {
     return member;
   }
 
-  private async dropMember(address: string): Promise<void> {
+  /** Closed without waiting: a connection still being opened to a dead node must not hold up the run (it closes what it opens). */
+  private dropMember(address: string): void {
     const member = this.members.get(address);
     this.members.delete(address);
     this.known.delete(address);
-    await member?.close();
+    void member?.close();
   }
-
-  /** Nodes each member knew at its last CLUSTER INFO (0: it did not answer): orders the topology sources. */
-  private readonly known = new Map<string, number>();
 
   /**
    * The nodes to read CLUSTER NODES from, best first: those that answered last time and knew the
@@ -180,17 +180,17 @@ export class RedisProbe extends DeclaredProbe<RedisOptions> implements Probe {
     const topology = found;
     this.source = topology.source;
     reportCluster(o.target, topology.source, topology.info, topology.nodes, out);
-    await this.follow(topology.nodes, out);
+    this.follow(topology.nodes, out);
     out.samples.push({ metric: m.clusterMembers, labels: { target: o.target }, value: this.members.size });
     return out;
   }
 
   /** Members become the nodes the cluster knows (capped): new ones are probed from the next run, gone ones closed. */
-  private async follow(nodes: readonly ClusterNode[], out: Collection): Promise<void> {
+  private follow(nodes: readonly ClusterNode[], out: Collection): void {
     const wanted = [...nodes].sort((a, b) => a.address.localeCompare(b.address)).slice(0, MAX_MEMBERS);
     if (nodes.length > MAX_MEMBERS) out.errors.push({ componentId: this.options.target, message: `${nodes.length} cluster nodes, only the first ${MAX_MEMBERS} probed as members` });
     const keep = new Set(wanted.map((n) => n.address));
-    for (const address of [...this.members.keys()]) if (!keep.has(address)) await this.dropMember(address);
+    for (const address of [...this.members.keys()]) if (!keep.has(address)) this.dropMember(address);
     for (const node of wanted) {
       const member = this.members.get(node.address);
       if (member) member.labels = { ...member.labels, shard: node.shard };
@@ -245,7 +245,7 @@ export class RedisProbe extends DeclaredProbe<RedisOptions> implements Probe {
     if (!view) return out;
     // The master is a member; after a failover the old one is closed and the new one probed.
     const address = addressText(view.master);
-    for (const old of [...this.members.keys()]) if (old !== address) await this.dropMember(old);
+    for (const old of [...this.members.keys()]) if (old !== address) this.dropMember(old);
     const member = this.members.get(address) ?? this.addMember(view.master, s.masterName);
     let part: Collection;
     try {
