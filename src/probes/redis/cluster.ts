@@ -94,7 +94,7 @@ export function labelShards(nodes: ClusterNode[], shardsReply: unknown): void {
   }
   for (const node of nodes) {
     const master = node.role === 'master' ? node : byId.get(node.masterId ?? '');
-    node.shard = shardIds.get(node.id) ?? (master && master.slots.length ? master.slots.join(',') : (master ?? node).address);
+    node.shard = shardIds.get(node.id) ?? (master?.slots.length ? master.slots.join(',') : (master ?? node).address);
   }
 }
 

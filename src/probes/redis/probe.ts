@@ -10,7 +10,7 @@ import { PersistentConnection } from '../connection.ts';
 import { addressText, MAX_MEMBERS, type NodeAddress, type RedisOptions } from './config.ts';
 import { command, nodeEndpoint, parseInfo, redisConnector, sentinelEndpoint, type Info, type RedisEndpoint } from './client.ts';
 import { labelShards, parseClusterNodes, reportCluster, type ClusterNode } from './cluster.ts';
-import { countReplicas, freshest, parseSentinelMaster, reportSentinel, type Quorum, type SentinelView } from './sentinel.ts';
+import { countReplicas, freshest, parseSentinelMaster, reportSentinel, type Quorum } from './sentinel.ts';
 import { RedisMember, type Measured } from './member.ts';
 import * as m from './metadata.ts';
 import { reason } from '../../text.ts';
