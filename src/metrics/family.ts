@@ -29,7 +29,13 @@ function declare(kind: MetricKind, name: string, help: string, labels: readonly 
   if (!NAME.test(name)) throw new Error(`metric name ${name} must match ${NAME}`);
   if (kind === 'counter' && !name.endsWith('_total')) throw new Error(`counter ${name} must end in _total`);
   if (kind !== 'counter' && name.endsWith('_total')) throw new Error(`gauge ${name} must not end in _total`);
-  return Object.freeze({ name, help, kind, labels: Object.freeze([...labels]), ...(optionalLabels.length ? { optionalLabels: Object.freeze([...optionalLabels]) } : {}) });
+  return Object.freeze({
+    name,
+    help,
+    kind,
+    labels: Object.freeze([...labels]),
+    ...(optionalLabels.length ? { optionalLabels: Object.freeze([...optionalLabels]) } : {}),
+  });
 }
 
 export function gauge(name: string, help: string, labels: readonly string[] = [], optionalLabels: readonly string[] = []): MetricDecl {
@@ -276,7 +282,10 @@ export function wantsOpenMetrics(accept: string | undefined): boolean {
   let om = -1;
   let text = -1;
   for (const part of accept.split(',')) {
-    const [type = '', ...params] = part.trim().split(';').map((s) => s.trim());
+    const [type = '', ...params] = part
+      .trim()
+      .split(';')
+      .map((s) => s.trim());
     const qParam = params.find((p) => p.startsWith('q='));
     const q = qParam ? Number(qParam.slice(2)) : 1;
     if (type === 'application/openmetrics-text') om = Math.max(om, q);

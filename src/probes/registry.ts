@@ -7,4 +7,7 @@ import { postgresKind } from './postgres/index.ts';
 import { redisKind } from './redis/index.ts';
 import { kafkaKind } from './kafka/index.ts';
 
-export const PROBE_KINDS: readonly ProbeKind[] = [diskKind, memoryKind, cpuKind, postgresKind, redisKind, kafkaKind] as readonly ProbeKind<any, any>[] as readonly ProbeKind[];
+export const PROBE_KINDS: readonly ProbeKind[] = [diskKind, memoryKind, cpuKind, postgresKind, redisKind, kafkaKind] as readonly ProbeKind<
+  any,
+  any
+>[] as readonly ProbeKind[];

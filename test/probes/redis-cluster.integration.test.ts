@@ -24,13 +24,18 @@ async function nodesOf(n: RedisServer): Promise<Map<string, { id: string; master
 
 t.test('a 6-node cluster through one seed URL', async (t) => {
   const nodes = await ownRedisCluster(t);
-  const agent = await startAgent(t, { redis: { interval: '1s', failure_threshold: 1, targets: [{ name: 'cl', url: nodes[0]!.url(), command_timeout: '500ms' }] } });
+  const agent = await startAgent(t, {
+    redis: { interval: '1s', failure_threshold: 1, targets: [{ name: 'cl', url: nodes[0]!.url(), command_timeout: '500ms' }] },
+  });
   await agent.until('redis:cluster_state', 'cl', 'pass', 20_000);
   let text = '';
   const metrics = async () => (text = (await agent.get('/metrics')).body);
   await waitFor(async () => samplesOf(await metrics(), 'vigil_redis_up').filter((s) => s.labels.target === 'cl' && s.value === 1).length === 6, 15_000, 100);
   t.pass('every node found from one seed and probed as a member');
-  t.notOk(samplesOf(text, 'vigil_redis_up').some((s) => s.labels.target === 'cl' && s.labels.member === undefined), 'no target-only series once the cluster is known');
+  t.notOk(
+    samplesOf(text, 'vigil_redis_up').some((s) => s.labels.target === 'cl' && s.labels.member === undefined),
+    'no target-only series once the cluster is known',
+  );
 
   // Cluster readings equal CLUSTER INFO (the same on every node while healthy).
   const ci = await clusterInfo(nodes[0]!);
@@ -47,7 +52,11 @@ t.test('a 6-node cluster through one seed URL', async (t) => {
   t.equal(masters.length, 3);
   for (const n of nodes) {
     const role = topology.get(addr(n))!.master ? 'master' : 'replica';
-    t.equal(metricValue(text, 'vigil_redis_cluster_node_info', { target: 'cl', member: addr(n), role, node_id: topology.get(addr(n))!.id }), 1, `${addr(n)} ${role}`);
+    t.equal(
+      metricValue(text, 'vigil_redis_cluster_node_info', { target: 'cl', member: addr(n), role, node_id: topology.get(addr(n))!.id }),
+      1,
+      `${addr(n)} ${role}`,
+    );
     t.equal(metricValue(text, 'vigil_redis_cluster_node_healthy', { target: 'cl', member: addr(n) }), 1);
   }
   for (const master of masters) {
@@ -66,7 +75,10 @@ t.test('a 6-node cluster through one seed URL', async (t) => {
     const member = { target: 'cl', member: addr(n) };
     const same = async () => {
       await metrics();
-      return metricValue(text, 'vigil_redis_keyspace_hits_total', member) === Number(own.get('keyspace_hits')) && metricValue(text, 'vigil_redis_keyspace_misses_total', member) === Number(own.get('keyspace_misses'));
+      return (
+        metricValue(text, 'vigil_redis_keyspace_hits_total', member) === Number(own.get('keyspace_hits')) &&
+        metricValue(text, 'vigil_redis_keyspace_misses_total', member) === Number(own.get('keyspace_misses'))
+      );
     };
     await waitFor(same, 10_000, 100);
     t.pass(`${addr(n)}: hits ${own.get('keyspace_hits')}, misses ${own.get('keyspace_misses')} as its INFO says`);
@@ -101,7 +113,11 @@ t.test('a 6-node cluster through one seed URL', async (t) => {
   const warn = await agent.check('redis:cluster_state', 'cl');
   t.match(warn, { status: 'warn', severity: 'SEV3', playbook: 'Redis Issues' });
   t.match(warn?.output, /cluster_state ok, 16384 of 16384 slots assigned, [1-9]\d* pfail, 0 fail/);
-  t.equal(metricValue(await metrics(), 'vigil_redis_cluster_slots_pfail', { target: 'cl' }), Number((await clusterInfo(nodes[0]!)).get('cluster_slots_pfail')), 'pfail slots as CLUSTER INFO says');
+  t.equal(
+    metricValue(await metrics(), 'vigil_redis_cluster_slots_pfail', { target: 'cl' }),
+    Number((await clusterInfo(nodes[0]!)).get('cluster_slots_pfail')),
+    'pfail slots as CLUSTER INFO says',
+  );
   t.equal((await agent.check('redis:reachable', `cl/${addr(frozen)}`))?.status, 'fail', 'the frozen node unreachable');
   const t0b = Date.now();
   await cli(third, 'CONFIG', 'SET', 'cluster-node-timeout', '1000');
@@ -142,7 +158,15 @@ t.test('a 6-node cluster through one seed URL', async (t) => {
   const t3 = Date.now();
   await waitFor(async () => metricValue(await metrics(), 'vigil_redis_up', { target: 'cl', member: addr(extra) }) === undefined, 15_000, 100);
   t.comment(`removed node purged ${Date.now() - t3} ms after del-node`);
-  t.notOk(/ name=vigil:cl /.test(await extra.command('CLIENT', 'LIST').then(String).catch(() => '')), 'its connection closed');
+  t.notOk(
+    / name=vigil:cl /.test(
+      await extra
+        .command('CLIENT', 'LIST')
+        .then(String)
+        .catch(() => ''),
+    ),
+    'its connection closed',
+  );
 
   // Slots unassigned (on every node's view): warn, not fail, with full coverage not required.
   // The owner first: a node that still claims the slot would hand it back to the others.

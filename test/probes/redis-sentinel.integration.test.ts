@@ -23,21 +23,33 @@ t.test('a sentinel target follows its master across a failover', async (t) => {
     sentinels.push(
       await ownRedis(t, {
         sentinel: true,
-        config: [`sentinel monitor mymaster 127.0.0.1 ${master.port} 2`, `sentinel down-after-milliseconds mymaster ${downAfter}`, 'sentinel failover-timeout mymaster 2000'],
+        config: [
+          `sentinel monitor mymaster 127.0.0.1 ${master.port} 2`,
+          `sentinel down-after-milliseconds mymaster ${downAfter}`,
+          'sentinel failover-timeout mymaster 2000',
+        ],
       }),
     );
   }
   const masterOf = async (s: RedisServer) => pairs((await s.command('SENTINEL', 'MASTER', 'mymaster')) as unknown[]);
-  await waitFor(async () => {
-    for (const s of sentinels) {
-      const p = await masterOf(s);
-      if (p.get('num-other-sentinels') !== '2' || p.get('num-slaves') !== '1') return false;
-    }
-    return true;
-  }, 30_000, 200);
+  await waitFor(
+    async () => {
+      for (const s of sentinels) {
+        const p = await masterOf(s);
+        if (p.get('num-other-sentinels') !== '2' || p.get('num-slaves') !== '1') return false;
+      }
+      return true;
+    },
+    30_000,
+    200,
+  );
 
   const agent = await startAgent(t, {
-    redis: { interval: '1s', failure_threshold: 1, targets: [{ name: 'ha', sentinels: sentinels.map(addr), master_name: 'mymaster', command_timeout: '500ms' }] },
+    redis: {
+      interval: '1s',
+      failure_threshold: 1,
+      targets: [{ name: 'ha', sentinels: sentinels.map(addr), master_name: 'mymaster', command_timeout: '500ms' }],
+    },
   });
   await agent.until('redis:sentinel_master', 'ha', 'pass', 20_000);
   await agent.until('redis:sentinel_quorum', 'ha', 'pass', 10_000);
@@ -56,7 +68,11 @@ t.test('a sentinel target follows its master across a failover', async (t) => {
   const quorum = await agent.check('redis:sentinel_quorum', 'ha');
   t.equal(quorum?.output, `${(await cli(sentinels[0]!, 'SENTINEL', 'CKQUORUM', 'mymaster')).trim()} (${addr(sentinels[0]!)})`, 'CKQUORUM as redis-cli gets it');
   const info = parseInfo(await cli(master, 'INFO', 'replication'));
-  t.equal(metricValue(text, 'vigil_redis_connected_slaves', { target: 'ha', member: addr(master), shard: 'mymaster' }), Number(info.get('connected_slaves')), 'the master probed as a member');
+  t.equal(
+    metricValue(text, 'vigil_redis_connected_slaves', { target: 'ha', member: addr(master), shard: 'mymaster' }),
+    Number(info.get('connected_slaves')),
+    'the master probed as a member',
+  );
   t.equal((await agent.check('redis:reachable', `ha/${addr(master)}`))?.status, 'pass');
 
   // The master killed: s_down for the first sentinel (warn)…
@@ -83,7 +99,10 @@ t.test('a sentinel target follows its master across a failover', async (t) => {
   t.comment(`new master probed ${followMs} ms after the sentinels named it (interval 1 s)`);
   t.ok(followMs <= 2000, 'within one interval (and the scrape)');
   t.equal(metricValue(text, 'vigil_redis_sentinel_master_info', { target: 'ha', master_name: 'mymaster', master: addr(replica) }), 1);
-  t.notOk(samplesOf(text, 'vigil_redis_up').some((s) => s.labels.member === addr(master)), 'the old master is no longer a member');
+  t.notOk(
+    samplesOf(text, 'vigil_redis_up').some((s) => s.labels.member === addr(master)),
+    'the old master is no longer a member',
+  );
   await agent.until('redis:sentinel_master', 'ha', 'pass', 15_000);
   t.match((await agent.check('redis:sentinel_master', 'ha'))?.output, new RegExp(`at ${addr(replica)} up`));
   t.equal((await agent.check('redis:reachable', `ha/${addr(replica)}`))?.status, 'pass');

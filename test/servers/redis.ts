@@ -48,7 +48,16 @@ export interface OwnRedisOptions {
 }
 
 async function ping(options: RedisOptions): Promise<boolean> {
-  const client = new Redis({ ...options, lazyConnect: true, protocol: 2, enableReadyCheck: false, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 1000, enableOfflineQueue: false });
+  const client = new Redis({
+    ...options,
+    lazyConnect: true,
+    protocol: 2,
+    enableReadyCheck: false,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 1000,
+    enableOfflineQueue: false,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -64,7 +73,17 @@ function handle(port: number, own: boolean, adminOptions: RedisOptions, control:
   const host = '127.0.0.1';
   const scheme = adminOptions.tls ? 'rediss' : 'redis';
   const admin = async () => {
-    const client = new Redis({ host, port, ...adminOptions, lazyConnect: true, protocol: 2, enableReadyCheck: false, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 2000 });
+    const client = new Redis({
+      host,
+      port,
+      ...adminOptions,
+      lazyConnect: true,
+      protocol: 2,
+      enableReadyCheck: false,
+      retryStrategy: () => null,
+      maxRetriesPerRequest: 0,
+      connectTimeout: 2000,
+    });
     client.on('error', () => undefined);
     await client.connect();
     return client;
@@ -74,7 +93,10 @@ function handle(port: number, own: boolean, adminOptions: RedisOptions, control:
     port,
     own,
     url: (user?: string, password?: string) => {
-      const auth = user !== undefined || password !== undefined ? `${encodeURIComponent(user ?? '')}${password !== undefined ? `:${encodeURIComponent(password)}` : ''}@` : '';
+      const auth =
+        user !== undefined || password !== undefined
+          ? `${encodeURIComponent(user ?? '')}${password !== undefined ? `:${encodeURIComponent(password)}` : ''}@`
+          : '';
       return `${scheme}://${auth}${host}:${port}`;
     },
     admin,
@@ -108,9 +130,24 @@ export function machineRedis(): Promise<RedisServer | null> {
 export async function ownRedis(t: Teardown, options: OwnRedisOptions = {}): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-redis-'));
   const port = options.port ?? (await freePort());
-  const lines = ['bind 127.0.0.1', 'protected-mode no', `dir ${dir}`, ...(options.sentinel ? [] : ['save ""', 'appendonly no']), 'daemonize no', 'loglevel warning', `logfile ${join(dir, 'redis.log')}`];
+  const lines = [
+    'bind 127.0.0.1',
+    'protected-mode no',
+    `dir ${dir}`,
+    ...(options.sentinel ? [] : ['save ""', 'appendonly no']),
+    'daemonize no',
+    'loglevel warning',
+    `logfile ${join(dir, 'redis.log')}`,
+  ];
   if (options.tls) {
-    lines.push('port 0', `tls-port ${port}`, `tls-cert-file ${options.tls.cert}`, `tls-key-file ${options.tls.key}`, `tls-ca-cert-file ${options.tls.ca}`, 'tls-auth-clients no');
+    lines.push(
+      'port 0',
+      `tls-port ${port}`,
+      `tls-cert-file ${options.tls.cert}`,
+      `tls-key-file ${options.tls.key}`,
+      `tls-ca-cert-file ${options.tls.ca}`,
+      'tls-auth-clients no',
+    );
   } else {
     lines.push(`port ${port}`);
   }
@@ -198,7 +235,10 @@ async function freeClusterPort(): Promise<number> {
 export async function ownClusterNode(t: Teardown, config: readonly string[] = []): Promise<RedisServer> {
   // A low node timeout: PFAIL after 1 s, failover a second or two later, however long the
   // master was gone (validity factor 0).
-  return ownRedis(t, { port: await freeClusterPort(), config: ['cluster-enabled yes', 'cluster-node-timeout 1000', 'cluster-require-full-coverage no', 'cluster-replica-validity-factor 0', ...config] });
+  return ownRedis(t, {
+    port: await freeClusterPort(),
+    config: ['cluster-enabled yes', 'cluster-node-timeout 1000', 'cluster-require-full-coverage no', 'cluster-replica-validity-factor 0', ...config],
+  });
 }
 
 /** redis-cli, bounded in time; its output. Never synchronous: the agent under test shares the event loop. */
@@ -213,12 +253,16 @@ export async function ownRedisCluster(t: Teardown, options: RedisClusterOptions 
   // One at a time: two nodes must not pick the same port.
   for (let i = 0; i < count; i++) nodes.push(await ownClusterNode(t, options.config));
   await redisCli(['--cluster', 'create', ...nodes.map((n) => `${n.host}:${n.port}`), '--cluster-replicas', String(options.replicas ?? 1), '--cluster-yes']);
-  await waitFor(async () => {
-    for (const node of nodes) {
-      const info = parseInfo((await node.command('CLUSTER', 'INFO')) as string);
-      if (info.get('cluster_state') !== 'ok' || info.get('cluster_known_nodes') !== String(count)) return false;
-    }
-    return true;
-  }, 30_000, 100);
+  await waitFor(
+    async () => {
+      for (const node of nodes) {
+        const info = parseInfo((await node.command('CLUSTER', 'INFO')) as string);
+        if (info.get('cluster_state') !== 'ok' || info.get('cluster_known_nodes') !== String(count)) return false;
+      }
+      return true;
+    },
+    30_000,
+    100,
+  );
   return nodes;
 }

@@ -12,7 +12,18 @@ import { addressText, type NodeAddress, type RedisOptions } from './config.ts';
 /** What one connection needs: a target's options, or those of one node of it. */
 export type RedisEndpoint = Pick<
   RedisOptions,
-  'target' | 'host' | 'port' | 'db' | 'username' | 'urlPassword' | 'password' | 'passwordFile' | 'tls' | 'connectionName' | 'connectTimeoutMs' | 'commandTimeoutMs'
+  | 'target'
+  | 'host'
+  | 'port'
+  | 'db'
+  | 'username'
+  | 'urlPassword'
+  | 'password'
+  | 'passwordFile'
+  | 'tls'
+  | 'connectionName'
+  | 'connectTimeoutMs'
+  | 'commandTimeoutMs'
 > & {
   /** The config key of the password file, for a read error. */
   readonly passwordKey?: string;
@@ -26,7 +37,17 @@ export function nodeEndpoint(o: RedisOptions, node: NodeAddress): RedisEndpoint 
 /** A sentinel: the sentinel password (none by default), no user, database 0. */
 export function sentinelEndpoint(o: RedisOptions, node: NodeAddress): RedisEndpoint {
   const s = o.sentinel;
-  return { ...o, host: node.host, port: node.port, db: 0, username: undefined, urlPassword: undefined, password: s?.password, passwordFile: s?.passwordFile, passwordKey: 'sentinel_password_file' };
+  return {
+    ...o,
+    host: node.host,
+    port: node.port,
+    db: 0,
+    username: undefined,
+    urlPassword: undefined,
+    password: s?.password,
+    passwordFile: s?.passwordFile,
+    passwordKey: 'sentinel_password_file',
+  };
 }
 
 export { addressText };

@@ -44,7 +44,9 @@ const targetSchema = z.strictObject({
   mode: z
     .enum(['auto', 'single', 'cluster'], { error: 'must be auto, single or cluster' })
     .optional()
-    .describe('auto (default): a node answering cluster_enabled:1 in INFO is probed as a Redis Cluster; single: never; cluster: a cluster, discovered from the URL and seeds'),
+    .describe(
+      'auto (default): a node answering cluster_enabled:1 in INFO is probed as a Redis Cluster; single: never; cluster: a cluster, discovered from the URL and seeds',
+    ),
   seeds: z
     .array(hostPort, { error: 'must be a list of host:port' })
     .optional()
@@ -54,7 +56,11 @@ const targetSchema = z.strictObject({
     .min(1, { error: 'must list at least one sentinel' })
     .optional()
     .describe('Sentinels (host:port, port 26379 by default) watching master_name: the current master is probed and followed across failovers'),
-  master_name: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).optional().describe('The master name the sentinels monitor (with sentinels)'),
+  master_name: z
+    .string({ error: 'must be a string' })
+    .min(1, { error: 'must not be empty' })
+    .optional()
+    .describe('The master name the sentinels monitor (with sentinels)'),
   sentinel_password: passwordFields.password.describe("The sentinels' password, inline (prefer sentinel_password_file); the master's is password"),
   sentinel_password_file: passwordFields.password_file.describe("File holding the sentinels' password; read at every connect"),
   username: z.string({ error: 'must be a string' }).optional().describe('ACL user name, when not in the URL'),
@@ -154,7 +160,8 @@ function resolveSentinel(target: RedisTarget, report: ReportProblem): SentinelOp
   if (target.master_name === undefined) report('master_name', 'is required with sentinels');
   if (target.url !== undefined) report('url', 'not used with sentinels: they name the master (password, username and tls apply to it)');
   if (target.mode !== undefined || target.seeds !== undefined) report(target.mode !== undefined ? 'mode' : 'seeds', 'not used with sentinels');
-  if (target.sentinel_password !== undefined && target.sentinel_password_file !== undefined) report('sentinel_password_file', 'give sentinel_password or sentinel_password_file, not both');
+  if (target.sentinel_password !== undefined && target.sentinel_password_file !== undefined)
+    report('sentinel_password_file', 'give sentinel_password or sentinel_password_file, not both');
   return Object.freeze({
     masterName: target.master_name ?? '',
     sentinels: Object.freeze(target.sentinels.map((s, i) => parseAddress(s, DEFAULT_SENTINEL_PORT, `sentinels.${i}`, report))),
@@ -163,7 +170,13 @@ function resolveSentinel(target: RedisTarget, report: ReportProblem): SentinelOp
   });
 }
 
-function resolveOptions(target: RedisTarget, section: RedisSection, schedule: ProbeSchedule, report: ReportProblem, deprecated: ReportDeprecated): RedisOptions {
+function resolveOptions(
+  target: RedisTarget,
+  section: RedisSection,
+  schedule: ProbeSchedule,
+  report: ReportProblem,
+  deprecated: ReportDeprecated,
+): RedisOptions {
   const sentinel = resolveSentinel(target, report);
   if (!sentinel && target.url === undefined) report('url', 'is required (or sentinels and master_name)');
   // A Sentinel target has no URL: TLS is on when the tls: block is given.

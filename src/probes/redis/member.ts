@@ -81,9 +81,19 @@ export class RedisMember {
     out.samples.push(
       { metric: m.up, labels, value: 1 },
       { metric: m.pingSeconds, labels, value: pingSeconds },
-      { metric: m.instanceInfo, labels: { ...labels, redis_version: info.get('redis_version') ?? '', redis_mode: info.get('redis_mode') ?? '', role }, value: 1 },
+      {
+        metric: m.instanceInfo,
+        labels: { ...labels, redis_version: info.get('redis_version') ?? '', redis_mode: info.get('redis_mode') ?? '', role },
+        value: 1,
+      },
     );
-    out.checks.push({ check: m.reachable, componentId: id, observedValue: ms, status: 'pass', output: `Redis ${info.get('redis_version') ?? '?'} ${role}, PING ${ms} ms` });
+    out.checks.push({
+      check: m.reachable,
+      componentId: id,
+      observedValue: ms,
+      status: 'pass',
+      output: `Redis ${info.get('redis_version') ?? '?'} ${role}, PING ${ms} ms`,
+    });
     const gauges: [typeof m.up, string][] = [
       [m.uptime, 'uptime_in_seconds'],
       [m.memoryUsed, 'used_memory'],
@@ -119,7 +129,14 @@ export class RedisMember {
     if (used !== undefined) {
       out.checks.push(
         max
-          ? judgePercent(m.memory, id, (used / max) * 100, thresholds.memory, 'of maxmemory used', `${formatBytes(used)} of ${formatBytes(max)}, policy ${info.get('maxmemory_policy') ?? '?'}`)
+          ? judgePercent(
+              m.memory,
+              id,
+              (used / max) * 100,
+              thresholds.memory,
+              'of maxmemory used',
+              `${formatBytes(used)} of ${formatBytes(max)}, policy ${info.get('maxmemory_policy') ?? '?'}`,
+            )
           : { check: m.memory, componentId: id, observedValue: null, status: 'pass', output: `${formatBytes(used)} used, no maxmemory set: not evaluated` },
       );
     }
@@ -154,7 +171,8 @@ export class RedisMember {
     }
     // After a restart (new run_id, or counters gone down, e.g. CONFIG RESETSTAT) the counters
     // started again from zero: the delta is their current value.
-    const restarted = now.runId !== before.runId || now.hits < before.hits || now.misses < before.misses || now.evicted < before.evicted || now.rejected < before.rejected;
+    const restarted =
+      now.runId !== before.runId || now.hits < before.hits || now.misses < before.misses || now.evicted < before.evicted || now.rejected < before.rejected;
     const delta = (key: 'hits' | 'misses' | 'evicted' | 'rejected') => (restarted ? now[key] : now[key] - before[key]);
     const hits = delta('hits');
     const lookups = hits + delta('misses');
@@ -163,7 +181,13 @@ export class RedisMember {
       out.samples.push({ metric: m.hitRatio, labels: this.labels, value: ratio });
       out.checks.push(judgePercent(m.hitRatioCheck, id, ratio * 100, o.thresholds.hitRatio, 'hits', `${hits} of ${lookups} lookups in the last interval`));
     } else {
-      out.checks.push({ check: m.hitRatioCheck, componentId: id, observedValue: null, status: 'pass', output: `${lookups} lookups in the last interval, fewer than ${o.minLookups}: not evaluated` });
+      out.checks.push({
+        check: m.hitRatioCheck,
+        componentId: id,
+        observedValue: null,
+        status: 'pass',
+        output: `${lookups} lookups in the last interval, fewer than ${o.minLookups}: not evaluated`,
+      });
     }
     out.checks.push(
       judgeValue(m.evicted, id, delta('evicted'), o.thresholds.evicted, '', 'keys evicted in the last interval'),
@@ -180,7 +204,13 @@ export class RedisMember {
     if (linkUp) {
       const lastIo = num(info, 'master_last_io_seconds_ago') ?? 0;
       out.samples.push({ metric: m.masterLastIo, labels, value: lastIo });
-      out.checks.push({ check: m.replication, componentId: id, observedValue: lastIo, status: 'pass', output: `link to master ${master} up, last I/O ${lastIo} s ago` });
+      out.checks.push({
+        check: m.replication,
+        componentId: id,
+        observedValue: lastIo,
+        status: 'pass',
+        output: `link to master ${master} up, last I/O ${lastIo} s ago`,
+      });
       return;
     }
     // -1 (or absent) while the link has never been up since the replica started.
@@ -223,7 +253,13 @@ export class RedisMember {
       const rewrite = info.get('aof_last_bgrewrite_status') ?? 'unknown';
       out.samples.push({ metric: m.aofLastWriteOk, labels, value: write === 'ok' ? 1 : 0 });
       const ok = write === 'ok' && rewrite !== 'err';
-      out.checks.push({ check: m.aof, componentId: id, observedValue: ok, status: ok ? 'pass' : 'fail', output: `AOF last write ${write}, last rewrite ${rewrite}` });
+      out.checks.push({
+        check: m.aof,
+        componentId: id,
+        observedValue: ok,
+        status: ok ? 'pass' : 'fail',
+        output: `AOF last write ${write}, last rewrite ${rewrite}`,
+      });
     }
   }
 }

@@ -12,7 +12,12 @@ const MEMBER = ['member', 'shard'] as const;
 
 export const up = gauge('vigil_redis_up', 'Whether the last PING and INFO succeeded (1) or not (0).', T, MEMBER);
 export const pingSeconds = gauge('vigil_redis_ping_seconds', 'Round-trip time of the last PING, seconds.', T, MEMBER);
-export const instanceInfo = gauge('vigil_redis_instance_info', 'Server version, mode and role (labels); always 1.', ['target', 'redis_version', 'redis_mode', 'role'], MEMBER);
+export const instanceInfo = gauge(
+  'vigil_redis_instance_info',
+  'Server version, mode and role (labels); always 1.',
+  ['target', 'redis_version', 'redis_mode', 'role'],
+  MEMBER,
+);
 export const uptime = gauge('vigil_redis_uptime_in_seconds', 'Seconds since the server started.', T, MEMBER);
 export const memoryUsed = gauge('vigil_redis_memory_used_bytes', 'used_memory: bytes allocated by Redis.', T, MEMBER);
 export const memoryMax = gauge('vigil_redis_memory_max_bytes', 'maxmemory (0: no limit).', T, MEMBER);
@@ -31,8 +36,18 @@ export const evictedKeys = counter('vigil_redis_evicted_keys_total', 'evicted_ke
 export const rejectedConnections = counter('vigil_redis_rejected_connections_total', 'rejected_connections: refused because of maxclients.', T, MEMBER);
 export const connectedSlaves = gauge('vigil_redis_connected_slaves', 'Replicas connected to this server.', T, MEMBER);
 export const masterLinkUp = gauge('vigil_redis_master_link_up', 'On a replica: 1 when master_link_status is up.', T, MEMBER);
-export const masterLastIo = gauge('vigil_redis_master_last_io_seconds_ago', 'On a replica with the link up: seconds since the last interaction with the master.', T, MEMBER);
-export const masterLinkDownSince = gauge('vigil_redis_master_link_down_since_seconds', 'On a replica with the link down: seconds since it went down.', T, MEMBER);
+export const masterLastIo = gauge(
+  'vigil_redis_master_last_io_seconds_ago',
+  'On a replica with the link up: seconds since the last interaction with the master.',
+  T,
+  MEMBER,
+);
+export const masterLinkDownSince = gauge(
+  'vigil_redis_master_link_down_since_seconds',
+  'On a replica with the link down: seconds since it went down.',
+  T,
+  MEMBER,
+);
 export const rdbLastBgsaveOk = gauge('vigil_redis_rdb_last_bgsave_status', 'rdb_last_bgsave_status: 1 ok, 0 err.', T, MEMBER);
 export const rdbLastSave = gauge('vigil_redis_rdb_last_save_timestamp_seconds', 'rdb_last_save_time: Unix time of the last successful RDB save.', T, MEMBER);
 export const rdbChanges = gauge('vigil_redis_rdb_changes_since_last_save', 'Writes since the last successful RDB save.', T, MEMBER);
@@ -48,10 +63,22 @@ export const clusterSlotsPfail = gauge('vigil_redis_cluster_slots_pfail', 'clust
 export const clusterSlotsFail = gauge('vigil_redis_cluster_slots_fail', 'cluster_slots_fail: slots whose master is down (FAIL).', T);
 export const clusterKnownNodes = gauge('vigil_redis_cluster_known_nodes', 'cluster_known_nodes, masters and replicas.', T);
 export const clusterSize = gauge('vigil_redis_cluster_size', 'cluster_size: masters serving at least one slot.', T);
-export const clusterNodeInfo = gauge('vigil_redis_cluster_node_info', 'One per node the cluster knows: role and node id (labels); always 1.', [...C, 'role', 'node_id']);
-export const clusterNodeHealthy = gauge('vigil_redis_cluster_node_healthy', 'Node health as the cluster sees it: 1 online, 0 failed, loading or flagged fail/pfail.', C);
+export const clusterNodeInfo = gauge('vigil_redis_cluster_node_info', 'One per node the cluster knows: role and node id (labels); always 1.', [
+  ...C,
+  'role',
+  'node_id',
+]);
+export const clusterNodeHealthy = gauge(
+  'vigil_redis_cluster_node_healthy',
+  'Node health as the cluster sees it: 1 online, 0 failed, loading or flagged fail/pfail.',
+  C,
+);
 export const clusterNodeLinkUp = gauge('vigil_redis_cluster_node_link_up', 'Cluster bus link to the node from the node asked: 1 connected.', C);
-export const clusterNodeReplicationOffset = gauge('vigil_redis_cluster_node_replication_offset', 'replication-offset of the node in CLUSTER SHARDS (Redis 7.0 and later).', C);
+export const clusterNodeReplicationOffset = gauge(
+  'vigil_redis_cluster_node_replication_offset',
+  'replication-offset of the node in CLUSTER SHARDS (Redis 7.0 and later).',
+  C,
+);
 export const clusterMasterReplicas = gauge('vigil_redis_cluster_master_healthy_replicas', 'Healthy replicas of each master serving slots.', C);
 export const clusterMembers = gauge('vigil_redis_cluster_members_probed', 'Nodes probed as members (at most the documented cap).', T);
 
@@ -59,13 +86,20 @@ export const clusterMembers = gauge('vigil_redis_cluster_members_probed', 'Nodes
 const S = ['target', 'sentinel'] as const;
 export const sentinelUp = gauge('vigil_redis_sentinel_up', 'Whether the sentinel answered SENTINEL MASTER (1) or not (0).', S);
 export const sentinelQuorumOk = gauge('vigil_redis_sentinel_quorum_ok', 'SENTINEL CKQUORUM: 1 when enough sentinels are reachable to authorise a failover.', T);
-export const sentinelMasterInfo = gauge('vigil_redis_sentinel_master_info', 'The current master address as the sentinels report it (label); always 1.', ['target', 'master_name', 'master']);
+export const sentinelMasterInfo = gauge('vigil_redis_sentinel_master_info', 'The current master address as the sentinels report it (label); always 1.', [
+  'target',
+  'master_name',
+  'master',
+]);
 export const sentinelSdown = gauge('vigil_redis_sentinel_master_sdown', 'The master has the s_down flag (subjectively down for the sentinel asked).', T);
 export const sentinelOdown = gauge('vigil_redis_sentinel_master_odown', 'The master has the o_down flag (a quorum of sentinels agree it is down).', T);
 export const sentinelFailover = gauge('vigil_redis_sentinel_failover_in_progress', 'A failover of the master is in progress.', T);
 export const sentinelsSeen = gauge('vigil_redis_sentinel_sentinels', 'Sentinels monitoring the master, the one asked included (num-other-sentinels + 1).', T);
 export const sentinelQuorum = gauge('vigil_redis_sentinel_quorum', 'Configured quorum of the master.', T);
-export const sentinelReplicas = gauge('vigil_redis_sentinel_replicas', 'Replicas of the master the sentinel knows, and how many are not down.', ['target', 'state']);
+export const sentinelReplicas = gauge('vigil_redis_sentinel_replicas', 'Replicas of the master the sentinel knows, and how many are not down.', [
+  'target',
+  'state',
+]);
 
 const REDIS_METRICS = [
   up,
@@ -125,7 +159,13 @@ function check(id: string, facts: Facts): CheckDecl {
 }
 
 /** A `thresholds.<key>` ladder; a target's own levels replace the section's, key by key. */
-function thresholds(key: string, values: LadderSpec['values'], measures: string, levels: readonly LevelSpec[], direction: LadderSpec['direction'] = 'above'): LadderSpec {
+function thresholds(
+  key: string,
+  values: LadderSpec['values'],
+  measures: string,
+  levels: readonly LevelSpec[],
+  direction: LadderSpec['direction'] = 'above',
+): LadderSpec {
   return { config: `thresholds.${key}`, direction, values, measures, levels };
 }
 
@@ -268,8 +308,24 @@ export const sentinelMasterCheck = check('sentinel_master', {
 
 export const REDIS = defineMetadata({
   key: 'redis',
-  description: 'Redis servers, Redis Cluster nodes and Sentinel-managed masters: PING latency, memory, clients, hit ratio, evictions, replication link, persistence, cluster slots, sentinel quorum (one persistent connection per node)',
+  description:
+    'Redis servers, Redis Cluster nodes and Sentinel-managed masters: PING latency, memory, clients, hit ratio, evictions, replication link, persistence, cluster slots, sentinel quorum (one persistent connection per node)',
   env: [{ name: URL_ENV, help: 'Redis targets, comma-separated redis:// or rediss:// URLs (each named host:port)' }],
   metrics: REDIS_METRICS,
-  checks: [reachable, memory, clients, hitRatioCheck, evicted, rejected, replication, rdbBgsave, rdbSaveAge, aof, clusterStateCheck, clusterReplicasCheck, sentinelQuorumCheck, sentinelMasterCheck],
+  checks: [
+    reachable,
+    memory,
+    clients,
+    hitRatioCheck,
+    evicted,
+    rejected,
+    replication,
+    rdbBgsave,
+    rdbSaveAge,
+    aof,
+    clusterStateCheck,
+    clusterReplicasCheck,
+    sentinelQuorumCheck,
+    sentinelMasterCheck,
+  ],
 });

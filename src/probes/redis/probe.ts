@@ -51,7 +51,10 @@ export class RedisProbe extends DeclaredProbe<RedisOptions> implements Probe {
     if (o.mode === 'cluster') for (const seed of [o, ...o.seeds]) this.addMember(seed, '');
     this.sentinels = (o.sentinel?.sentinels ?? []).map((node) => {
       const endpoint = sentinelEndpoint(o, node);
-      const connection: PersistentConnection<Redis> = new PersistentConnection(redisConnector(endpoint, (c, why) => connection.lose(c, why)), { initialMs: 1000, maxMs: o.intervalMs });
+      const connection: PersistentConnection<Redis> = new PersistentConnection(
+        redisConnector(endpoint, (c, why) => connection.lose(c, why)),
+        { initialMs: 1000, maxMs: o.intervalMs },
+      );
       return { address: addressText(node), endpoint, connection };
     });
   }
@@ -82,7 +85,11 @@ export class RedisProbe extends DeclaredProbe<RedisOptions> implements Probe {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.single?.close(), ...[...this.members.values()].map((member) => member.close()), ...this.sentinels.map((s) => s.connection.close())]);
+    await Promise.all([
+      this.single?.close(),
+      ...[...this.members.values()].map((member) => member.close()),
+      ...this.sentinels.map((s) => s.connection.close()),
+    ]);
     this.members.clear();
     this.known.clear();
   }
@@ -149,7 +156,10 @@ export class RedisProbe extends DeclaredProbe<RedisOptions> implements Probe {
         try {
           const work = (async () => {
             const measured = await member.measure(signal);
-            return { measured, info: await member.connection.use(signal, async (c) => parseInfo(String(await command(c, member.endpoint, 'CLUSTER', 'INFO')))) };
+            return {
+              measured,
+              info: await member.connection.use(signal, async (c) => parseInfo(String(await command(c, member.endpoint, 'CLUSTER', 'INFO')))),
+            };
           })();
           const { measured, info } = await this.bounded(work, address, signal);
           this.known.set(address, Number(info.get('cluster_known_nodes') ?? 0) || 0);
@@ -172,7 +182,13 @@ export class RedisProbe extends DeclaredProbe<RedisOptions> implements Probe {
       out.checks.push(...part.checks);
     }
     if (found instanceof Error) {
-      out.checks.push({ check: m.clusterStateCheck, componentId: o.target, observedValue: null, status: 'fail', output: `${o.display}: no cluster node answered: ${reason(found)}` });
+      out.checks.push({
+        check: m.clusterStateCheck,
+        componentId: o.target,
+        observedValue: null,
+        status: 'fail',
+        output: `${o.display}: no cluster node answered: ${reason(found)}`,
+      });
       // Nothing answered: the configured nodes are tried again next time, with the members left.
       for (const seed of [o, ...o.seeds]) if (!this.members.has(addressText(seed))) this.addMember(seed, '');
       return out;
@@ -188,7 +204,8 @@ export class RedisProbe extends DeclaredProbe<RedisOptions> implements Probe {
   /** Members become the nodes the cluster knows (capped): new ones are probed from the next run, gone ones closed. */
   private follow(nodes: readonly ClusterNode[], out: Collection): void {
     const wanted = [...nodes].sort((a, b) => a.address.localeCompare(b.address)).slice(0, MAX_MEMBERS);
-    if (nodes.length > MAX_MEMBERS) out.errors.push({ componentId: this.options.target, message: `${nodes.length} cluster nodes, only the first ${MAX_MEMBERS} probed as members` });
+    if (nodes.length > MAX_MEMBERS)
+      out.errors.push({ componentId: this.options.target, message: `${nodes.length} cluster nodes, only the first ${MAX_MEMBERS} probed as members` });
     const keep = new Set(wanted.map((n) => n.address));
     for (const address of [...this.members.keys()]) if (!keep.has(address)) this.dropMember(address);
     for (const node of wanted) {

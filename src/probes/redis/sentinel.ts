@@ -56,12 +56,31 @@ export interface Quorum {
 }
 
 /** Samples and the two sentinel checks; `componentId` is the target's. */
-export function reportSentinel(target: string, masterName: string, view: SentinelView | undefined, quorum: Quorum, replicas: { all: number; up: number } | undefined, out: Collection): void {
+export function reportSentinel(
+  target: string,
+  masterName: string,
+  view: SentinelView | undefined,
+  quorum: Quorum,
+  replicas: { all: number; up: number } | undefined,
+  out: Collection,
+): void {
   const labels = { target };
   out.samples.push({ metric: m.sentinelQuorumOk, labels, value: quorum.ok ? 1 : 0 });
-  out.checks.push({ check: m.sentinelQuorumCheck, componentId: target, observedValue: view?.sentinels ?? null, status: quorum.ok ? 'pass' : 'fail', output: quorum.text });
+  out.checks.push({
+    check: m.sentinelQuorumCheck,
+    componentId: target,
+    observedValue: view?.sentinels ?? null,
+    status: quorum.ok ? 'pass' : 'fail',
+    output: quorum.text,
+  });
   if (!view) {
-    out.checks.push({ check: m.sentinelMasterCheck, componentId: target, observedValue: null, status: 'fail', output: `no sentinel named a master for ${masterName}` });
+    out.checks.push({
+      check: m.sentinelMasterCheck,
+      componentId: target,
+      observedValue: null,
+      status: 'fail',
+      output: `no sentinel named a master for ${masterName}`,
+    });
     return;
   }
   const address = addressText(view.master);
@@ -77,7 +96,10 @@ export function reportSentinel(target: string, masterName: string, view: Sentine
     { metric: m.sentinelQuorum, labels, value: view.quorum },
   );
   if (replicas) {
-    out.samples.push({ metric: m.sentinelReplicas, labels: { target, state: 'all' }, value: replicas.all }, { metric: m.sentinelReplicas, labels: { target, state: 'up' }, value: replicas.up });
+    out.samples.push(
+      { metric: m.sentinelReplicas, labels: { target, state: 'all' }, value: replicas.all },
+      { metric: m.sentinelReplicas, labels: { target, state: 'up' }, value: replicas.up },
+    );
   }
   const status = odown ? 'fail' : sdown || failover ? 'warn' : 'pass';
   const state = odown ? 'objectively down (o_down)' : sdown ? 'subjectively down (s_down)' : 'up';
