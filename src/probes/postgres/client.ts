@@ -148,7 +148,9 @@ export const PROBE_QUERY = `SELECT
             'last_archived_age', extract(epoch FROM clock_timestamp() - last_archived_time)::float8,
             'last_failed_wal', last_failed_wal,
             'last_failed_age', extract(epoch FROM clock_timestamp() - last_failed_time)::float8,
-            'current_wal', CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_walfile_name(pg_current_wal_lsn()) END,
+            -- As a byte position, not pg_walfile_name(): at a segment boundary (just after
+            -- pg_switch_wal) that names the previous, complete segment.
+            'current_lsn', CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::float8 END,
             'segment_bytes', pg_size_bytes(current_setting('wal_segment_size')))
      FROM pg_stat_archiver) AS archiver,
   -- Whether this standby is meant to stream: primary_conninfo set (a setting from PostgreSQL 12,
@@ -193,8 +195,8 @@ export interface ArchiverRow {
   readonly last_archived_age: number | null;
   readonly last_failed_wal: string | null;
   readonly last_failed_age: number | null;
-  /** The WAL file being written; null on a standby. */
-  readonly current_wal: string | null;
+  /** The current WAL write position, bytes; null on a standby. */
+  readonly current_lsn: number | null;
   readonly segment_bytes: number;
 }
 
@@ -227,20 +229,15 @@ export interface ProbeRow {
 }
 
 /**
- * Complete WAL segments written and not yet archived, from the file names (timeline, log,
- * segment: 8 hex digits each): those between the last archived and the one being written.
- * Null when the names do not tell (a standby, a .history file last, nothing archived yet).
+ * Complete WAL segments written and not yet archived: those between the last archived one
+ * (its file name: timeline, log, segment, 8 hex digits each) and the one the write position is
+ * in. Null when that cannot be told (a standby, a .history file last, nothing archived yet).
  */
-export function segmentsWaiting(lastArchived: string | null, current: string | null, segmentBytes: number): number | null {
-  const index = (name: string | null): number | null => {
-    const m = name === null ? null : /^[0-9A-F]{8}([0-9A-F]{8})([0-9A-F]{8})/.exec(name);
-    if (!m) return null;
-    return parseInt(m[1] as string, 16) * Math.floor(0x1_0000_0000 / segmentBytes) + parseInt(m[2] as string, 16);
-  };
-  const last = index(lastArchived);
-  const now = index(current);
-  if (last === null || now === null || segmentBytes <= 0) return null;
-  return Math.max(0, now - last - 1);
+export function segmentsWaiting(lastArchived: string | null, currentLsn: number | null, segmentBytes: number): number | null {
+  const m = lastArchived === null ? null : /^[0-9A-F]{8}([0-9A-F]{8})([0-9A-F]{8})/.exec(lastArchived);
+  if (!m || currentLsn === null || segmentBytes <= 0) return null;
+  const last = parseInt(m[1] as string, 16) * Math.floor(0x1_0000_0000 / segmentBytes) + parseInt(m[2] as string, 16);
+  return Math.max(0, Math.floor(currentLsn / segmentBytes) - last - 1);
 }
 
 export async function runProbeQuery(client: pg.Client, o: PostgresOptions): Promise<ProbeRow> {

@@ -189,7 +189,7 @@ export class PostgresProbe extends ConnectedProbe<pg.Client, PostgresOptions, Me
     out.samples.push({ metric: m.archiverArchived, labels, value: a.archived_count }, { metric: m.archiverFailed, labels, value: a.failed_count });
     const age = a.last_archived_age === null ? null : Math.max(0, a.last_archived_age);
     if (age !== null) out.samples.push({ metric: m.archiverLastArchiveAge, labels, value: age });
-    const waiting = segmentsWaiting(a.last_archived_wal, a.current_wal, a.segment_bytes);
+    const waiting = segmentsWaiting(a.last_archived_wal, a.current_lsn, a.segment_bytes);
     if (waiting !== null) out.samples.push({ metric: m.archiverSegmentsWaiting, labels, value: waiting });
 
     const before = this.previousFailed;
