@@ -34,6 +34,13 @@ const CONDITIONAL: Readonly<Record<string, string>> = {
   'vigil:container_memory_used:ratio': 'recorded from vigil_container_memory_limit_bytes',
   vigil_container_cpu_throttled_ratio: 'only with CFS counters, i.e. a non-root cgroup with the cpu controller',
   vigil_container_cpu_cfs_periods_total: 'as vigil_container_cpu_throttled_ratio',
+  vigil_postgres_replication_slot_retained_bytes: 'only on a PostgreSQL with replication slots (the single test server has none)',
+  vigil_postgres_replication_slot_safe_wal_size_bytes: 'only for a slot with max_slot_wal_keep_size set',
+  vigil_postgres_replication_slot_wal_status: 'only on a PostgreSQL with replication slots',
+  vigil_postgres_archiver_failed_total: 'only with archive_mode on',
+  vigil_postgres_archiver_last_archive_age_seconds: 'only with archive_mode on, once a WAL file was archived',
+  vigil_postgres_archiver_segments_waiting: 'only on a primary with archive_mode on',
+  vigil_postgres_wal_receiver_streaming: 'only on a PostgreSQL standby',
 };
 
 /** Metric names in a PromQL expression (vigil series, recorded series, `up`, `ALERTS`). */
