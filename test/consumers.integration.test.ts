@@ -219,6 +219,9 @@ t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, al
       for (const p of doc.panels) {
         if (p.type === 'row') continue;
         let series = 0;
+        // A panel whose every query names a series absent here for its CONDITIONAL reason
+        // (the WAL receiver of a standby) is empty here by design.
+        let unconditional = 0;
         for (const target of p.targets ?? []) {
           const expr = fill(target.expr);
           t.notMatch(expr, /\$\w/, `${file} / ${p.title}: every variable filled`);
@@ -226,9 +229,13 @@ t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, al
           queries++;
           series += result.length;
           const conditional = seriesNames(expr).filter((n) => n in CONDITIONAL && !names.has(n));
-          if (conditional.length === 0) t.ok(result.length > 0, `${file} / ${p.title}: ${expr} → ${result.length} series`);
+          if (conditional.length === 0) {
+            unconditional++;
+            t.ok(result.length > 0, `${file} / ${p.title}: ${expr} → ${result.length} series`);
+          }
         }
-        t.ok(series > 0, `${file} / ${p.title} shows data`);
+        if (unconditional > 0) t.ok(series > 0, `${file} / ${p.title} shows data`);
+        else t.comment(`${file} / ${p.title}: every query conditional, ${series} series here`);
       }
     }
     t.comment(`${queries} panel queries run`);
