@@ -43,17 +43,22 @@ t.test('an abandoned slot: retained WAL grows, warns, then is lost past max_slot
   await primary.query("SELECT pg_create_physical_replication_slot('abandoned', true)");
   const agent = await monitored(primary, { replication_slot_retained: { warn: 48 * MiB } });
   const slot = { target: 'db', slot_name: 'abandoned', slot_type: 'physical', active: 'false' };
-  const own = async () => Number(await psql(primary, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn) FROM pg_replication_slots WHERE slot_name = 'abandoned'"));
+  const own = async () =>
+    Number(await psql(primary, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn) FROM pg_replication_slots WHERE slot_name = 'abandoned'"));
 
   // Readings equal the server's own pg_wal_lsn_diff once the primary is quiet.
   const settled = async (): Promise<{ vigil: number; server: number }> => {
     let vigil: number | undefined;
     let server = 0;
-    await waitFor(async () => {
-      server = await own();
-      vigil = metricValue(await metrics(agent), 'vigil_postgres_replication_slot_retained_bytes', slot);
-      return vigil === server && server === (await own());
-    }, 15_000, 100);
+    await waitFor(
+      async () => {
+        server = await own();
+        vigil = metricValue(await metrics(agent), 'vigil_postgres_replication_slot_retained_bytes', slot);
+        return vigil === server && server === (await own());
+      },
+      15_000,
+      100,
+    );
     return { vigil: vigil as number, server };
   };
   const first = await settled();
@@ -85,14 +90,22 @@ t.test('an abandoned slot: retained WAL grows, warns, then is lost past max_slot
   await writeSegments(primary, 1);
   const checkpoint = Date.now();
   await primary.query('CHECKPOINT');
-  t.equal(await psql(primary, "SELECT wal_status FROM pg_replication_slots WHERE slot_name = 'abandoned'"), 'lost', 'the server says lost after the checkpoint');
+  t.equal(
+    await psql(primary, "SELECT wal_status FROM pg_replication_slots WHERE slot_name = 'abandoned'"),
+    'lost',
+    'the server says lost after the checkpoint',
+  );
   let lostOutput = '';
   await waitFor(async () => /wal_status lost/.test((lostOutput = (await agent.check('postgres:replication_slots', 'db/abandoned'))?.output ?? '')), 10_000, 20);
   const detected = Date.now() - checkpoint;
   t.match(lostOutput, /the WAL it needs was removed/);
   t.comment(`lost slot reported ${detected} ms after the CHECKPOINT returned (interval 500 ms)`);
   t.ok(detected < 2000, `lost reported within 2 s: ${detected} ms`);
-  t.equal(metricValue(await metrics(agent), 'vigil_postgres_replication_slot_retained_bytes', slot), undefined, 'a lost slot has no restart_lsn: no retained series');
+  t.equal(
+    metricValue(await metrics(agent), 'vigil_postgres_replication_slot_retained_bytes', slot),
+    undefined,
+    'a lost slot has no restart_lsn: no retained series',
+  );
 });
 
 t.test('transaction id age of every database equals age(datfrozenxid) from psql', async (t) => {
@@ -106,18 +119,31 @@ t.test('transaction id age of every database equals age(datfrozenxid) from psql'
     (await psql(primary, 'SELECT datname, age(datfrozenxid), mxid_age(datminmxid) FROM pg_database ORDER BY 1')).split('\n').map((line) => line.split('|'));
   let seen: string[][] = [];
   let text = '';
-  await waitFor(async () => {
-    seen = await rows();
-    text = await metrics(agent);
-    return seen.every(([datname, xid, mxid]) =>
-      metricValue(text, 'vigil_postgres_database_xid_age', { target: 'db', datname: datname as string }) === Number(xid)
-      && metricValue(text, 'vigil_postgres_database_mxid_age', { target: 'db', datname: datname as string }) === Number(mxid));
-  }, 10_000, 100).catch(() => undefined);
+  await waitFor(
+    async () => {
+      seen = await rows();
+      text = await metrics(agent);
+      return seen.every(
+        ([datname, xid, mxid]) =>
+          metricValue(text, 'vigil_postgres_database_xid_age', { target: 'db', datname: datname as string }) === Number(xid) &&
+          metricValue(text, 'vigil_postgres_database_mxid_age', { target: 'db', datname: datname as string }) === Number(mxid),
+      );
+    },
+    10_000,
+    100,
+  ).catch(() => undefined);
   for (const [datname, xid, mxid] of seen) {
-    t.equal(metricValue(text, 'vigil_postgres_database_xid_age', { target: 'db', datname: datname as string }), Number(xid), `${datname}: xid age ${xid} as psql says`);
+    t.equal(
+      metricValue(text, 'vigil_postgres_database_xid_age', { target: 'db', datname: datname as string }),
+      Number(xid),
+      `${datname}: xid age ${xid} as psql says`,
+    );
     t.equal(metricValue(text, 'vigil_postgres_database_mxid_age', { target: 'db', datname: datname as string }), Number(mxid), `${datname}: mxid age ${mxid}`);
   }
-  t.ok(seen.some(([, xid]) => Number(xid) >= 300), `the 300 transactions show: ${seen.map(([d, x]) => `${d} ${x}`).join(', ')}`);
+  t.ok(
+    seen.some(([, xid]) => Number(xid) >= 300),
+    `the 300 transactions show: ${seen.map(([d, x]) => `${d} ${x}`).join(', ')}`,
+  );
   t.comment(`age(datfrozenxid) from psql: ${seen.map(([d, x]) => `${d} ${x}`).join(', ')}; Vigil's series equal`);
   const oldest = Math.max(...seen.map(([, xid]) => Number(xid)));
   const check = await agent.check('postgres:xid_age', 'db');
@@ -146,7 +172,13 @@ t.test('WAL archiving: a failing archive_command fails, fixed passes, a stalled 
   t.match(failed, { status: 'fail', severity: 'SEV2', playbook: 'Backup Verification' });
   t.match(failed?.output, /failed archive_command|the last archive_command failed/);
   const serverFailed = Number(await psql(primary, 'SELECT failed_count FROM pg_stat_archiver'));
-  await waitFor(async () => metricValue(await metrics(agent), 'vigil_postgres_archiver_failed_total', { target: 'db' }) === Number(await psql(primary, 'SELECT failed_count FROM pg_stat_archiver')), 5000, 100);
+  await waitFor(
+    async () =>
+      metricValue(await metrics(agent), 'vigil_postgres_archiver_failed_total', { target: 'db' }) ===
+      Number(await psql(primary, 'SELECT failed_count FROM pg_stat_archiver')),
+    5000,
+    100,
+  );
   t.pass(`vigil_postgres_archiver_failed_total equals pg_stat_archiver.failed_count (${serverFailed} at first reading)`);
   // The archiver retries a minute later: between attempts the check stays failed.
   await new Promise((resolve) => setTimeout(resolve, 2000));
@@ -161,7 +193,11 @@ t.test('WAL archiving: a failing archive_command fails, fixed passes, a stalled 
   t.equal(metricValue(await metrics(agent), 'vigil_postgres_archiver_segments_waiting', { target: 'db' }), 0);
   t.equal(await psql(primary, "SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready'"), '0', 'no .ready file in archive_status either');
   const archived = Number(await psql(primary, 'SELECT archived_count FROM pg_stat_archiver'));
-  t.equal(metricValue(await metrics(agent), 'vigil_postgres_archiver_archived_total', { target: 'db' }), archived, `archived_total ${archived} as pg_stat_archiver says`);
+  t.equal(
+    metricValue(await metrics(agent), 'vigil_postgres_archiver_archived_total', { target: 'db' }),
+    archived,
+    `archived_total ${archived} as pg_stat_archiver says`,
+  );
 
   // Idle for longer than the warn level: nothing waits, so an old last archive is fine.
   await new Promise((resolve) => setTimeout(resolve, 3500));
@@ -181,7 +217,7 @@ t.test('WAL archiving: a failing archive_command fails, fixed passes, a stalled 
   t.pass('archived: passes again');
 });
 
-t.test("a standby whose primary stopped: the WAL receiver is not streaming, replication_lag fails though replay looks caught up", async (t) => {
+t.test('a standby whose primary stopped: the WAL receiver is not streaming, replication_lag fails though replay looks caught up', async (t) => {
   const primary = await ownPostgres(t);
   const replica = await ownReplica(t, primary);
   await primary.query('CREATE ROLE vigil_mon LOGIN IN ROLE pg_monitor');

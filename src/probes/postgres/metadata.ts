@@ -19,7 +19,10 @@ export const reservedConnections = gauge(
   'Connection slots reserved for superusers and pg_use_reserved_connections (superuser_reserved_connections + reserved_connections).',
   T,
 );
-export const connections = gauge('vigil_postgres_connections', 'Client backends by state (active, idle, idle in transaction…), from pg_stat_activity.', ['target', 'state']);
+export const connections = gauge('vigil_postgres_connections', 'Client backends by state (active, idle, idle in transaction…), from pg_stat_activity.', [
+  'target',
+  'state',
+]);
 export const connectionsUsedRatio = gauge(
   'vigil_postgres_connections_used_ratio',
   'Client backends over the slots available to ordinary roles (max_connections minus reserved), 0–1.',
@@ -66,8 +69,16 @@ export const slotWalStatus = gauge(
 const DB = ['target', 'datname'] as const;
 export const xidAge = gauge('vigil_postgres_database_xid_age', 'Per database: age(datfrozenxid), transactions; writes stop near 2³¹ (wraparound).', DB);
 export const mxidAge = gauge('vigil_postgres_database_mxid_age', 'Per database: mxid_age(datminmxid), multixacts; writes stop near 2³¹.', DB);
-export const archiverArchived = counter('vigil_postgres_archiver_archived_total', 'WAL files archived (pg_stat_archiver.archived_count), while archive_mode is on.', T);
-export const archiverFailed = counter('vigil_postgres_archiver_failed_total', 'Failed attempts to archive a WAL file (pg_stat_archiver.failed_count), while archive_mode is on.', T);
+export const archiverArchived = counter(
+  'vigil_postgres_archiver_archived_total',
+  'WAL files archived (pg_stat_archiver.archived_count), while archive_mode is on.',
+  T,
+);
+export const archiverFailed = counter(
+  'vigil_postgres_archiver_failed_total',
+  'Failed attempts to archive a WAL file (pg_stat_archiver.failed_count), while archive_mode is on.',
+  T,
+);
 export const archiverLastArchiveAge = gauge(
   'vigil_postgres_archiver_last_archive_age_seconds',
   'Seconds since the last WAL file was archived, while archive_mode is on; absent when none was since the statistics were reset.',
@@ -231,7 +242,8 @@ export const walArchivingCheck = defineCheck({
   unit: 's',
   playbook: 'Backup Verification',
   failSeverity: 'SEV2',
-  description: 's since the last WAL file was archived, judged while a segment waits; fails on a failed `archive_command` in the interval, or while the last attempt failed',
+  description:
+    's since the last WAL file was archived, judged while a segment waits; fails on a failed `archive_command` in the interval, or while the last attempt failed',
   ladder: thresholds('wal_archive_age', 'non-negative', 'Seconds since the last WAL file was archived, while a complete segment waits to be archived', [
     { key: 'warn', status: 'warn', severity: 'SEV3', default: 600 },
     { key: 'fail', status: 'fail', severity: 'SEV2' },
@@ -240,7 +252,8 @@ export const walArchivingCheck = defineCheck({
 
 export const POSTGRES = defineMetadata({
   key: 'postgres',
-  description: 'PostgreSQL servers: reachability, connections, replication lag and slots, transaction id wraparound, WAL archiving, long transactions, lock waits (one persistent connection each)',
+  description:
+    'PostgreSQL servers: reachability, connections, replication lag and slots, transaction id wraparound, WAL archiving, long transactions, lock waits (one persistent connection each)',
   env: [{ name: URL_ENV, help: 'PostgreSQL targets, comma-separated URLs (each named host:port)' }],
   metrics: POSTGRES_METRICS,
   checks: [reachable, connectionsCheck, replicationLagCheck, replicationSlotsCheck, xidAgeCheck, walArchivingCheck, oldestTransactionCheck, lockWaitsCheck],

@@ -37,7 +37,11 @@ export class PostgresProbe extends ConnectedProbe<pg.Client, PostgresOptions, Me
     out.samples.push(
       { metric: m.up, labels, value: 1 },
       { metric: m.roundTrip, labels, value: seconds },
-      { metric: m.versionInfo, labels: { target: o.target, version: row.version.split(' ')[0] ?? row.version, version_num: String(row.version_num) }, value: 1 },
+      {
+        metric: m.versionInfo,
+        labels: { target: o.target, version: row.version.split(' ')[0] ?? row.version, version_num: String(row.version_num) },
+        value: 1,
+      },
       { metric: m.isReplica, labels, value: row.in_recovery ? 1 : 0 },
     );
     const role = row.in_recovery ? 'replica' : 'primary';
@@ -55,7 +59,9 @@ export class PostgresProbe extends ConnectedProbe<pg.Client, PostgresOptions, Me
     this.reportArchiving(row, out);
 
     out.samples.push({ metric: m.oldestTransaction, labels, value: row.oldest_transaction });
-    out.checks.push(judgeValue(m.oldestTransactionCheck, o.target, round2(row.oldest_transaction), o.thresholds.oldestTransaction, 's', 'oldest open transaction'));
+    out.checks.push(
+      judgeValue(m.oldestTransactionCheck, o.target, round2(row.oldest_transaction), o.thresholds.oldestTransaction, 's', 'oldest open transaction'),
+    );
     out.samples.push({ metric: m.lockWaits, labels, value: row.lock_waits });
     out.checks.push(judgeValue(m.lockWaitsCheck, o.target, row.lock_waits, o.thresholds.lockWaits, '', 'lock requests waiting'));
     return out;
@@ -70,9 +76,16 @@ export class PostgresProbe extends ConnectedProbe<pg.Client, PostgresOptions, Me
       { metric: m.maxConnections, labels, value: row.max_connections },
       { metric: m.reservedConnections, labels, value: row.reserved_connections },
     );
-    for (const [state, count] of Object.entries(row.connections)) out.samples.push({ metric: m.connections, labels: { target: o.target, state }, value: count });
+    for (const [state, count] of Object.entries(row.connections))
+      out.samples.push({ metric: m.connections, labels: { target: o.target, state }, value: count });
     if (usable <= 0) {
-      out.checks.push(failedObservation(m.connectionsCheck, o.target, `no slot left for ordinary roles: max_connections ${row.max_connections}, ${row.reserved_connections} reserved`));
+      out.checks.push(
+        failedObservation(
+          m.connectionsCheck,
+          o.target,
+          `no slot left for ordinary roles: max_connections ${row.max_connections}, ${row.reserved_connections} reserved`,
+        ),
+      );
       return;
     }
     out.samples.push({ metric: m.connectionsUsedRatio, labels, value: inUse / usable });
@@ -80,7 +93,16 @@ export class PostgresProbe extends ConnectedProbe<pg.Client, PostgresOptions, Me
       .sort(([, a], [, b]) => b - a)
       .map(([state, n]) => `${n} ${state}`)
       .join(', ');
-    out.checks.push(judgePercent(m.connectionsCheck, o.target, (inUse / usable) * 100, o.thresholds.connections, 'of connections in use', `${inUse} of ${usable} (${states})`));
+    out.checks.push(
+      judgePercent(
+        m.connectionsCheck,
+        o.target,
+        (inUse / usable) * 100,
+        o.thresholds.connections,
+        'of connections in use',
+        `${inUse} of ${usable} (${states})`,
+      ),
+    );
   }
 
   private reportReplication(row: ProbeRow, out: Collection): void {
@@ -99,7 +121,13 @@ export class PostgresProbe extends ConnectedProbe<pg.Client, PostgresOptions, Me
         return;
       }
       if (row.replication_lag === null) {
-        out.checks.push({ check: m.replicationLagCheck, componentId: o.target, observedValue: null, status: 'pass', output: 'standby, no transaction replayed yet' });
+        out.checks.push({
+          check: m.replicationLagCheck,
+          componentId: o.target,
+          observedValue: null,
+          status: 'pass',
+          output: 'standby, no transaction replayed yet',
+        });
         return;
       }
       const lag = Math.max(0, row.replication_lag);
@@ -122,7 +150,13 @@ export class PostgresProbe extends ConnectedProbe<pg.Client, PostgresOptions, Me
       const bytes = standby.lag_bytes === null ? 'unknown' : `${Math.max(0, standby.lag_bytes)} bytes`;
       out.checks.push(
         lag === null
-          ? { check: m.replicationLagCheck, componentId, observedValue: null, status: 'pass', output: `standby ${name}: replay lag not measured yet, ${bytes} behind` }
+          ? {
+              check: m.replicationLagCheck,
+              componentId,
+              observedValue: null,
+              status: 'pass',
+              output: `standby ${name}: replay lag not measured yet, ${bytes} behind`,
+            }
           : judgeValue(m.replicationLagCheck, componentId, round2(lag), thresholds, 's', `standby ${name} behind, ${bytes}`),
       );
     }
@@ -134,16 +168,25 @@ export class PostgresProbe extends ConnectedProbe<pg.Client, PostgresOptions, Me
       const labels = { target: o.target, slot_name: slot.name, slot_type: slot.type };
       const componentId = `${o.target}/${slot.name}`;
       const state = `${slot.type} slot, ${slot.active ? 'active' : 'inactive'}${slot.wal_status ? `, wal_status ${slot.wal_status}` : ''}`;
-      if (slot.retained_bytes !== null) out.samples.push({ metric: m.slotRetained, labels: { ...labels, active: String(slot.active) }, value: Math.max(0, slot.retained_bytes) });
+      if (slot.retained_bytes !== null)
+        out.samples.push({ metric: m.slotRetained, labels: { ...labels, active: String(slot.active) }, value: Math.max(0, slot.retained_bytes) });
       if (slot.safe_wal_size !== null) out.samples.push({ metric: m.slotSafeWalSize, labels, value: slot.safe_wal_size });
       if (slot.wal_status !== null) out.samples.push({ metric: m.slotWalStatus, labels: { ...labels, wal_status: slot.wal_status }, value: 1 });
       if (slot.wal_status === 'lost') {
-        out.checks.push(failedObservation(m.replicationSlotsCheck, componentId, `${state}: the WAL it needs was removed, the slot can no longer be used (drop and recreate it, rebuild its standby)`));
+        out.checks.push(
+          failedObservation(
+            m.replicationSlotsCheck,
+            componentId,
+            `${state}: the WAL it needs was removed, the slot can no longer be used (drop and recreate it, rebuild its standby)`,
+          ),
+        );
         continue;
       }
       if (slot.wal_status === 'unreserved') {
         const retained = slot.retained_bytes === null ? '' : `, ${formatBytes(Math.max(0, slot.retained_bytes))} retained`;
-        out.checks.push(failedObservation(m.replicationSlotsCheck, componentId, `${state}${retained}: past max_slot_wal_keep_size, its WAL goes at the next checkpoint`));
+        out.checks.push(
+          failedObservation(m.replicationSlotsCheck, componentId, `${state}${retained}: past max_slot_wal_keep_size, its WAL goes at the next checkpoint`),
+        );
         continue;
       }
       if (slot.retained_bytes === null) {
@@ -167,7 +210,10 @@ export class PostgresProbe extends ConnectedProbe<pg.Client, PostgresOptions, Me
     for (const db of row.databases) {
       const labels = { target: o.target, datname: db.name };
       out.samples.push({ metric: m.xidAge, labels, value: db.xid_age }, { metric: m.mxidAge, labels, value: db.mxid_age });
-      for (const [age, what] of [[db.xid_age, 'transaction id'], [db.mxid_age, 'multixact id']] as const) {
+      for (const [age, what] of [
+        [db.xid_age, 'transaction id'],
+        [db.mxid_age, 'multixact id'],
+      ] as const) {
         if (!oldest || age > oldest.age) oldest = { name: db.name, age, what };
       }
     }
@@ -203,15 +249,25 @@ export class PostgresProbe extends ConnectedProbe<pg.Client, PostgresOptions, Me
     if (newFailures > 0 || stillFailing) {
       const count = newFailures > 0 ? `${newFailures} failed archive_command in the last interval` : 'the last archive_command failed';
       const last = a.last_archived_wal ? `last archived ${a.last_archived_wal} ${round2(age ?? 0)} s ago` : 'nothing archived yet';
-      out.checks.push(failedObservation(m.walArchivingCheck, o.target, `${count} (${a.last_failed_wal ?? 'unknown file'}, ${round2(lastFailed ?? 0)} s ago), ${last}`));
+      out.checks.push(
+        failedObservation(m.walArchivingCheck, o.target, `${count} (${a.last_failed_wal ?? 'unknown file'}, ${round2(lastFailed ?? 0)} s ago), ${last}`),
+      );
       return;
     }
     const pending = waiting === null ? '' : `, ${waiting} complete segment${waiting === 1 ? '' : 's'} waiting`;
     if (age === null || !waiting) {
       const last = age === null ? 'nothing archived yet' : `last archived ${a.last_archived_wal} ${round2(age)} s ago`;
-      out.checks.push({ check: m.walArchivingCheck, componentId: o.target, observedValue: age === null ? null : round2(age), status: 'pass', output: `${last}${pending}` });
+      out.checks.push({
+        check: m.walArchivingCheck,
+        componentId: o.target,
+        observedValue: age === null ? null : round2(age),
+        status: 'pass',
+        output: `${last}${pending}`,
+      });
       return;
     }
-    out.checks.push(judge(m.walArchivingCheck, o.target, round2(age), o.thresholds.walArchiveAge, `last archived ${a.last_archived_wal} ${round2(age)} s ago`, pending));
+    out.checks.push(
+      judge(m.walArchivingCheck, o.target, round2(age), o.thresholds.walArchiveAge, `last archived ${a.last_archived_wal} ${round2(age)} s ago`, pending),
+    );
   }
 }
