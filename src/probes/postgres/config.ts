@@ -15,6 +15,7 @@ import {
   walArchivingCheck,
   xidAgeCheck,
 } from './metadata.ts';
+import { tlsExpiry } from '../certificates/metadata.ts';
 import type { ReportDeprecated, ReportProblem } from '../kind.ts';
 import { connectionFields, decodeUrlPart, hostPortName, parseUrl, resolveTimeouts } from '../target-config.ts';
 import { redactUrl } from '../../redact.ts';
@@ -55,9 +56,10 @@ const targetSchema = z.strictObject({
       'Deprecated (removed in the next release): use tls.ca_file. CA certificate (PEM) for sslmode verify-ca / verify-full; does not turn TLS on by itself',
     ),
   thresholds: thresholdsSchema.optional(),
+  expiry_thresholds: ladderField(tlsExpiry),
 });
 
-export const postgresSchema = targetsSection(targetSchema, { thresholds: thresholdsSchema.optional() }).describe(
+export const postgresSchema = targetsSection(targetSchema, { thresholds: thresholdsSchema.optional(), expiry_thresholds: ladderField(tlsExpiry) }).describe(
   `PostgreSQL servers (env ${URL_ENV}: comma-separated URLs)`,
 );
 
@@ -99,6 +101,8 @@ export interface PostgresOptions {
     readonly oldestTransaction: Thresholds;
     readonly lockWaits: Thresholds;
   };
+  /** tls:expiry of the server's certificate chain, when the connection uses TLS. */
+  readonly expiryThresholds: Thresholds;
 }
 
 const SSL_MODES: readonly string[] = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
@@ -174,6 +178,7 @@ function resolveOptions(
       oldestTransaction: resolveLadder(oldestTransactionCheck, t.oldest_transaction),
       lockWaits: resolveLadder(lockWaitsCheck, t.lock_waits),
     }),
+    expiryThresholds: resolveLadder(tlsExpiry, target.expiry_thresholds ?? section.expiry_thresholds),
   });
 }
 

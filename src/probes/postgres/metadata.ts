@@ -5,6 +5,7 @@
 import { counter, gauge } from '../../metrics/family.ts';
 import { defineCheck, type LadderSpec, type LevelSpec } from '../../checks/types.ts';
 import { defineMetadata } from '../kind.ts';
+import { TLS_CERTIFICATE_METRICS, tlsExpiry } from '../certificates/metadata.ts';
 
 const T = ['target'] as const;
 const STANDBY = ['target', 'standby'] as const;
@@ -255,6 +256,17 @@ export const POSTGRES = defineMetadata({
   description:
     'PostgreSQL servers: reachability, connections, replication lag and slots, transaction id wraparound, WAL archiving, long transactions, lock waits (one persistent connection each)',
   env: [{ name: URL_ENV, help: 'PostgreSQL targets, comma-separated URLs (each named host:port)' }],
-  metrics: POSTGRES_METRICS,
-  checks: [reachable, connectionsCheck, replicationLagCheck, replicationSlotsCheck, xidAgeCheck, walArchivingCheck, oldestTransactionCheck, lockWaitsCheck],
+  // With TLS, the server's certificate chain is reported as tls:expiry (postgres/<target>).
+  metrics: [...POSTGRES_METRICS, ...TLS_CERTIFICATE_METRICS],
+  checks: [
+    reachable,
+    connectionsCheck,
+    replicationLagCheck,
+    replicationSlotsCheck,
+    xidAgeCheck,
+    walArchivingCheck,
+    oldestTransactionCheck,
+    lockWaitsCheck,
+    tlsExpiry,
+  ],
 });

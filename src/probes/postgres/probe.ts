@@ -1,6 +1,7 @@
 // One PostgreSQL server: reachability, connections, replication and its slots, transaction id
 // wraparound, WAL archiving, long transactions, lock waits — one statement per run over one
 // persistent connection.
+import { TLSSocket } from 'node:tls';
 import type pg from 'pg';
 import type { ProbeSettings } from '../kind.ts';
 import { emptyCollection, type Collection, type ProbeContext } from '../types.ts';
@@ -10,10 +11,13 @@ import { postgresConnector, runProbeQuery, segmentsWaiting, type ProbeRow } from
 import * as m from './metadata.ts';
 import { failedObservation, judge, judgePercent, judgeValue } from '../../checks/judge.ts';
 import { formatBytes, round2 } from '../../text.ts';
+import { reportPeerCertificate } from '../certificates/peer.ts';
 
 interface Measured {
   readonly row: ProbeRow;
   readonly seconds: number;
+  /** The connection's TLS socket (pg swaps its stream for one after SSLRequest); none without TLS. */
+  readonly tls: TLSSocket | undefined;
 }
 
 export class PostgresProbe extends ConnectedProbe<pg.Client, PostgresOptions, Measured> {
@@ -27,10 +31,11 @@ export class PostgresProbe extends ConnectedProbe<pg.Client, PostgresOptions, Me
   protected async measure(client: pg.Client): Promise<Measured> {
     const t0 = performance.now();
     const row = await runProbeQuery(client, this.options);
-    return { row, seconds: (performance.now() - t0) / 1000 };
+    const stream = client.connection.stream;
+    return { row, seconds: (performance.now() - t0) / 1000, tls: stream instanceof TLSSocket ? stream : undefined };
   }
 
-  protected report({ row, seconds }: Measured): Collection {
+  protected report({ row, seconds, tls }: Measured): Collection {
     const o = this.options;
     const labels = { target: o.target };
     const out = emptyCollection();
@@ -64,6 +69,8 @@ export class PostgresProbe extends ConnectedProbe<pg.Client, PostgresOptions, Me
     );
     out.samples.push({ metric: m.lockWaits, labels, value: row.lock_waits });
     out.checks.push(judgeValue(m.lockWaitsCheck, o.target, row.lock_waits, o.thresholds.lockWaits, '', 'lock requests waiting'));
+    // A chain that does not verify never connects (verify-ca, verify-full); require asked for no verification.
+    if (tls) reportPeerCertificate(out, tls, { source: this.name, thresholds: o.expiryThresholds });
     return out;
   }
 
