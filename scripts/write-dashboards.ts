@@ -1,5 +1,5 @@
 // Writes the Grafana dashboards under deploy/grafana/ (classic dashboard JSON, importable in
-// Grafana 10+): Node, Datastores, Kafka consumer lag and Vigil itself. Generated so that every
+// Grafana 10+): Node (and the certificates Vigil reads), Datastores, Kafka consumer lag and Vigil itself. Generated so that every
 // panel gets the same datasource, variables, units and runbook thresholds; a test fails when the
 // committed files differ from this script's output (`npm run dashboards` rewrites them).
 //
@@ -10,6 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { CheckDecl, LevelSpec } from '../src/checks/types.ts';
+import * as certificates from '../src/probes/certificates/metadata.ts';
 import * as cpu from '../src/probes/cpu/metadata.ts';
 import * as disk from '../src/probes/disk/metadata.ts';
 import * as kafka from '../src/probes/kafka/metadata.ts';
@@ -225,7 +226,7 @@ function panelLevels(check: CheckDecl): PanelSpec['thresholds'] {
 
 /** `70 % (SEV4), 85 % (SEV3), 95 % (SEV2)`, `below 70 % (SEV4)…`: the default levels for a panel's description. */
 function levelsText(check: CheckDecl): string {
-  const unit = check.unit === 'percent' ? ' %' : check.unit === 's' ? ' s' : '';
+  const unit = check.unit === 'percent' ? ' %' : check.unit === 's' ? ' s' : check.unit === 'days' ? ' days' : '';
   const below = check.ladder?.direction === 'below' ? 'below ' : '';
   return ladderOf(check)
     .map((l) => `${below}${l.default}${unit} (${l.severity})`)
@@ -355,6 +356,26 @@ export function nodeDashboard() {
             ...pct,
             thresholds: panelLevels(cpu.cpuThrottlingCheck),
             targets: [{ expr: `vigil_container_cpu_throttled_ratio{${sel()}}`, legendFormat: '{{node}}' }],
+          },
+        ],
+      ],
+      [
+        'Certificates',
+        [
+          {
+            title: 'Certificate days left per source',
+            description: `Days until notAfter of each certificate Vigil reads: files (probes.certificates) and the chains its TLS connections present (source postgres/<target>). Levels: ${levelsText(certificates.tlsExpiry)} (alerts VigilCertificateExpiringSoon / VigilCertificateExpiryCritical), playbook ${certificates.tlsExpiry.playbook}.`,
+            type: 'bargauge',
+            unit: 'd',
+            thresholds: panelLevels(certificates.tlsExpiry),
+            w: 24,
+            targets: [
+              {
+                expr: `min by (source, subject_cn) ((vigil_tls_certificate_not_after_timestamp_seconds{${sel()}} - time()) / 86400)`,
+                legendFormat: '{{source}} {{subject_cn}}',
+                instant: true,
+              },
+            ],
           },
         ],
       ],
