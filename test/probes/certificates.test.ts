@@ -19,6 +19,7 @@ import { certificateSamples, expiryObservation } from '../../src/probes/certific
 import { peerChain, reportPeerCertificate } from '../../src/probes/certificates/peer.ts';
 import { certificateNotAfter, certificateNotBefore, tlsExpiry } from '../../src/probes/certificates/metadata.ts';
 import { certificatesKind, CertificatesProbe } from '../../src/probes/certificates/index.ts';
+import { MAX_CERTIFICATES, MAX_FILES } from '../../src/probes/certificates/config.ts';
 import { emptyCollection } from '../../src/probes/types.ts';
 import { checkOf, context, live, settingsOf, verdict } from './helpers.ts';
 import { DAY_MS, openssl, opensslDates, TestCa, validFor, type Made } from './certificates-openssl.ts';
@@ -292,4 +293,22 @@ t.test("a certificate's facts reach /health/detailed as details, through the che
   t.match(doc.checks['tls:expiry'], [
     { componentId: '/etc/tls/api.pem', status: 'warn', observedUnit: 'days', details: { subject_cn: 'api.test', sans: ['DNS:api.test', 'DNS:www.api.test'] } },
   ]);
+});
+
+t.test('the caps: 256 files an entry, 1000 certificates a run, each beyond reported', async (t) => {
+  const rootfs = t.testdir();
+  const made = TestCa.root(join(rootfs), 'Vigil Test Root').issue('many.test', validFor(90));
+  mkdirSync(join(rootfs, 'many'));
+  for (let i = 0; i < MAX_FILES + 4; i++) writeFileSync(join(rootfs, 'many', `${String(i).padStart(3, '0')}.pem`), made.pem);
+  writeFileSync(join(rootfs, 'bundle.pem'), made.pem.repeat(MAX_CERTIFICATES));
+  const probe = new CertificatesProbe(settingsOf(certificatesKind, { files: ['/many', '/bundle.pem'] }), context({ proc: '/proc', sys: '/sys', rootfs }));
+  const out = await probe.collect(live());
+  t.match(checkOf(out, 'tls:expiry', '/many')?.output, '/many: 4 more files not read (at most 256 an entry)');
+  t.equal(out.checks.filter((o) => o.componentId.startsWith('/many/')).length, MAX_FILES);
+  t.equal(verdict(checkOf(out, 'tls:expiry', `/bundle.pem#${MAX_CERTIFICATES - MAX_FILES}`))?.status, 'pass');
+  t.match(
+    checkOf(out, 'tls:expiry', `/bundle.pem#${MAX_CERTIFICATES - MAX_FILES + 1}`)?.output,
+    `not read, over the limit of ${MAX_CERTIFICATES} certificates a run`,
+  );
+  t.equal(out.checks.length, MAX_CERTIFICATES + 2, 'nothing more after the limit');
 });

@@ -20,7 +20,7 @@ export const certificatesSchema = z.strictObject({
     .array(z.string({ error: 'must be a path' }).min(1, { error: 'must be a path' }), { error: 'must be a list of paths' })
     .optional()
     .describe(
-      `Certificate files (PEM, one or many certificates; DER), directories (their *.crt, *.pem, *.cer, *.der: a mounted Kubernetes TLS secret's tls.crt and ca.crt) and globs (/etc/ssl/private/*.pem), on the host's filesystem (host.rootfs); re-read at every run. At most ${MAX_FILES} files and ${MAX_CERTIFICATES} certificates a run`,
+      `Certificate files (PEM, one or many certificates; DER), directories (their *.crt, *.pem, *.cer, *.der: a mounted Kubernetes TLS secret's tls.crt and ca.crt) and globs (/etc/ssl/private/*.pem), on the host's filesystem (host.rootfs); re-read at every run. At most ${MAX_FILES} files an entry and ${MAX_CERTIFICATES} certificates a run`,
     ),
   read_timeout: duration.optional().describe("Deadline to list and read one entry's files (a hung network filesystem); default 80 % of the probe's timeout"),
   expiry_thresholds: ladderField(tlsExpiry),
