@@ -83,6 +83,32 @@ t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, al
   await produce(broker, topic, [40, 20]);
   await setOffsets(broker, group, topic, { 0: 10, 1: 5 }); // 45 messages behind
 
+  // A certificate valid 20 days: the expiry series exist and the Warning fires.
+  const certificateDir = mkdtempSync(join(tmpdir(), 'vigil-cert-'));
+  t.teardown(() => rmSync(certificateDir, { recursive: true, force: true }));
+  const certificate = join(certificateDir, 'api.crt');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      join(certificateDir, 'api.key'),
+      '-out',
+      certificate,
+      '-days',
+      '20',
+      '-subj',
+      '/CN=api.consumers.test',
+    ],
+    { stdio: 'ignore' },
+  );
+
   const dir = t.testdir({
     'vigil.yaml': [
       'defaults:',
@@ -106,6 +132,9 @@ t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, al
       '    targets:',
       '      - name: events',
       `        brokers: ['${broker.bootstrap}']`,
+      '  certificates:',
+      '    files:',
+      `      - ${certificate}`,
       '',
     ].join('\n'),
     // As shipped, with every `for:` at 2 s.
@@ -135,7 +164,7 @@ t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, al
   const prom = await startPrometheus(t, { targets: [`127.0.0.1:${port}`], ruleFiles: [join(dir, 'alerts.yaml')], interval: '1s', labels: { node: NODE } });
 
   // Every probe has succeeded and been scraped (Kafka lag needs two cycles for seconds).
-  const probes = ['disk', 'memory', 'cpu', 'postgres/main', 'redis/cache', 'kafka/events'];
+  const probes = ['disk', 'memory', 'cpu', 'postgres/main', 'redis/cache', 'kafka/events', 'certificates'];
   try {
     await waitFor(
       async () =>
@@ -209,6 +238,21 @@ t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, al
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     t.match(readme, /^### Disk alerts$/m, 'the runbook_url anchor exists');
     t.comment(`VigilDiskSpaceCritical firing ${Date.now() - fillStarted} ms after the fill (for: 2s, 1 s scrape and evaluation)`);
+  });
+
+  await t.test('a certificate with 20 days left fires VigilCertificateExpiringSoon, not the critical one', async (t) => {
+    const ours = (alerts: PromAlert[], name: string) => alerts.find((a) => a.labels.alertname === name && a.labels.source === certificate);
+    let alert: PromAlert | undefined;
+    await waitFor(async () => (alert = ours(await prom.alerts(), 'VigilCertificateExpiringSoon'))?.state === 'firing', 30_000, 250).catch(() => {});
+    t.equal(alert?.state, 'firing');
+    t.match(alert?.labels, { severity: 'SEV3', alertname_group: 'VigilCertificateExpiry', subject_cn: 'api.consumers.test', node: NODE });
+    t.match(alert?.annotations, {
+      playbook: 'Certificate Expiry',
+      runbook_url: 'README.md#certificate-alerts',
+      summary: `Certificate api.consumers.test of ${certificate} expires in 20.0 days`,
+    });
+    t.notOk(ours(await prom.alerts(), 'VigilCertificateExpiryCritical'));
+    t.match(readFileSync(join(ROOT, 'README.md'), 'utf8'), /^### Certificate alerts$/m, 'the runbook_url anchor exists');
   });
 
   await t.test('every dashboard panel query returns at least one series, variables filled in', async (t) => {
