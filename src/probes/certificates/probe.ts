@@ -36,25 +36,27 @@ export class CertificatesProbe extends DeclaredProbe<CertificatesOptions> implem
 
   /** Reports one entry; returns the certificates still allowed this run. */
   private report(read: EntryRead, now: Date, budget: number, out: Collection): number {
-    const fail = (componentId: string, message: string) => {
-      out.errors.push({ componentId, message });
-      out.checks.push(failedObservation(tlsExpiry, componentId, message));
+    // The output names the path (a reason such as `neither a PEM nor a DER certificate` does
+    // not); the partial error does not, the runner's log line puts the component first.
+    const fail = (componentId: string, why: string) => {
+      out.errors.push({ componentId, message: why });
+      out.checks.push(failedObservation(tlsExpiry, componentId, `${componentId}: ${why}`));
     };
     if (read.error !== undefined) {
-      fail(read.entry, `${read.entry}: ${read.error}`);
+      fail(read.entry, read.error);
       return budget;
     }
-    if (read.omitted > 0) fail(read.entry, `${read.entry}: ${read.omitted} more files not read (at most ${MAX_FILES} an entry)`);
+    if (read.omitted > 0) fail(read.entry, `${read.omitted} more files not read (at most ${MAX_FILES} an entry)`);
     for (const file of read.files) {
       if ('error' in file) {
-        fail(file.path, `${file.path}: ${file.error}`);
+        fail(file.path, file.error);
         continue;
       }
       const several = file.certificates.length > 1;
       for (const [i, certificate] of file.certificates.entries()) {
         const componentId = several ? `${file.path}#${i + 1}` : file.path;
         if (budget <= 0) {
-          fail(componentId, `${componentId}: not read, over the limit of ${MAX_CERTIFICATES} certificates a run`);
+          fail(componentId, `not read, over the limit of ${MAX_CERTIFICATES} certificates a run`);
           return 0;
         }
         budget--;
