@@ -54,6 +54,16 @@ export function tlsFacts(socket: TLSSocket): TlsFacts {
   return { version: tlsVersionLabel(socket.getProtocol()), peerCertificate: cert && Object.keys(cert).length ? cert : undefined };
 }
 
+/**
+ * Node's reason for a failed connection; OpenSSL's own lines (`40ED…:error:0A00045C:SSL
+ * routines:ssl3_read_bytes:tlsv13 alert certificate required:…`) reduced to their reason.
+ */
+export function networkReason(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const ssl = /:SSL routines:[^:]*:([^:]+):/.exec(message);
+  return ssl ? (ssl[1] as string) : message;
+}
+
 export class DeadlineError extends Error {
   override name = 'DeadlineError';
 }

@@ -12,7 +12,7 @@ import { printable, reason } from '../../text.ts';
 import { tlsConnectOptions } from '../secret-file.ts';
 import type { HttpOptions } from './config.ts';
 import { isJsonType } from './json.ts';
-import { deadlineError, fixedLookup, resolveHost, tlsFacts, type Resolved, type TlsFacts } from './network.ts';
+import { deadlineError, fixedLookup, networkReason, resolveHost, tlsFacts, type Resolved, type TlsFacts } from './network.ts';
 
 export const PHASES = ['dns', 'connect', 'tls', 'processing', 'transfer'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -116,7 +116,7 @@ export class HttpClient {
       }
     } catch (err) {
       if (signal.aborted) throw signal.reason;
-      const why = deadline.signal.aborted ? reason(deadline.signal.reason) : reason(err);
+      const why = deadline.signal.aborted ? reason(deadline.signal.reason) : networkReason(err);
       throw new RequestError(why, phases, redirects, err);
     } finally {
       clearTimeout(timer);
