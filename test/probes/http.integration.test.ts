@@ -10,6 +10,11 @@ import type { Collection } from '../../src/probes/types.ts';
 import { blackhole } from '../servers/net.ts';
 import { certificates, httpServer, opensslServer } from '../servers/http.ts';
 import { checkOf, context, hostAt, live, settingsOf, valueOf, verdict } from './helpers.ts';
+import { captureSpans, metricValue, spansText, startAgent } from '../servers/agent.ts';
+import { runCheckCommand } from '../../src/check-command.ts';
+import { resolveConfig } from '../../src/config/load.ts';
+import { PROBE_KINDS } from '../../src/probes/registry.ts';
+import { captureLogs } from '../helpers.ts';
 
 type Target = Record<string, unknown>;
 
@@ -253,3 +258,46 @@ t.test('a header from a file: read at every run, the token rotates without a res
 function readText(path: string): string {
   return readFileSync(path, 'utf8');
 }
+
+t.test('in the agent: the token and the URL password appear in no log, /health/detailed, metric, span or vigil check', async (t) => {
+  const token = `tok-${Math.random().toString(36).slice(2)}-Zq9`;
+  const password = `pw-${Math.random().toString(36).slice(2)}-Xy4`;
+  const server = await httpServer(t, (req, res) => {
+    const basic = `Basic ${Buffer.from(`vigil:${password}`).toString('base64')}`;
+    if (req.url === '/fail') res.writeHead(503).end();
+    else res.writeHead(req.headers['x-token'] === token && req.headers.authorization === basic ? 200 : 401).end();
+  });
+  const dir = t.testdir({ token: `${token}\n` });
+  const url = (path: string) => `http://vigil:${encodeURIComponent(password)}@127.0.0.1:${server.port}${path}`;
+  const spans = captureSpans();
+  const probes = {
+    http: {
+      interval: '200ms',
+      failure_threshold: 1,
+      targets: [
+        { name: 'ok', url: url('/'), headers: { 'X-Token': { file: join(dir, 'token') } }, critical: true },
+        { name: 'down', url: url('/fail'), headers: { 'X-Token': { file: join(dir, 'token') } } },
+      ],
+    },
+  };
+  const agent = await startAgent(t, probes);
+  await agent.until('http:status', 'ok', 'pass', 10_000);
+  await agent.until('http:status', 'down', 'fail', 10_000);
+  const entry = await agent.check('http:status', 'down');
+  t.equal(entry?.output, `http://vigil:***@127.0.0.1:${server.port}/fail: 503 Service Unavailable (expected 2xx)`);
+  const metrics = (await agent.get('/metrics')).body;
+  t.equal(metricValue(metrics, 'vigil_http_status_code', { target: 'down' }), 503);
+  t.equal(metricValue(metrics, 'vigil_http_up', { target: 'ok' }), 1);
+
+  const config = resolveConfig({ probes: { disk: { enabled: false }, memory: { enabled: false }, cpu: { enabled: false }, ...probes } }, null, {}, PROBE_KINDS);
+  let table = '';
+  let json = '';
+  const logs = captureLogs('debug');
+  await runCheckCommand(config, PROBE_KINDS, logs.logger, { json: false, color: false, write: (s) => (table += s) });
+  await runCheckCommand(config, PROBE_KINDS, logs.logger, { json: true, color: false, write: (s) => (json += s) });
+  t.match(table, /503 Service Unavailable/);
+  const everything = [await agent.outputs(), spansText(spans), table, json, ...logs.raw].join('\n');
+  t.match(spansText(spans), /"url.full":"http:\/\/vigil:\*\*\*@127\.0\.0\.1/, 'spans carry the redacted URL');
+  t.notOk(everything.includes(token), 'the token appears nowhere');
+  t.notOk(everything.includes(password) || everything.includes(encodeURIComponent(password)), 'the password appears nowhere');
+});

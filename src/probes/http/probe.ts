@@ -1,7 +1,9 @@
 // One HTTP(S) endpoint: one request per run over the target's keep-alive agent, judged on its
 // status, body and JSON field (http:status), its total time (http:latency, with a rolling p95)
 // and, when the target answers health JSON, the status it gives itself (http:health).
+import type { Attributes } from '@opentelemetry/api';
 import { failedObservation, judge } from '../../checks/judge.ts';
+import { traced } from '../../telemetry/spans.ts';
 import { printable, reason } from '../../text.ts';
 import { DeclaredProbe, type ProbeSettings } from '../kind.ts';
 import { readPasswordFile } from '../secret-file.ts';
@@ -29,6 +31,8 @@ function quote(value: unknown): string {
 export class HttpProbe extends DeclaredProbe<HttpOptions> implements Probe {
   readonly componentId: string;
   private readonly client: HttpClient;
+  /** OTel HTTP client attributes: the redacted URL, never a header. */
+  private readonly spanAttributes: Attributes;
   /** Total times of the last latency_window runs that got an answer. */
   private readonly window: number[] = [];
   /** The last answer, for what reads the TLS peer certificate (a certificate-expiry check). */
@@ -38,6 +42,14 @@ export class HttpProbe extends DeclaredProbe<HttpOptions> implements Probe {
     super(m.HTTP, settings);
     this.componentId = settings.options.target;
     this.client = new HttpClient(settings.options);
+    const url = new URL(settings.options.url);
+    this.spanAttributes = {
+      'http.request.method': settings.options.method,
+      'url.full': settings.options.display,
+      'server.address': url.hostname.replace(/^\[|\]$/g, ''),
+      'server.port': Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
+      'vigil.target': settings.options.target,
+    };
   }
 
   async start(signal: AbortSignal): Promise<void> {
@@ -51,7 +63,11 @@ export class HttpProbe extends DeclaredProbe<HttpOptions> implements Probe {
     let answer: Answer;
     try {
       const headers = await this.headers();
-      answer = await this.client.fetch(signal, headers, o.body !== undefined || o.json !== undefined);
+      answer = await traced(o.method, this.spanAttributes, async (span) => {
+        const a = await this.client.fetch(signal, headers, o.body !== undefined || o.json !== undefined);
+        span.setAttribute('http.response.status_code', a.statusCode);
+        return a;
+      });
     } catch (err) {
       signal.throwIfAborted();
       const out = emptyCollection();
