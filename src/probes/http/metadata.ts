@@ -11,7 +11,7 @@ export const up = gauge('vigil_http_up', 'Whether the last request got an answer
 export const statusCode = gauge('vigil_http_status_code', 'Status code of the last answer (after redirects, when followed); 0 without an answer.', T);
 export const duration = gauge(
   'vigil_http_duration_seconds',
-  'Time of each phase of the last request, seconds, summed over redirects: dns, connect, tls (0 on a reused connection), processing (request sent to first byte), transfer (first byte to end of body).',
+  'Time of each phase of the last request, seconds, summed over redirects: resolve (DNS), connect, tls (0 on a reused connection), processing (request sent to first byte), transfer (first byte to end of body).',
   ['target', 'phase'],
 );
 export const latencyP95 = gauge('vigil_http_latency_p95_seconds', 'p95 of the total request time over the last latency_window runs that got an answer, seconds.', T);

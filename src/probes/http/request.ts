@@ -1,4 +1,4 @@
-// One HTTP(S) request of a target, with its phases timed from the socket's events (dns,
+// One HTTP(S) request of a target, with its phases timed from the socket's events (resolve,
 // connect, tls, processing, transfer, as blackbox_exporter splits them), over the target's own
 // keep-alive agent. The name is resolved at every run; when its address changes the kept
 // connection is dropped. The body is read up to a cap and then the connection is dropped
@@ -14,7 +14,7 @@ import type { HttpOptions } from './config.ts';
 import { isJsonType } from './json.ts';
 import { deadlineError, fixedLookup, networkReason, resolveHost, tlsFacts, type Resolved, type TlsFacts } from './network.ts';
 
-export const PHASES = ['dns', 'connect', 'tls', 'processing', 'transfer'] as const;
+export const PHASES = ['resolve', 'connect', 'tls', 'processing', 'transfer'] as const;
 export type Phase = (typeof PHASES)[number];
 export type Phases = Record<Phase, number>;
 
@@ -74,7 +74,7 @@ export class HttpClient {
    */
   async fetch(signal: AbortSignal, headers: Readonly<Record<string, string>>, keepBody: boolean): Promise<Answer> {
     const o = this.o;
-    const phases: Phases = { dns: 0, connect: 0, tls: 0, processing: 0, transfer: 0 };
+    const phases: Phases = { resolve: 0, connect: 0, tls: 0, processing: 0, transfer: 0 };
     let phase = 'resolving the name';
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(deadlineError(o.requestTimeoutMs, phase)), o.requestTimeoutMs);
@@ -90,7 +90,7 @@ export class HttpClient {
       for (;;) {
         phase = 'resolving the name';
         const resolved = await abortable(resolveHost(url.hostname), abort);
-        phases.dns += resolved.seconds;
+        phases.resolve += resolved.seconds;
         this.noteAddress(url, resolved);
         // A server may close an idle kept connection just as it is reused: once, on a new one.
         let hop = await this.hop(url, resolved, sent, tls, url.origin === origin, keepBody, abort, phases, (p) => (phase = p), true);

@@ -16,7 +16,7 @@ import type { TcpOptions } from './config.ts';
 import * as m from './metadata.ts';
 
 export interface Connected {
-  readonly phases: { readonly dns: number; readonly connect: number; readonly tls: number };
+  readonly phases: { readonly resolve: number; readonly connect: number; readonly tls: number };
   readonly totalSeconds: number;
   /** With a tls: block: the version and the server's certificate (for a certificate-expiry check). */
   readonly tls: TlsFacts | undefined;
@@ -53,7 +53,7 @@ export class TcpProbe extends DeclaredProbe<TcpOptions> implements Probe {
     }
     this.lastConnect = c;
     out.samples.push({ metric: m.up, labels, value: 1 });
-    for (const phase of ['dns', 'connect', 'tls'] as const) {
+    for (const phase of ['resolve', 'connect', 'tls'] as const) {
       if (phase !== 'tls' || o.tls) out.samples.push({ metric: m.duration, labels: { target: o.target, phase }, value: c.phases[phase] });
     }
     if (c.tls?.version) out.samples.push({ metric: m.tlsVersion, labels: { target: o.target, version: c.tls.version }, value: 1 });
@@ -97,13 +97,13 @@ export class TcpProbe extends DeclaredProbe<TcpOptions> implements Probe {
         s.once('connect', () => {
           connectedAt = performance.now();
           phase = 'TLS handshake';
-          if (!tls) done({ phases: { dns: resolved.seconds, connect: (connectedAt - started) / 1000, tls: 0 }, totalSeconds: (connectedAt - t0) / 1000, tls: undefined });
+          if (!tls) done({ phases: { resolve: resolved.seconds, connect: (connectedAt - started) / 1000, tls: 0 }, totalSeconds: (connectedAt - t0) / 1000, tls: undefined });
         });
         if (tls) {
           s.once('secureConnect', () => {
             const now = performance.now();
             done({
-              phases: { dns: resolved.seconds, connect: (connectedAt - started) / 1000, tls: (now - connectedAt) / 1000 },
+              phases: { resolve: resolved.seconds, connect: (connectedAt - started) / 1000, tls: (now - connectedAt) / 1000 },
               totalSeconds: (now - t0) / 1000,
               tls: tlsFacts(s as TLSSocket),
             });
