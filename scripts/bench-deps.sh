@@ -1,7 +1,7 @@
 #!/bin/sh
 # What `npm run bench` needs beyond the test suite's dependencies (scripts/test-deps.sh): the
-# Debian exporters the footprint and http-probe suites measure Vigil against. Installing the packages does not
-# start their services (the bench starts its own on free loopback ports).
+# Debian exporters the footprint and http-probe suites measure Vigil against. Installing the
+# packages does not start their services (the bench starts its own on free loopback ports).
 set -eu
 here=$(dirname "$0")
 sh "$here/test-deps.sh"
