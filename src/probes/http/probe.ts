@@ -35,8 +35,11 @@ export class HttpProbe extends DeclaredProbe<HttpOptions> implements Probe {
   private readonly spanAttributes: Attributes;
   /** Total times of the last latency_window runs that got an answer. */
   private readonly window: number[] = [];
-  /** The last answer, for what reads the TLS peer certificate (a certificate-expiry check). */
-  lastAnswer: Answer | undefined;
+  /**
+   * The last answer without its body (not kept between runs): for what reads the TLS peer
+   * certificate (`tls.peerCertificate`, a certificate-expiry check) and for tests.
+   */
+  lastAnswer: (Omit<Answer, 'body'> & { readonly keptBytes: number }) | undefined;
 
   constructor(settings: ProbeSettings<HttpOptions>, _ctx: ProbeContext) {
     super(m.HTTP, settings);
@@ -76,7 +79,8 @@ export class HttpProbe extends DeclaredProbe<HttpOptions> implements Probe {
       out.checks.push(failedObservation(m.status, o.target, `${o.display}: ${reason(err)}`));
       return out;
     }
-    this.lastAnswer = answer;
+    const { body, ...rest } = answer;
+    this.lastAnswer = { ...rest, keptBytes: body?.length ?? 0 };
     return this.report(answer);
   }
 
