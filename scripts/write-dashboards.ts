@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { CheckDecl, LevelSpec } from '../src/checks/types.ts';
 import * as cpu from '../src/probes/cpu/metadata.ts';
 import * as disk from '../src/probes/disk/metadata.ts';
+import * as http from '../src/probes/http/metadata.ts';
 import * as kafka from '../src/probes/kafka/metadata.ts';
 import * as memory from '../src/probes/memory/metadata.ts';
 import * as postgres from '../src/probes/postgres/metadata.ts';
@@ -321,8 +322,10 @@ export function datastoresDashboard() {
   const redis = queryVar('redis_target', 'Redis', `label_values(vigil_redis_up{${sel()}}, target)`);
   const P = sel('target=~"$pg_target"');
   const R = sel('target=~"$redis_target"');
+  const endpoint = queryVar('http_target', 'HTTP endpoint', `label_values(vigil_http_up{${sel()}}, target)`);
+  const H = sel('target=~"$http_target"');
   const upMapping = [{ type: 'value', options: { '0': { text: 'DOWN', color: 'red', index: 0 }, '1': { text: 'UP', color: 'green', index: 1 } } }];
-  return dashboard('vigil-datastores', 'Vigil / Datastores', 'PostgreSQL and Redis targets as Vigil sees them from each node, at the runbook levels.', [clusterVar, nodeVar, pg, redis], [
+  return dashboard('vigil-datastores', 'Vigil / Datastores', 'PostgreSQL and Redis targets and HTTP endpoints as Vigil sees them from each node, at the runbook levels.', [clusterVar, nodeVar, pg, redis, endpoint], [
     [
       'PostgreSQL',
       [
@@ -343,6 +346,15 @@ export function datastoresDashboard() {
         { title: 'Clients used', description: `connected_clients over maxclients. Runbook levels: ${levelsText(redisMeta.clients)}.`, ...pct, thresholds: panelLevels(redisMeta.clients), targets: [{ expr: `vigil_redis_connected_clients{${R}} / vigil_redis_config_maxclients{${R}}`, legendFormat: '{{target}}' }] },
         { title: 'Keyspace hit ratio', description: `Hits over lookups (from the counters, as redis_exporter dashboards compute it). Check levels: ${levelsText(redisMeta.hitRatioCheck)}, playbook ${redisMeta.hitRatioCheck.playbook}.`, ...pct, thresholds: panelLevels(redisMeta.hitRatioCheck), targets: [{ expr: `rate(vigil_redis_keyspace_hits_total{${R}}[$__rate_interval]) / (rate(vigil_redis_keyspace_hits_total{${R}}[$__rate_interval]) + rate(vigil_redis_keyspace_misses_total{${R}}[$__rate_interval]))`, legendFormat: '{{target}}' }] },
         { title: 'Commands, evictions, rejections', description: 'Per-second rates of commands processed, keys evicted and connections rejected.', unit: 'ops', min: 0, targets: [{ expr: `rate(vigil_redis_commands_processed_total{${R}}[$__rate_interval])`, legendFormat: '{{target}} commands' }, { expr: `rate(vigil_redis_evicted_keys_total{${R}}[$__rate_interval])`, legendFormat: '{{target}} evicted' }, { expr: `rate(vigil_redis_rejected_connections_total{${R}}[$__rate_interval])`, legendFormat: '{{target}} rejected' }] },
+      ],
+    ],
+    [
+      'HTTP endpoints',
+      [
+        { title: 'Endpoint up', description: 'Whether the last request got an expected answer (alert VigilEndpointDown after 1 minute, SEV2, playbook P1 Incident Response).', type: 'stat', unit: 'none', thresholds: { fail: 0, warn: 1, descending: true }, mappings: upMapping, w: 8, targets: [{ expr: `vigil_http_up{${H}}`, legendFormat: '{{target}} from {{node}}', instant: true }] },
+        { title: 'Latency p95', description: `p95 of the request time over the last runs (latency_window). Runbook levels: ${levelsText(http.latency)}, playbook ${http.latency.playbook}.`, unit: 's', min: 0, w: 16, thresholds: panelLevels(http.latency), targets: [{ expr: `vigil_http_latency_p95_seconds{${H}}`, legendFormat: '{{target}} from {{node}}' }] },
+        { title: 'Request phases', description: 'Time of each phase of the last request: resolve, connect and tls (0 on a kept connection) are the network, processing the service.', unit: 's', min: 0, targets: [{ expr: `max by (target, phase) (vigil_http_duration_seconds{${H}})`, legendFormat: '{{target}} {{phase}}' }] },
+        { title: 'Status code', description: 'Status code of the last answer (0: none).', unit: 'none', targets: [{ expr: `max by (target) (vigil_http_status_code{${H}})`, legendFormat: '{{target}}' }] },
       ],
     ],
   ]);

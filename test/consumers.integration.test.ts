@@ -73,6 +73,7 @@ t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, al
   await produce(broker, topic, [40, 20]);
   await setOffsets(broker, group, topic, { 0: 10, 1: 5 }); // 45 messages behind
 
+  const port = await freePort();
   const dir = t.testdir({
     'vigil.yaml': [
       'defaults:',
@@ -96,6 +97,15 @@ t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, al
       '    targets:',
       '      - name: events',
       `        brokers: ['${broker.bootstrap}']`,
+      // The agent's own /health, and PostgreSQL's port: endpoints that stay up.
+      '  http:',
+      '    targets:',
+      '      - name: self',
+      `        url: http://127.0.0.1:${port}/health`,
+      '  tcp:',
+      '    targets:',
+      '      - name: postgres',
+      `        url: tcp://${pg.host}:${pg.port}`,
       '',
     ].join('\n'),
     // As shipped, with every `for:` at 2 s.
@@ -109,7 +119,6 @@ t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, al
     clearInterval(traffic);
     client.disconnect();
   });
-  const port = await freePort();
   // Tracing on, towards a loopback port nobody listens on: the agent's export-failure and drop
   // counters are real, as when a collector is down.
   const otlp = await freePort();
@@ -125,7 +134,7 @@ t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, al
   const prom = await startPrometheus(t, { targets: [`127.0.0.1:${port}`], ruleFiles: [join(dir, 'alerts.yaml')], interval: '1s', labels: { node: NODE } });
 
   // Every probe has succeeded and been scraped (Kafka lag needs two cycles for seconds).
-  const probes = ['disk', 'memory', 'cpu', 'postgres/main', 'redis/cache', 'kafka/events'];
+  const probes = ['disk', 'memory', 'cpu', 'postgres/main', 'redis/cache', 'kafka/events', 'http/self', 'tcp/postgres'];
   try {
     await waitFor(
       async () =>
