@@ -301,3 +301,16 @@ t.test('in the agent: the token and the URL password appear in no log, /health/d
   t.notOk(everything.includes(token), 'the token appears nowhere');
   t.notOk(everything.includes(password) || everything.includes(encodeURIComponent(password)), 'the password appears nowhere');
 });
+
+t.test('a kept connection the server closed while idle: the next run reconnects, no failure', async (t) => {
+  const server = await httpServer(t, (_req, res) => res.end('ok'));
+  // Node's default is 5 s; a server that drops idle connections quickly, as proxies do.
+  server.server.keepAliveTimeout = 50;
+  const probe = probeOf(t, { url: server.url('/') });
+  for (let i = 0; i < 4; i++) {
+    const c = await probe.collect(live());
+    t.equal(status(c)?.status, 'pass', `run ${i + 1}: ${status(c)?.output ?? ''}`);
+    await new Promise((r) => setTimeout(r, i % 2 ? 45 : 120));
+  }
+  t.ok(server.connections() >= 2, `reconnected after the idle close (${server.connections()} connections)`);
+});

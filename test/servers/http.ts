@@ -63,6 +63,8 @@ export interface TestHttpServer {
   readonly connections: () => number;
   /** Requests received so far, with their headers. */
   readonly requests: IncomingMessage[];
+  /** The Node server itself (keepAliveTimeout and the like). */
+  readonly server: import('node:http').Server;
   close(): Promise<void>;
 }
 
@@ -111,7 +113,7 @@ export async function httpServer(t: Teardown, handler: Handler, options: HttpSer
     await new Promise<void>((resolve) => server.close(() => resolve()));
   };
   t.teardown(close);
-  return { port, url: (path = '/') => `${tls ? 'https' : 'http'}://127.0.0.1:${port}${path}`, connections: () => connections, requests, close };
+  return { port, url: (path = '/') => `${tls ? 'https' : 'http'}://127.0.0.1:${port}${path}`, connections: () => connections, requests, server, close };
 }
 
 export interface OpensslServer {
