@@ -19,6 +19,9 @@ export function p95(values: readonly number[]): number {
   return sorted[Math.max(0, Math.ceil(sorted.length * 0.95) - 1)] as number;
 }
 
+/** `503 Service Unavailable`, or the bare code when the server gave no reason phrase we know. */
+const statusLineOf = (a: Answer): string => (a.statusText ? `${a.statusCode} ${a.statusText}` : String(a.statusCode));
+
 /** Seconds to the millisecond, as latencies read. */
 const ms3 = (seconds: number): number => Math.round(seconds * 1000) / 1000;
 
@@ -132,7 +135,7 @@ export class HttpProbe extends DeclaredProbe<HttpOptions> implements Probe {
     if (a.tls?.version) out.samples.push({ metric: m.tlsVersion, labels: { target: o.target, version: a.tls.version }, value: 1 });
 
     const via = a.redirects ? ` after ${a.redirects} redirect${a.redirects > 1 ? 's' : ''}` : '';
-    const statusLine = `${a.statusCode} ${a.statusText}`.trim();
+    const statusLine = statusLineOf(a);
     out.checks.push(
       mismatch
         ? { check: m.status, componentId: o.target, observedValue: a.statusCode, status: 'fail', output: `${o.display}: ${mismatch}${via}` }
@@ -147,7 +150,7 @@ export class HttpProbe extends DeclaredProbe<HttpOptions> implements Probe {
   /** Why the answer is not the expected one; undefined when it is. */
   private mismatch(a: Answer, doc: unknown, parsed: boolean): string | undefined {
     const o = this.options;
-    if (!o.expect.some((r) => a.statusCode >= r.from && a.statusCode <= r.to)) return `${a.statusCode} ${a.statusText} (expected ${o.expectText})`.replace('  ', ' ');
+    if (!o.expect.some((r) => a.statusCode >= r.from && a.statusCode <= r.to)) return `${statusLineOf(a)} (expected ${o.expectText})`;
     const cut = a.truncated ? ` in the first ${a.body?.length ?? 0} bytes` : '';
     if (o.body) {
       const text = (a.body ?? Buffer.alloc(0)).toString('utf8');
