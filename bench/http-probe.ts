@@ -114,7 +114,10 @@ export const httpProbeSuite: Suite = {
         await timeCycles('vigil http probe', 50, 40, () => collectAll(fifty), selfCpu),
       ];
       ctx.log('http-probe: curl');
-      rows.push(await timeCycles('curl per check', 1, 50, () => curlAll(urls(1)), childrenCpuSeconds), await timeCycles('curl per check', 50, 10, () => curlAll(urls(50)), childrenCpuSeconds));
+      rows.push(
+        await timeCycles('curl per check', 1, 50, () => curlAll(urls(1)), childrenCpuSeconds),
+        await timeCycles('curl per check', 50, 10, () => curlAll(urls(50)), childrenCpuSeconds),
+      );
       ctx.log('http-probe: blackbox_exporter');
       rows.push(
         await timeCycles('blackbox_exporter /probe', 1, 200, () => blackboxAll(blackbox, urls(1)), exporterCpu),

@@ -33,7 +33,11 @@ t.test('vigil_http_status_code equals probe_http_status_code', async (t) => {
     { name: 'tls-error', url: secure.url('/503'), module: 'https' },
   ];
   const agent = await startAgent(t, {
-    http: { interval: '500ms', failure_threshold: 1, targets: cases.map(({ name, url, module }) => ({ name, url, ...(module === 'https' ? { tls: { ca_file: certs.ca } } : {}) })) },
+    http: {
+      interval: '500ms',
+      failure_threshold: 1,
+      targets: cases.map(({ name, url, module }) => ({ name, url, ...(module === 'https' ? { tls: { ca_file: certs.ca } } : {}) })),
+    },
     tcp: { interval: '500ms', targets: [{ name: 'plain', url: `tcp://127.0.0.1:${plain.port}` }] },
   });
   for (const { name } of cases) await agent.until('http:status', name, name === 'ok' || name === 'tls' ? 'pass' : 'fail', 10_000);
@@ -48,8 +52,17 @@ t.test('vigil_http_status_code equals probe_http_status_code', async (t) => {
       const version = samplesOf(theirs, 'probe_tls_version_info')[0]?.labels.version;
       t.equal(metricValue(ours, 'vigil_http_tls_version_info', { target: name, version: version ?? '' }), 1, `${name}: ${version} in both`);
     }
-    const phases = samplesOf(theirs, 'probe_http_duration_seconds').map((s) => s.labels.phase).sort();
-    t.same(samplesOf(ours, 'vigil_http_duration_seconds').filter((s) => s.labels.target === name).map((s) => s.labels.phase).sort(), phases, `${name}: the same phases`);
+    const phases = samplesOf(theirs, 'probe_http_duration_seconds')
+      .map((s) => s.labels.phase)
+      .sort();
+    t.same(
+      samplesOf(ours, 'vigil_http_duration_seconds')
+        .filter((s) => s.labels.target === name)
+        .map((s) => s.labels.phase)
+        .sort(),
+      phases,
+      `${name}: the same phases`,
+    );
   }
   const tcp = await blackbox.probe(`127.0.0.1:${plain.port}`, 'tcp');
   t.equal(metricValue(ours, 'vigil_tcp_up', { target: 'plain' }), samplesOf(tcp, 'probe_success')[0]?.value, 'tcp: up = probe_success');

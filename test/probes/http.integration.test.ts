@@ -191,14 +191,19 @@ t.test('health JSON: warn surfaced as warn, JSON field and body matches', async 
   const notJson = await probeOf(t, { url: server.url('/html'), json: { path: 'status', equals: 'up' } }).collect(live());
   t.match(status(notJson)?.output, /body is not JSON/);
   t.equal(status(await probeOf(t, { url: server.url('/html'), body: { regex: 'status: (pass|fail)' } }).collect(live()))?.status, 'pass');
-  t.equal(status(await probeOf(t, { url: server.url('/html'), body: { contains: 'all good' } }).collect(live()))?.output, `${server.url('/html')}: body does not contain the expected text`);
+  t.equal(
+    status(await probeOf(t, { url: server.url('/html'), body: { contains: 'all good' } }).collect(live()))?.output,
+    `${server.url('/html')}: body does not contain the expected text`,
+  );
 });
 
 t.test('HTTPS: a CA of our own, server_name, an unknown CA, a wrong name, an expired certificate, mutual TLS', async (t) => {
   const certs = certificates(t.testdir());
   const ok = await httpServer(t, (_req, res) => res.end('secure'), { tls: { cert: certs.serverCert, key: certs.serverKey } });
   const expired = await httpServer(t, (_req, res) => res.end('old'), { tls: { cert: certs.expiredCert, key: certs.expiredKey } });
-  const mtls = await httpServer(t, (_req, res) => res.end('hello client'), { tls: { cert: certs.serverCert, key: certs.serverKey, ca: certs.ca, requestCert: true } });
+  const mtls = await httpServer(t, (_req, res) => res.end('hello client'), {
+    tls: { cert: certs.serverCert, key: certs.serverKey, ca: certs.ca, requestCert: true },
+  });
 
   const verified = await probeOf(t, { url: ok.url('/'), tls: { ca_file: certs.ca } }).collect(live());
   t.equal(status(verified)?.output, '200 OK, TLS 1.3');

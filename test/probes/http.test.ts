@@ -1,6 +1,7 @@
 // The http kind's config (targets, env list, headers, expect_status, matches, TLS, timeouts),
 // JSON paths and health documents, and the p95.
 import t from 'tap';
+import { execFileSync } from 'node:child_process';
 import { BUILTIN_SCHEDULE } from '../../src/config/common.ts';
 import { httpKind, type HttpOptions } from '../../src/probes/http/index.ts';
 import { healthOf, isJsonType, parseJsonPath, valueAt } from '../../src/probes/http/json.ts';
@@ -36,17 +37,45 @@ t.test('targets from the file and VIGIL_HTTP_URL: names, defaults, redacted disp
     { VIGIL_HTTP_URL: 'http://sidecar:8080/healthz, https://api.example' },
   );
   t.same(problems, []);
-  t.same(out.map((s) => s.name), ['http/orders', 'http/sidecar:8080', 'http/api.example:443']);
+  t.same(
+    out.map((s) => s.name),
+    ['http/orders', 'http/sidecar:8080', 'http/api.example:443'],
+  );
   const [orders, sidecar, api] = options;
   t.equal(orders?.display, 'https://user:***@orders.internal/health', 'password masked, query dropped');
-  t.match(orders, { method: 'HEAD', maxRedirects: 5, keepAlive: false, requestTimeoutMs: 4000, maxBodyBytes: 1048576, latencyWindow: 20, expectText: '200, 3xx, 401-403' });
-  t.same(orders?.expect, [{ from: 200, to: 200 }, { from: 300, to: 399 }, { from: 401, to: 403 }]);
-  t.same(orders?.headers, [{ name: 'Authorization', file: '/var/run/secrets/token', prefix: 'Bearer ', key: 'headers.Authorization.file' }, { name: 'X-Env', value: 'prod' }]);
+  t.match(orders, {
+    method: 'HEAD',
+    maxRedirects: 5,
+    keepAlive: false,
+    requestTimeoutMs: 4000,
+    maxBodyBytes: 1048576,
+    latencyWindow: 20,
+    expectText: '200, 3xx, 401-403',
+  });
+  t.same(orders?.expect, [
+    { from: 200, to: 200 },
+    { from: 300, to: 399 },
+    { from: 401, to: 403 },
+  ]);
+  t.same(orders?.headers, [
+    { name: 'Authorization', file: '/var/run/secrets/token', prefix: 'Bearer ', key: 'headers.Authorization.file' },
+    { name: 'X-Env', value: 'prod' },
+  ]);
   t.equal(orders?.tls?.caFile, '/etc/ca.pem');
-  t.same(orders?.thresholds.latency.levels.map((l) => [l.status, l.at]), [['warn', 1], ['fail', 2]], "the target's latency levels replace the section's");
+  t.same(
+    orders?.thresholds.latency.levels.map((l) => [l.status, l.at]),
+    [
+      ['warn', 1],
+      ['fail', 2],
+    ],
+    "the target's latency levels replace the section's",
+  );
   t.equal(out[0]?.schedule.critical, true);
   t.match(sidecar, { method: 'GET', maxRedirects: 0, keepAlive: true, tls: null, expectText: '2xx' });
-  t.same(sidecar?.thresholds.latency.levels.map((l) => l.at), [0.5, 3]);
+  t.same(
+    sidecar?.thresholds.latency.levels.map((l) => l.at),
+    [0.5, 3],
+  );
   t.equal(api?.tls?.insecure, false, 'https:// verifies with the system CAs by default');
 });
 
@@ -116,6 +145,17 @@ t.test('p95, TLS version labels, OpenSSL reasons', async (t) => {
   t.equal(tlsVersionLabel('TLSv1.3'), 'TLS 1.3');
   t.equal(tlsVersionLabel('TLSv1'), 'TLS 1.0');
   t.equal(tlsVersionLabel(null), undefined);
-  t.equal(networkReason(new Error('40ED:error:0A00045C:SSL routines:ssl3_read_bytes:tlsv13 alert certificate required:../x.c:918:SSL alert number 116')), 'tlsv13 alert certificate required');
+  t.equal(
+    networkReason(new Error('40ED:error:0A00045C:SSL routines:ssl3_read_bytes:tlsv13 alert certificate required:../x.c:918:SSL alert number 116')),
+    'tlsv13 alert certificate required',
+  );
   t.equal(networkReason(new Error('certificate has expired')), 'certificate has expired');
+});
+
+t.test("the http kind does not load Node's bundled HTTP client (undici) by being registered", async (t) => {
+  // In a process of its own: the test runner may load undici itself.
+  const code = `await import('./src/probes/registry.ts'); await import('./src/probes/http/request.ts');
+    process.stdout.write(JSON.stringify(process.moduleLoadList.filter((m) => m.includes('undici'))));`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: new URL('../..', import.meta.url), encoding: 'utf8' });
+  t.same(JSON.parse(out), []);
 });

@@ -20,11 +20,18 @@ const check = (c: Collection) => checkOf(c, 'tcp:connect', 'port');
 t.test('config: targets, env list, problems', async (t) => {
   const problems: string[] = [];
   const out = tcpKind.resolve(
-    { section: tcpKind.schema.parse({ timeout: '2s', targets: [{ url: 'tcp://mail.internal:25' }, { name: 'ldaps', url: 'tcp://[::1]:636', tls: {} }] }), defaults: BUILTIN_SCHEDULE, env: { VIGIL_TCP_URL: 'tcp://a:1,tcp://b' } },
+    {
+      section: tcpKind.schema.parse({ timeout: '2s', targets: [{ url: 'tcp://mail.internal:25' }, { name: 'ldaps', url: 'tcp://[::1]:636', tls: {} }] }),
+      defaults: BUILTIN_SCHEDULE,
+      env: { VIGIL_TCP_URL: 'tcp://a:1,tcp://b' },
+    },
     (p, msg) => problems.push(`${p}: ${msg}`),
   );
   t.same(problems, ['(VIGIL_TCP_URL item 2).url: must name a host and a port: tcp://host:port']);
-  t.same(out.map((s) => s.name), ['tcp/mail.internal:25', 'tcp/ldaps', 'tcp/a:1']);
+  t.same(
+    out.map((s) => s.name),
+    ['tcp/mail.internal:25', 'tcp/ldaps', 'tcp/a:1'],
+  );
   const [mail, ldaps] = out.map((s) => s.options as TcpOptions);
   t.match(mail, { host: 'mail.internal', port: 25, tls: null, connectTimeoutMs: 1600, display: 'tcp://mail.internal:25' });
   t.match(ldaps, { host: '::1', port: 636, tls: { insecure: false } });
@@ -60,10 +67,22 @@ t.test('TLS: verified against our CA, wrong name, expired, a port that never com
   t.ok((valueOf(ok, m.duration, { target: 'port', phase: 'tls' }) ?? 0) > 0);
   t.equal(valueOf(ok, m.tlsVersion, { target: 'port', version: 'TLS 1.3' }), 1);
   t.match(probe.lastConnect?.tls?.peerCertificate?.subject, { CN: '127.0.0.1' }, 'the peer certificate is kept for an expiry check');
-  t.equal(check(await probeOf(t, { url: `tcp://127.0.0.1:${openssl.port}`, tls: { ca_file: certs.ca, server_name: 'api.vigil.test' } }).collect(live()))?.status, 'pass');
-  t.match(check(await probeOf(t, { url: `tcp://127.0.0.1:${node.port}`, tls: { ca_file: certs.ca, server_name: 'x.vigil.test' } }).collect(live()))?.output, /does not match certificate's altnames/);
-  t.match(check(await probeOf(t, { url: `tcp://127.0.0.1:${node.port}`, tls: {} }).collect(live()))?.output, /unable to verify the first certificate|local issuer/);
-  t.equal(check(await probeOf(t, { url: `tcp://127.0.0.1:${expired.port}`, tls: { ca_file: certs.ca } }).collect(live()))?.output, `tcp://127.0.0.1:${expired.port}: certificate has expired`);
+  t.equal(
+    check(await probeOf(t, { url: `tcp://127.0.0.1:${openssl.port}`, tls: { ca_file: certs.ca, server_name: 'api.vigil.test' } }).collect(live()))?.status,
+    'pass',
+  );
+  t.match(
+    check(await probeOf(t, { url: `tcp://127.0.0.1:${node.port}`, tls: { ca_file: certs.ca, server_name: 'x.vigil.test' } }).collect(live()))?.output,
+    /does not match certificate's altnames/,
+  );
+  t.match(
+    check(await probeOf(t, { url: `tcp://127.0.0.1:${node.port}`, tls: {} }).collect(live()))?.output,
+    /unable to verify the first certificate|local issuer/,
+  );
+  t.equal(
+    check(await probeOf(t, { url: `tcp://127.0.0.1:${expired.port}`, tls: { ca_file: certs.ca } }).collect(live()))?.output,
+    `tcp://127.0.0.1:${expired.port}: certificate has expired`,
+  );
   const silent = await probeOf(t, { url: `tcp://127.0.0.1:${hole.port}`, tls: {}, timeout: '1s', connect_timeout: '300ms' }).collect(live());
   t.equal(check(silent)?.output, `tcp://127.0.0.1:${hole.port}: timed out after 300ms (TLS handshake)`);
 });

@@ -25,7 +25,9 @@ export async function startBlackbox(t: Teardown | null, dir: string, modules: Re
   const config = join(dir, 'blackbox.yml');
   writeFileSync(config, JSON.stringify({ modules }));
   const port = await freePort();
-  const child = spawn(BLACKBOX, [`--config.file=${config}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(BLACKBOX, [`--config.file=${config}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const pid = child.pid as number;

@@ -37,7 +37,23 @@ export function certificates(dir: string): Certificates {
     openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', file(`${name}.key`), '-out', file(`${name}.csr`), '-subj', subject);
     writeFileSync(file(`${name}.ext`), `${extensions}\n`);
     // -days -1: notAfter a day before notBefore, an expired certificate without a clock change.
-    openssl('x509', '-req', '-in', file(`${name}.csr`), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial', '-out', file(`${name}.pem`), '-days', days, '-extfile', file(`${name}.ext`));
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      file(`${name}.csr`),
+      '-CA',
+      file('ca.pem'),
+      '-CAkey',
+      file('ca.key'),
+      '-CAcreateserial',
+      '-out',
+      file(`${name}.pem`),
+      '-days',
+      days,
+      '-extfile',
+      file(`${name}.ext`),
+    );
   };
   signed('server', '/CN=127.0.0.1', 'subjectAltName=IP:127.0.0.1,DNS:api.vigil.test');
   signed('expired', '/CN=127.0.0.1', 'subjectAltName=IP:127.0.0.1', '-1');
@@ -126,7 +142,9 @@ export interface OpensslServer {
 /** `openssl s_server -www` on a free loopback port: answers every GET with 200 and a status page. */
 export async function opensslServer(t: Teardown, cert: string, key: string): Promise<OpensslServer> {
   const port = await freePort();
-  const child = spawn('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', cert, '-key', key, '-www', '-quiet'], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const child = spawn('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', cert, '-key', key, '-www', '-quiet'], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const pid = child.pid as number;
@@ -150,7 +168,10 @@ export async function opensslServer(t: Teardown, cert: string, key: string): Pro
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
   });
 }

@@ -26,7 +26,10 @@ const headerValue = z.union(
   [
     headerText,
     z.strictObject({
-      file: z.string({ error: 'must be a file path' }).min(1, { error: 'must be a file path' }).describe('File holding the value (a mounted Kubernetes secret; a trailing newline is ignored); read at every run'),
+      file: z
+        .string({ error: 'must be a file path' })
+        .min(1, { error: 'must be a file path' })
+        .describe('File holding the value (a mounted Kubernetes secret; a trailing newline is ignored); read at every run'),
       prefix: headerText.optional().describe('Put before the file content, e.g. "Bearer "'),
     }),
   ],
@@ -50,8 +53,14 @@ const targetSchema = z.strictObject({
   headers: z
     .record(z.string().regex(HEADER_NAME, { error: 'must be a header name' }), headerValue, { error: 'must be a map of header names to values' })
     .optional()
-    .describe('Request headers; a value is a string or { file, prefix } (a bearer token in a Kubernetes secret). Values never appear in any output, and are not sent on after a redirect to another origin'),
-  expect_status: z.array(statusItem, { error: 'must be a list of status codes, classes ("2xx") or ranges ("200-299")' }).min(1).optional().describe('Statuses that pass; default ["2xx"]'),
+    .describe(
+      'Request headers; a value is a string or { file, prefix } (a bearer token in a Kubernetes secret). Values never appear in any output, and are not sent on after a redirect to another origin',
+    ),
+  expect_status: z
+    .array(statusItem, { error: 'must be a list of status codes, classes ("2xx") or ranges ("200-299")' })
+    .min(1)
+    .optional()
+    .describe('Statuses that pass; default ["2xx"]'),
   body: z
     .strictObject({
       contains: z.string({ error: 'must be a string' }).min(1).optional().describe('Substring the body must contain'),
@@ -62,12 +71,20 @@ const targetSchema = z.strictObject({
   json: z
     .strictObject({
       path: z.string({ error: 'must be a path such as status or checks.db[0].status' }).min(1).describe('Field of the JSON body: a.b, a[0].b, $.a.b'),
-      equals: z.union([z.string(), z.number(), z.boolean(), z.null()], { error: 'must be a string, number, boolean or null' }).describe('Value the field must have'),
+      equals: z
+        .union([z.string(), z.number(), z.boolean(), z.null()], { error: 'must be a string, number, boolean or null' })
+        .describe('Value the field must have'),
     })
     .optional()
     .describe('JSON field match on the body'),
-  follow_redirects: z.boolean({ error: 'must be true or false' }).optional().describe(`Follow redirects, at most ${MAX_REDIRECTS}; default false (a 3xx is judged against expect_status)`),
-  keep_alive: z.boolean({ error: 'must be true or false' }).optional().describe('Keep the connection open between runs (default true); false opens one per run'),
+  follow_redirects: z
+    .boolean({ error: 'must be true or false' })
+    .optional()
+    .describe(`Follow redirects, at most ${MAX_REDIRECTS}; default false (a 3xx is judged against expect_status)`),
+  keep_alive: z
+    .boolean({ error: 'must be true or false' })
+    .optional()
+    .describe('Keep the connection open between runs (default true); false opens one per run'),
   request_timeout: duration.optional().describe("Deadline of the whole request, DNS and redirects included; default 80 % of the probe's timeout"),
   max_body_size: positiveInt.optional().describe('Bytes of the body read at most (then the connection is dropped); default 1048576 (1 MiB)'),
   latency_window: positiveInt.max(10_000).optional().describe(`Runs the latency p95 is computed over; default ${DEFAULT_LATENCY_WINDOW}`),
@@ -138,12 +155,16 @@ function resolveOptions(target: HttpTarget, section: HttpSection, schedule: Prob
   const headers: HeaderSource[] = [];
   for (const [header, value] of Object.entries(target.headers ?? {})) {
     if (RESERVED_HEADERS.has(header.toLowerCase())) report(`headers.${header}`, 'is set by the client itself');
-    headers.push(typeof value === 'string' ? { name: header, value } : { name: header, file: value.file, prefix: value.prefix ?? '', key: `headers.${header}.file` });
+    headers.push(
+      typeof value === 'string' ? { name: header, value } : { name: header, file: value.file, prefix: value.prefix ?? '', key: `headers.${header}.file` },
+    );
   }
 
   const expectGiven = target.expect_status ?? ['2xx'];
   const expect = expectGiven.map(statusRange);
-  expect.forEach((r, i) => r.from > r.to && report(`expect_status.${i}`, 'must be a range from low to high'));
+  expect.forEach((r, i) => {
+    if (r.from > r.to) report(`expect_status.${i}`, 'must be a range from low to high');
+  });
 
   let body: BodyMatch | undefined;
   if (target.body) {

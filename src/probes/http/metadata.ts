@@ -14,10 +14,21 @@ export const duration = gauge(
   'Time of each phase of the last request, seconds, summed over redirects: resolve (DNS), connect, tls (0 on a reused connection), processing (request sent to first byte), transfer (first byte to end of body).',
   ['target', 'phase'],
 );
-export const latencyP95 = gauge('vigil_http_latency_p95_seconds', 'p95 of the total request time over the last latency_window runs that got an answer, seconds.', T);
-export const contentLength = gauge('vigil_http_content_length_bytes', 'Content-Length of the last answer, or the body bytes read when the header is absent (at most max_body_size).', T);
+export const latencyP95 = gauge(
+  'vigil_http_latency_p95_seconds',
+  'p95 of the total request time over the last latency_window runs that got an answer, seconds.',
+  T,
+);
+export const contentLength = gauge(
+  'vigil_http_content_length_bytes',
+  'Content-Length of the last answer, or the body bytes read when the header is absent (at most max_body_size).',
+  T,
+);
 export const redirects = gauge('vigil_http_redirects', 'Redirects followed by the last request.', T);
-export const tlsVersion = gauge('vigil_http_tls_version_info', 'TLS version of the last HTTPS connection (label version: TLS 1.2, TLS 1.3); always 1.', ['target', 'version']);
+export const tlsVersion = gauge('vigil_http_tls_version_info', 'TLS version of the last HTTPS connection (label version: TLS 1.2, TLS 1.3); always 1.', [
+  'target',
+  'version',
+]);
 
 export const HTTP_METRICS = [up, statusCode, duration, latencyP95, contentLength, redirects, tlsVersion] as const;
 
@@ -34,7 +45,8 @@ export const status = defineCheck({
   unit: '',
   playbook: 'P1 Incident Response',
   failSeverity: 'SEV2',
-  description: 'the answer: expected status (default 2xx), body and JSON field match; fails on a connection or TLS error, a timeout or a mismatch, saying which',
+  description:
+    'the answer: expected status (default 2xx), body and JSON field match; fails on a connection or TLS error, a timeout or a mismatch, saying which',
   judgedBy: 'fail on no answer, an unexpected status or a body/JSON mismatch',
 });
 
@@ -65,7 +77,7 @@ export const health = defineCheck({
   unit: '',
   playbook: 'P1 Incident Response',
   failSeverity: 'SEV2',
-  description: 'the target\'s own status, when it answers `application/health+json` or JSON with a top-level `status` of pass/ok/up, warn, fail/down',
+  description: "the target's own status, when it answers `application/health+json` or JSON with a top-level `status` of pass/ok/up, warn, fail/down",
   judgedBy: 'pass/ok/up pass, warn warn (SEV3), fail/down fail',
   severities: ['SEV3', 'SEV2'],
 });

@@ -139,8 +139,21 @@ export class HttpProbe extends DeclaredProbe<HttpOptions> implements Probe {
     out.checks.push(
       mismatch
         ? { check: m.status, componentId: o.target, observedValue: a.statusCode, status: 'fail', output: `${o.display}: ${mismatch}${via}` }
-        : { check: m.status, componentId: o.target, observedValue: a.statusCode, status: 'pass', output: `${statusLine}${via}${a.tls?.version ? `, ${a.tls.version}` : ''}` },
-      judge(m.latency, o.target, ms3(a.totalSeconds), o.thresholds.latency, `${ms3(a.totalSeconds)} s`, `, p95 ${ms3(percentile)} s over the last ${this.window.length} runs`),
+        : {
+            check: m.status,
+            componentId: o.target,
+            observedValue: a.statusCode,
+            status: 'pass',
+            output: `${statusLine}${via}${a.tls?.version ? `, ${a.tls.version}` : ''}`,
+          },
+      judge(
+        m.latency,
+        o.target,
+        ms3(a.totalSeconds),
+        o.thresholds.latency,
+        `${ms3(a.totalSeconds)} s`,
+        `, p95 ${ms3(percentile)} s over the last ${this.window.length} runs`,
+      ),
     );
     const health = parsed ? healthOf(doc, isHealthJsonType(a.contentType)) : undefined;
     if (health) out.checks.push(this.healthObservation(health.status, health.said));
@@ -158,7 +171,10 @@ export class HttpProbe extends DeclaredProbe<HttpOptions> implements Probe {
       if ('regex' in o.body && !o.body.regex.test(text)) return `body does not match ${o.body.regex}${cut}`;
     }
     if (o.json) {
-      if (!parsed) return a.truncated ? `body longer than max_body_size (${o.maxBodyBytes} bytes): JSON not read` : `body is not JSON (${a.contentType ?? 'no Content-Type'})`;
+      if (!parsed)
+        return a.truncated
+          ? `body longer than max_body_size (${o.maxBodyBytes} bytes): JSON not read`
+          : `body is not JSON (${a.contentType ?? 'no Content-Type'})`;
       const found = valueAt(doc, o.json.path);
       if (found === undefined) return `JSON has no ${o.json.pathText}`;
       if (JSON.stringify(found) !== JSON.stringify(o.json.equals)) return `JSON ${o.json.pathText} is ${quote(found)}, expected ${quote(o.json.equals)}`;

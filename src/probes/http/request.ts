@@ -3,8 +3,9 @@
 // keep-alive agent. The name is resolved at every run; when its address changes the kept
 // connection is dropped. The body is read up to a cap and then the connection is dropped
 // (a 50 MB answer costs 1 MiB at most); only what a match needs is kept.
-import http, { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { http } from '../../node-http.ts';
 import type { TLSSocket } from 'node:tls';
 import { abortable } from '../../deadline.ts';
 import { redactUrl } from '../../redact.ts';
@@ -59,7 +60,7 @@ type Hop = Omit<Answer, 'redirects' | 'phases' | 'totalSeconds' | 'finalUrl'> & 
 
 export class HttpClient {
   private readonly o: HttpOptions;
-  private agents = new Map<string, http.Agent>();
+  private agents = new Map<string, HttpAgent>();
   /** The address each host:port resolved to last: a change drops the kept connections. */
   private readonly addresses = new Map<string, string>();
 
@@ -129,7 +130,7 @@ export class HttpClient {
     this.agents.clear();
   }
 
-  private agent(protocol: string): http.Agent {
+  private agent(protocol: string): HttpAgent {
     let agent = this.agents.get(protocol);
     if (!agent) {
       const options = { keepAlive: this.o.keepAlive, maxFreeSockets: 1 };
@@ -225,7 +226,7 @@ export class HttpClient {
           const code = res.statusCode ?? 0;
           resolve({
             statusCode: code,
-            statusText: STATUS_CODES[code] ?? printable(res.statusMessage ?? ''),
+            statusText: http.STATUS_CODES[code] ?? printable(res.statusMessage ?? ''),
             contentType,
             contentLength: lengthHeader !== undefined && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined,
             bodyBytes: bytes,
@@ -247,12 +248,14 @@ export class HttpClient {
           if (bytes > cap) finish(true);
         });
         res.once('end', () => finish(false));
-        res.once('error', (err) => {
-          if (!done) (settle(), reject(err));
-        });
-        res.once('aborted', () => {
-          if (!done) (settle(), reject(new Error('connection closed while reading the body')));
-        });
+        const fail = (err: Error) => {
+          if (done) return;
+          done = true;
+          settle();
+          reject(err);
+        };
+        res.once('error', fail);
+        res.once('aborted', () => fail(new Error('connection closed while reading the body')));
       });
       req.end();
     });

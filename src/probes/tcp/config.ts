@@ -10,7 +10,10 @@ import * as m from './metadata.ts';
 
 const targetSchema = z.strictObject({
   ...targetFields,
-  url: z.string({ error: 'must be a tcp://host:port URL' }).regex(/^tcp:\/\//, { error: 'must be a tcp://host:port URL' }).describe('tcp://host:port'),
+  url: z
+    .string({ error: 'must be a tcp://host:port URL' })
+    .regex(/^tcp:\/\//, { error: 'must be a tcp://host:port URL' })
+    .describe('tcp://host:port'),
   connect_timeout: connectionFields.connect_timeout.describe("Deadline of the connect and the TLS handshake; default 80 % of the probe's timeout"),
   tls: tlsBlock.optional().describe('When given, a TLS handshake follows the connect, the certificate verified as set'),
 });
@@ -34,7 +37,8 @@ export interface TcpOptions {
 function resolveOptions(target: TcpTarget, _section: TcpSection, schedule: ProbeSchedule, report: ReportProblem, deprecated: ReportDeprecated): TcpOptions {
   const url = parseUrl(target.url, /^tcp:$/, 'a tcp://host:port URL', report);
   if (url.protocol === 'tcp:' && (!url.port || !url.hostname)) report('url', 'must name a host and a port: tcp://host:port');
-  if (url.protocol === 'tcp:' && (url.username || url.password || (url.pathname && url.pathname !== '/') || url.search)) report('url', 'must be tcp://host:port, nothing more');
+  if (url.protocol === 'tcp:' && (url.username || url.password || (url.pathname && url.pathname !== '/') || url.search))
+    report('url', 'must be tcp://host:port, nothing more');
   const host = decodeUrlPart(url.hostname.replace(/^\[|\]$/g, ''), 'host', report);
   const timeouts = resolveTimeouts({ connect: target.connect_timeout, commandKey: 'connect_timeout' }, schedule, report);
   return Object.freeze({

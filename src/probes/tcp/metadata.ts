@@ -8,8 +8,15 @@ import { defineMetadata } from '../kind.ts';
 const T = ['target'] as const;
 
 export const up = gauge('vigil_tcp_up', 'Whether the last connect (and TLS handshake, when configured) succeeded (1) or not (0).', T);
-export const duration = gauge('vigil_tcp_duration_seconds', 'Time of each phase of the last connect, seconds: resolve (DNS), connect, tls (only with a tls: block).', ['target', 'phase']);
-export const tlsVersion = gauge('vigil_tcp_tls_version_info', 'TLS version of the last handshake (label version: TLS 1.2, TLS 1.3); always 1.', ['target', 'version']);
+export const duration = gauge(
+  'vigil_tcp_duration_seconds',
+  'Time of each phase of the last connect, seconds: resolve (DNS), connect, tls (only with a tls: block).',
+  ['target', 'phase'],
+);
+export const tlsVersion = gauge('vigil_tcp_tls_version_info', 'TLS version of the last handshake (label version: TLS 1.2, TLS 1.3); always 1.', [
+  'target',
+  'version',
+]);
 
 /** Targets for sidecars, without a config file. */
 export const URL_ENV = 'VIGIL_TCP_URL';
@@ -22,7 +29,8 @@ export const connect = defineCheck({
   unit: 's',
   playbook: 'P1 Incident Response',
   failSeverity: 'SEV2',
-  description: 'time to connect (and complete the TLS handshake, with a `tls:` block), seconds; fails when refused, unresolved, timed out or the certificate does not verify',
+  description:
+    'time to connect (and complete the TLS handshake, with a `tls:` block), seconds; fails when refused, unresolved, timed out or the certificate does not verify',
   judgedBy: 'fail when the connection or the handshake fails',
 });
 

@@ -58,7 +58,13 @@ export class TcpProbe extends DeclaredProbe<TcpOptions> implements Probe {
     }
     if (c.tls?.version) out.samples.push({ metric: m.tlsVersion, labels: { target: o.target, version: c.tls.version }, value: 1 });
     const seconds = Math.round(c.totalSeconds * 1000) / 1000;
-    out.checks.push({ check: m.connect, componentId: o.target, observedValue: seconds, status: 'pass', output: `connected in ${seconds} s${c.tls?.version ? `, ${c.tls.version}` : ''}` });
+    out.checks.push({
+      check: m.connect,
+      componentId: o.target,
+      observedValue: seconds,
+      status: 'pass',
+      output: `connected in ${seconds} s${c.tls?.version ? `, ${c.tls.version}` : ''}`,
+    });
     return out;
   }
 
@@ -80,9 +86,7 @@ export class TcpProbe extends DeclaredProbe<TcpOptions> implements Probe {
       const result = await new Promise<Connected>((resolve, reject) => {
         let connectedAt = started;
         const options = { host: o.host, port: o.port, lookup: fixedLookup(resolved) };
-        socket = tls
-          ? tlsConnect({ ...options, ...(isIP(o.host) ? {} : { servername: o.host }), ...tls })
-          : netConnect(options);
+        socket = tls ? tlsConnect({ ...options, ...(isIP(o.host) ? {} : { servername: o.host }), ...tls }) : netConnect(options);
         const s = socket;
         const onAbort = () => s.destroy(abort.reason as Error);
         abort.addEventListener('abort', onAbort, { once: true });
@@ -97,7 +101,12 @@ export class TcpProbe extends DeclaredProbe<TcpOptions> implements Probe {
         s.once('connect', () => {
           connectedAt = performance.now();
           phase = 'TLS handshake';
-          if (!tls) done({ phases: { resolve: resolved.seconds, connect: (connectedAt - started) / 1000, tls: 0 }, totalSeconds: (connectedAt - t0) / 1000, tls: undefined });
+          if (!tls)
+            done({
+              phases: { resolve: resolved.seconds, connect: (connectedAt - started) / 1000, tls: 0 },
+              totalSeconds: (connectedAt - t0) / 1000,
+              tls: undefined,
+            });
         });
         if (tls) {
           s.once('secureConnect', () => {
