@@ -51,7 +51,10 @@ interface DashboardJson {
 
 t.setTimeout(240_000);
 
-const dashboards = Object.keys(DASHBOARDS).map((file) => ({ file, doc: JSON.parse(readFileSync(join(ROOT, 'deploy/grafana', file), 'utf8')) as DashboardJson }));
+const dashboards = Object.keys(DASHBOARDS).map((file) => ({
+  file,
+  doc: JSON.parse(readFileSync(join(ROOT, 'deploy/grafana', file), 'utf8')) as DashboardJson,
+}));
 
 t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, alerts fire and resolve', async (t) => {
   const setupStarted = Date.now();
@@ -153,7 +156,10 @@ t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, al
 
   await t.test('up == 1 and the scrape is healthy', async (t) => {
     const up = await prom.query('up{job="vigil"}');
-    t.same(up.map((s) => s.value[1]), ['1']);
+    t.same(
+      up.map((s) => s.value[1]),
+      ['1'],
+    );
     const [target] = await prom.targets();
     t.equal(target?.health, 'up');
     t.equal(target?.lastError, '');
@@ -178,7 +184,8 @@ t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, al
     for (const r of rules) for (const n of seriesNames(r.query)) referenced.set(n, `rule ${r.name}`);
     for (const { file, doc } of dashboards) {
       for (const p of doc.panels) for (const target of p.targets ?? []) for (const n of seriesNames(target.expr)) referenced.set(n, `${file} / ${p.title}`);
-      for (const v of doc.templating.list) if (v.type === 'query') for (const n of seriesNames(JSON.stringify(v.query))) referenced.set(n, `${file} / variable ${v.name}`);
+      for (const v of doc.templating.list)
+        if (v.type === 'query') for (const n of seriesNames(JSON.stringify(v.query))) referenced.set(n, `${file} / variable ${v.name}`);
     }
     t.ok(referenced.size > 40, `${referenced.size} series names referenced`);
     const missing = [...referenced].filter(([n]) => !names.has(n) && !(n in CONDITIONAL)).map(([n, where]) => `${n} (${where})`);
@@ -195,7 +202,11 @@ t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, al
     await waitFor(async () => (alert = diskAlert(await prom.alerts()))?.state === 'firing', 30_000, 250).catch(() => {});
     t.equal(alert?.state, 'firing', `firing ${Date.now() - fillStarted} ms after the fill`);
     t.match(alert?.labels, { severity: 'SEV2', alertname_group: 'VigilDiskSpace', node: NODE, fstype: 'tmpfs' });
-    t.match(alert?.annotations, { playbook: 'Disk Space Full', runbook_url: 'README.md#disk-alerts', summary: new RegExp(`^Disk ${mount} is 9\\d(\\.\\d+)?% full$`) });
+    t.match(alert?.annotations, {
+      playbook: 'Disk Space Full',
+      runbook_url: 'README.md#disk-alerts',
+      summary: new RegExp(`^Disk ${mount} is 9\\d(\\.\\d+)?% full$`),
+    });
     t.match(alert?.annotations.description, new RegExp(`on ${NODE} has used`));
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     t.match(readme, /^### Disk alerts$/m, 'the runbook_url anchor exists');
@@ -260,5 +271,12 @@ t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, al
     t.notOk(redisAlert(await prom.alerts()), `resolved ${Date.now() - restarted} ms after the restart`);
   });
 
-  t.same(prom.log().split('\n').filter((l) => /level=error/.test(l)), [], 'Prometheus logged no error');
+  t.same(
+    prom
+      .log()
+      .split('\n')
+      .filter((l) => /level=error/.test(l)),
+    [],
+    'Prometheus logged no error',
+  );
 });

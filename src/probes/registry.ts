@@ -9,4 +9,7 @@ import { kafkaKind } from './kafka/index.ts';
 import { httpKind } from './http/index.ts';
 import { tcpKind } from './tcp/index.ts';
 
-export const PROBE_KINDS: readonly ProbeKind[] = [diskKind, memoryKind, cpuKind, postgresKind, redisKind, kafkaKind, httpKind, tcpKind] as readonly ProbeKind<any, any>[] as readonly ProbeKind[];
+export const PROBE_KINDS: readonly ProbeKind[] = [diskKind, memoryKind, cpuKind, postgresKind, redisKind, kafkaKind, httpKind, tcpKind] as readonly ProbeKind<
+  any,
+  any
+>[] as readonly ProbeKind[];
