@@ -10,6 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { CheckDecl, LevelSpec } from '../src/checks/types.ts';
+import * as backups from '../src/probes/backups/metadata.ts';
 import * as cpu from '../src/probes/cpu/metadata.ts';
 import * as disk from '../src/probes/disk/metadata.ts';
 import * as kafka from '../src/probes/kafka/metadata.ts';
@@ -199,7 +200,7 @@ function levelsText(check: CheckDecl): string {
 }
 
 export function nodeDashboard() {
-  return dashboard('vigil-node', 'Vigil / Node', 'Disk, memory and CPU of the nodes (and containers) Vigil runs on, at the runbook levels.', [clusterVar, nodeVar, queryVar('mountpoint', 'Mount', `label_values(vigil_filesystem_size_bytes{${sel()}}, mountpoint)`)], [
+  return dashboard('vigil-node', 'Vigil / Node', 'Disk, memory, CPU and backup files of the nodes (and containers) Vigil runs on, at the runbook levels.', [clusterVar, nodeVar, queryVar('mountpoint', 'Mount', `label_values(vigil_filesystem_size_bytes{${sel()}}, mountpoint)`)], [
     [
       'Disk',
       [
@@ -211,16 +212,13 @@ export function nodeDashboard() {
           targets: [{ expr: `vigil:filesystem_used:ratio{${sel('mountpoint=~"$mountpoint"')}}`, legendFormat: '{{node}} {{mountpoint}}' }],
         },
         {
-          title: 'Time until full (linear, 6 h trend)',
-          description: 'Seconds until avail reaches 0 at the growth of the last 6 hours; only mounts that are filling up are shown.',
+          title: 'Time until full',
+          description: `The agent's linear fit of available space over its time_to_full_window (default 6 h), shown for every mount filling steadily, whatever the Mount selection (enough samples, R² ≥ 0.9: a log-rotation sawtooth has none). Check disk:time_to_full levels: ${levelsText(disk.diskTimeToFull)}, alerts VigilDiskFillingUp / VigilDiskFillingUpCritical after 1 h.`,
           unit: 's',
-          thresholds: { warn: 7 * 86400, fail: 86400, descending: true },
-          targets: [
-            {
-              expr: `vigil_filesystem_avail_bytes{${sel('mountpoint=~"$mountpoint"')}} / clamp_min(-deriv(vigil_filesystem_avail_bytes{${sel('mountpoint=~"$mountpoint"')}}[6h]), 1e-9)`,
-              legendFormat: '{{node}} {{mountpoint}}',
-            },
-          ],
+          min: 0,
+          thresholds: panelLevels(disk.diskTimeToFull),
+          // Every filling mount, whatever the Mount selection: one not selected is the one to see.
+          targets: [{ expr: `vigil_filesystem_time_to_full_seconds{${sel()}}`, legendFormat: '{{node}} {{mountpoint}}' }],
         },
         {
           title: 'Available space',
@@ -310,6 +308,41 @@ export function nodeDashboard() {
           ...pct,
           thresholds: panelLevels(cpu.cpuThrottlingCheck),
           targets: [{ expr: `vigil_container_cpu_throttled_ratio{${sel()}}`, legendFormat: '{{node}}' }],
+        },
+      ],
+    ],
+    [
+      'Backups',
+      [
+        {
+          title: 'Newest backup age',
+          description: `Age of each backup rule's newest file (check ${backups.backupFreshness.id}, playbook ${backups.backupFreshness.playbook}); above its max_age line VigilBackupStale fires (SEV2).`,
+          unit: 's',
+          min: 0,
+          targets: [
+            { expr: `vigil_backup_newest_age_seconds{${sel()}}`, legendFormat: '{{node}} {{rule}}' },
+            { expr: `vigil_backup_max_age_seconds{${sel()}}`, legendFormat: '{{node}} {{rule}} max_age' },
+          ],
+        },
+        {
+          title: 'Newest backup size',
+          description: 'Size of the newest file of each rule, and its min_size (VigilBackupTooSmall, SEV2). A sudden drop is a truncated dump.',
+          unit: 'bytes',
+          min: 0,
+          targets: [
+            { expr: `vigil_backup_newest_size_bytes{${sel()}}`, legendFormat: '{{node}} {{rule}}' },
+            { expr: `vigil_backup_min_size_bytes{${sel()}}`, legendFormat: '{{node}} {{rule}} min_size' },
+          ],
+        },
+        {
+          title: 'Backup files kept',
+          description: 'Files matching each rule, and its min_count where set (retention, VigilBackupRetentionShort, SEV3).',
+          unit: 'short',
+          min: 0,
+          targets: [
+            { expr: `vigil_backup_files{${sel()}}`, legendFormat: '{{node}} {{rule}}' },
+            { expr: `vigil_backup_min_files{${sel()}}`, legendFormat: '{{node}} {{rule}} min_count' },
+          ],
         },
       ],
     ],
