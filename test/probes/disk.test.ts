@@ -152,6 +152,7 @@ t.test('collect: metrics and checks per mount', async (t) => {
   const ro = checkOf(c, 'disk:utilization', '/mnt/odd\tname\\x');
   t.same(verdict(ro), { status: 'pass', severity: null });
   t.equal(ro?.output, 'read-only, not evaluated');
+  t.match(checkOf(c, 'disk:time_to_full', '/mnt/odd\tname\\x'), { status: 'pass', observedValue: null, output: 'read-only, not evaluated' });
   t.equal(valueOf(c, m.filesystemReadonly, { device: '/dev/vde1', fstype: 'vfat', mountpoint: '/mnt/odd\tname\\x' }), 1);
   t.same(verdict(checkOf(c, 'disk:writable', '/mnt/odd\tname\\x')), { status: 'pass', severity: null }, 'read-only from the start is fine');
 
@@ -272,6 +273,7 @@ t.test('probe declarations', async (t) => {
 t.test('disk:time_to_full follows the fill of successive runs, from the configured window and fit', async (t) => {
   const section = { time_to_full_window: '2s', time_to_full_min_samples: 5, time_to_full_min_r2: 0.9, time_to_full_thresholds: { warn: 3600, fail: 60 } };
   t.same(diskKind.schema.safeParse({ time_to_full_min_r2: 1.5 }).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`), ['time_to_full_min_r2: must be a number from 0 to 1']);
+  t.same(diskKind.schema.safeParse({ time_to_full_min_samples: 1 }).error?.issues.map((i) => i.message), ['must be an integer ≥ 2 (a line needs two points)']);
   t.same(diskKind.schema.safeParse({ time_to_full_thresholds: { warn: 60, fail: 3600 } }).error?.issues.map((i) => i.path.join('.')), ['time_to_full_thresholds.fail']);
   const host = fixture('no-cgroup');
   // 100 GiB available at first, 1 GiB lost per second of the clock: full in about 100 s.

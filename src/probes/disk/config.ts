@@ -1,6 +1,6 @@
 // The `probes.disk` section: which mounts to watch and the space / inode thresholds.
 import { z } from 'zod';
-import { commonProbeFields, duration, innerTimeoutMs, positiveInt, type ProbeSchedule } from '../../config/common.ts';
+import { commonProbeFields, duration, innerTimeoutMs, type ProbeSchedule } from '../../config/common.ts';
 import { formatDuration, parseDuration } from '../../config/duration.ts';
 import type { Thresholds } from '../../checks/levels.ts';
 import type { ReportProblem } from '../kind.ts';
@@ -36,7 +36,12 @@ export const diskSchema = z.strictObject({
   thresholds: ladderField(diskUtilization),
   inode_thresholds: ladderField(diskInodes),
   time_to_full_window: duration.optional().describe(`Samples of available space the time-to-full line is fitted over (default ${formatDuration(TIME_TO_FULL_DEFAULTS.windowMs)}, as the node-mixin's predict_linear)`),
-  time_to_full_min_samples: positiveInt.optional().describe(`Fewer samples in the window: no estimate (default ${TIME_TO_FULL_DEFAULTS.minSamples})`),
+  time_to_full_min_samples: z
+    .number({ error: 'must be an integer ≥ 2' })
+    .int({ error: 'must be an integer ≥ 2' })
+    .min(2, { error: 'must be an integer ≥ 2 (a line needs two points)' })
+    .optional()
+    .describe(`Fewer samples in the window: no estimate (default ${TIME_TO_FULL_DEFAULTS.minSamples}, at least 2)`),
   time_to_full_min_r2: z
     .number({ error: 'must be a number from 0 to 1' })
     .min(0, { error: 'must be a number from 0 to 1' })

@@ -121,7 +121,10 @@ export class DiskProbe extends DeclaredProbe<DiskOptions> implements Probe {
           : judgePercent(m.diskInodes, id, inodes, this.options.inodeThresholds, 'of inodes used', `${u.filesFree} of ${u.files} free`),
       );
     }
-    if (notJudged) return;
+    if (notJudged) {
+      out.checks.push({ check: m.diskTimeToFull, componentId: id, observedValue: null, status: 'pass', output: 'read-only, not evaluated' });
+      return;
+    }
     const trend = fillTrend(this.history.add(id, u.sizeBytes, { at, availBytes: u.availBytes }), this.options.timeToFull);
     if (trend.kind === 'filling') out.samples.push({ metric: m.filesystemTimeToFull, labels, value: Math.round(trend.seconds) });
     out.checks.push(this.judgeTrend(id, trend));
