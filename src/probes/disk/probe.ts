@@ -18,7 +18,8 @@ export interface DiskProbeDeps {
   readonly statfs?: StatFs;
 }
 
-type Measured = { readonly mount: Mount; readonly usage: FsUsage } | { readonly mount: Mount; readonly error: string };
+/** `at`: when statfs answered, so a slow mount does not skew the others' time-to-full. */
+type Measured = { readonly mount: Mount; readonly usage: FsUsage; readonly at: number } | { readonly mount: Mount; readonly error: string };
 
 export class DiskProbe extends DeclaredProbe<DiskOptions> implements Probe {
   private readonly host: HostPaths;
@@ -49,9 +50,8 @@ export class DiskProbe extends DeclaredProbe<DiskOptions> implements Probe {
     }
     const selected = selectMounts(mounts, this.options);
     const measured = await Promise.all(selected.map((mount) => this.measure(mount, signal)));
-    const at = Date.now();
     const out = emptyCollection();
-    for (const result of measured) this.report(result, at, out);
+    for (const result of measured) this.report(result, out);
     this.history.keepOnly(new Set(selected.map((mount) => mount.mountPoint)));
     return out;
   }
@@ -63,7 +63,7 @@ export class DiskProbe extends DeclaredProbe<DiskOptions> implements Probe {
   private async measure(mount: Mount, signal: AbortSignal): Promise<Measured> {
     try {
       const stats = await this.statfs.stat(join(this.host.rootfs, mount.mountPoint), this.options.statfsTimeoutMs, signal);
-      return { mount, usage: usageOf(stats) };
+      return { mount, usage: usageOf(stats), at: Date.now() };
     } catch (err) {
       signal.throwIfAborted();
       const explained = err instanceof TimeoutError || err instanceof PendingError;
@@ -71,7 +71,7 @@ export class DiskProbe extends DeclaredProbe<DiskOptions> implements Probe {
     }
   }
 
-  private report(result: Measured, at: number, out: Collection): void {
+  private report(result: Measured, out: Collection): void {
     const { mount } = result;
     const id = mount.mountPoint;
     const labels = { device: mount.device, fstype: mount.fsType, mountpoint: id };
@@ -125,7 +125,7 @@ export class DiskProbe extends DeclaredProbe<DiskOptions> implements Probe {
       out.checks.push({ check: m.diskTimeToFull, componentId: id, observedValue: null, status: 'pass', output: 'read-only, not evaluated' });
       return;
     }
-    const trend = fillTrend(this.history.add(id, u.sizeBytes, { at, availBytes: u.availBytes }), this.options.timeToFull);
+    const trend = fillTrend(this.history.add(id, u.sizeBytes, { at: result.at, availBytes: u.availBytes }), this.options.timeToFull);
     if (trend.kind === 'filling') out.samples.push({ metric: m.filesystemTimeToFull, labels, value: Math.round(trend.seconds) });
     out.checks.push(this.judgeTrend(id, trend));
   }
