@@ -190,7 +190,10 @@ export const footprintSuite: Suite = {
       const cacheDir = join(ctx.tmp, 'compile-cache');
       execFileSync(join(ROOT, 'bin/vigil'), ['--version'], { env: { ...process.env, NODE_COMPILE_CACHE: cacheDir }, stdio: 'ignore' });
       execFileSync(process.execPath, [join(ROOT, 'src/main.ts'), '--version'], { env: { ...process.env, NODE_COMPILE_CACHE: cacheDir }, stdio: 'ignore' });
-      execFileSync(process.execPath, [join(ROOT, 'bench/baseline-server.ts')], { env: { ...process.env, NODE_COMPILE_CACHE: cacheDir, BASELINE_WARM_ONLY: '1' }, stdio: 'ignore' });
+      execFileSync(process.execPath, [join(ROOT, 'bench/baseline-server.ts')], {
+        env: { ...process.env, NODE_COMPILE_CACHE: cacheDir, BASELINE_WARM_ONLY: '1' },
+        stdio: 'ignore',
+      });
 
       const agent = async (name: string, config: string, how: 'before' | 'cache' | 'bin'): Promise<RunningServer> => {
         const port = await freePort();
@@ -284,7 +287,11 @@ export const footprintSuite: Suite = {
       const loadEnded = Date.now();
 
       ctx.log('footprint: /ready throughput');
-      const ready: [string, RunningServer][] = [['bare Fastify', baseline], ['agent, compile cache only', zeroCache], ['agent, bin/vigil', zero]];
+      const ready: [string, RunningServer][] = [
+        ['bare Fastify', baseline],
+        ['agent, compile cache only', zeroCache],
+        ['agent, bin/vigil', zero],
+      ];
       const readyResults = new Map<string, LoadResult>();
       for (const [label, server] of ready) {
         await load(`${server.baseUrl}/ready`, READY_CONNECTIONS, 2);
@@ -332,7 +339,14 @@ export const footprintSuite: Suite = {
               ...[zeroBefore, zeroCache, zero, db, all, baseline, ...exporters].map(memRow),
               ['3 exporters together', mib(exporterRss), null, mib(exporterPrivate), null, null],
               ['host+pg+redis agent / 3 exporters', ratio(idleOf(db).rss, exporterRss), null, ratio(idleOf(db).privateDirty, exporterPrivate), null, null],
-              ['zero bin/vigil / zero before', ratio(idleOf(zero).rss, idleOf(zeroBefore).rss), null, ratio(idleOf(zero).privateDirty, idleOf(zeroBefore).privateDirty), null, null],
+              [
+                'zero bin/vigil / zero before',
+                ratio(idleOf(zero).rss, idleOf(zeroBefore).rss),
+                null,
+                ratio(idleOf(zero).privateDirty, idleOf(zeroBefore).privateDirty),
+                null,
+                null,
+              ],
             ],
             notes: [`zero-config external memory (bin/vigil): ${mib(external)} MiB; heap used is nodejs_heap_size_used_bytes as scraped (garbage included)`],
           },

@@ -3,7 +3,22 @@
 // with a bare Fastify server doing nothing, measured over the same window.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, cleanEnv, freePort, mib, ratio, readCpuSeconds, readRss, round, sleep, startServer, type BenchContext, type RunningServer, type Suite, type SuiteReport } from './lib.ts';
+import {
+  ROOT,
+  cleanEnv,
+  freePort,
+  mib,
+  ratio,
+  readCpuSeconds,
+  readRss,
+  round,
+  sleep,
+  startServer,
+  type BenchContext,
+  type RunningServer,
+  type Suite,
+  type SuiteReport,
+} from './lib.ts';
 
 /** Let start-up work (module loading, JIT, first probe round) finish before measuring. */
 const WARM_UP_MS = 20_000;

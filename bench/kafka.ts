@@ -48,7 +48,11 @@ async function grow(broker: KafkaBroker, admin: Admin, prefix: string, step: Ste
   const topics = step.partitions / PARTITIONS_PER_TOPIC;
   for (let i = have.topics; i < topics; i++) {
     await createTopic(admin, `${prefix}-t${i}`, PARTITIONS_PER_TOPIC);
-    await produce(broker, `${prefix}-t${i}`, Array.from({ length: PARTITIONS_PER_TOPIC }, () => 2));
+    await produce(
+      broker,
+      `${prefix}-t${i}`,
+      Array.from({ length: PARTITIONS_PER_TOPIC }, () => 2),
+    );
   }
   const offsets = Object.fromEntries(Array.from({ length: PARTITIONS_PER_TOPIC }, (_, p) => [p, 1]));
   const work: Promise<void>[] = [];
@@ -158,12 +162,23 @@ export const kafkaSuite: Suite = {
       tables: [
         {
           title: `Kafka ${version}, one broker: one probe cycle (median of ${cycles}) as the cluster grows`,
-          columns: ['groups', 'partitions', 'Vigil ms', 'Vigil requests', 'naive ms', 'naive requests', 'requests ×', 'time ×', 'kafka-consumer-groups s', 'bench RSS MiB'],
+          columns: [
+            'groups',
+            'partitions',
+            'Vigil ms',
+            'Vigil requests',
+            'naive ms',
+            'naive requests',
+            'requests ×',
+            'time ×',
+            'kafka-consumer-groups s',
+            'bench RSS MiB',
+          ],
           rows,
           notes: [
             'Vigil: ListGroups + ListOffsets once per broker, DescribeGroups once per coordinator, OffsetFetch once per group, Metadata from cache',
             'naive: kafkajs admin listGroups, describeGroups, fetchOffsets per group, fetchTopicOffsets per topic (2 ListOffsets per topic)',
-            'kafka-consumer-groups: --describe --all-groups from the broker\'s jars, JVM start included',
+            "kafka-consumer-groups: --describe --all-groups from the broker's jars, JVM start included",
             `Vigil requests per cycle by API at the first step: ${JSON.stringify(first?.vigilRequests ?? {})}`,
           ],
         },

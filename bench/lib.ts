@@ -404,7 +404,10 @@ export function formatTable(table: Table): string {
   const widths = table.columns.map((c, i) => Math.max(c.length, ...cells.map((row) => (row[i] ?? '').length)));
   const numeric = table.columns.map((_, i) => table.rows.every((row) => typeof row[i] !== 'string'));
   const line = (values: readonly string[]) =>
-    values.map((v, i) => (numeric[i] ? v.padStart(widths[i] ?? 0) : v.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+    values
+      .map((v, i) => (numeric[i] ? v.padStart(widths[i] ?? 0) : v.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   const out = [table.title, line(table.columns), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)];
   for (const note of table.notes ?? []) out.push(`  ${note}`);
   return out.join('\n');

@@ -99,7 +99,10 @@ async function benchPostgres(server: PgServer, ctx: BenchContext): Promise<{ row
     await raw.connect();
     open.push({ stop: () => raw.end() });
     const one = probes(postgresKind as ProbeKind<unknown, unknown>, [server.url(dbs.one)]);
-    const ten = probes(postgresKind as ProbeKind<unknown, unknown>, Array.from({ length: 10 }, () => server.url(dbs.ten)));
+    const ten = probes(
+      postgresKind as ProbeKind<unknown, unknown>,
+      Array.from({ length: 10 }, () => server.url(dbs.ten)),
+    );
     for (const p of [...one, ...ten]) open.push(p);
     ctx.log('probes-db: postgres');
     const rows = [
@@ -110,7 +113,9 @@ async function benchPostgres(server: PgServer, ctx: BenchContext): Promise<{ row
     for (const p of open.splice(0)) await p.stop();
     ctx.log(`probes-db: waiting ${PG_STATS_FLUSH_MS / 1000}s for PostgreSQL to publish its statistics`);
     await sleep(PG_STATS_FLUSH_MS);
-    const commits = await server.query<{ datname: string; xact_commit: string }>('SELECT datname, xact_commit FROM pg_stat_database WHERE datname = ANY($1)', [Object.values(dbs)]);
+    const commits = await server.query<{ datname: string; xact_commit: string }>('SELECT datname, xact_commit FROM pg_stat_database WHERE datname = ANY($1)', [
+      Object.values(dbs),
+    ]);
     const count = (db: string) => Number(commits.find((r) => r.datname === db)?.xact_commit ?? NaN);
     // Every cycle and the 5 warm-up cycles ran in the database; the probe's statements are
     // single-statement transactions, so commits = statements.
@@ -130,7 +135,10 @@ async function benchRedis(server: RedisServer, ctx: BenchContext): Promise<{ row
   const raw = new Redis({ host: server.host, port: server.port, protocol: 2, enableReadyCheck: false, lazyConnect: true });
   await raw.connect();
   const one = probes(redisKind as ProbeKind<unknown, unknown>, [server.url()]);
-  const ten = probes(redisKind as ProbeKind<unknown, unknown>, Array.from({ length: 10 }, () => server.url()));
+  const ten = probes(
+    redisKind as ProbeKind<unknown, unknown>,
+    Array.from({ length: 10 }, () => server.url()),
+  );
   try {
     ctx.log('probes-db: redis');
     const commands = async () => Number((await serverInfo(server, 'stats')).get('total_commands_processed'));
@@ -161,7 +169,17 @@ function table(title: string, rows: Measured[], opsName: string, spawn: { label:
     title,
     columns: ['what', 'targets', 'ms/cycle', 'p50 ms', 'p95 ms', 'ms/target', 'CPU ms/cycle', `${opsName}/cycle`, '× raw time'],
     rows: [
-      ...rows.map((r) => [r.label, r.targets, r.meanMs, r.p50Ms, r.p95Ms, round(r.meanMs / r.targets, 3), r.cpuMs, r.serverOps, round(r.meanMs / base.meanMs, 2)]),
+      ...rows.map((r) => [
+        r.label,
+        r.targets,
+        r.meanMs,
+        r.p50Ms,
+        r.p95Ms,
+        round(r.meanMs / r.targets, 3),
+        r.cpuMs,
+        r.serverOps,
+        round(r.meanMs / base.meanMs, 2),
+      ]),
       [spawn.label, 1, spawn.ms, null, null, spawn.ms, null, null, spawn.ms === null ? null : round(spawn.ms / base.meanMs, 1)],
     ],
     notes: [`${opsName} counted by the server; 10 targets are collected concurrently, as the runner does`],
@@ -181,7 +199,10 @@ export const dbProbesSuite: Suite = {
       const redis = await benchRedis(redisServer, ctx);
       return {
         tables: [
-          table(`PostgreSQL probe run (${pgServer.own ? 'own server' : 'machine server'} ${pgServer.host}:${pgServer.port})`, postgres.rows, 'statements', { label: 'spawn pg_isready', ms: postgres.spawnMs }),
+          table(`PostgreSQL probe run (${pgServer.own ? 'own server' : 'machine server'} ${pgServer.host}:${pgServer.port})`, postgres.rows, 'statements', {
+            label: 'spawn pg_isready',
+            ms: postgres.spawnMs,
+          }),
           table('Redis probe run (own redis-server)', redis.rows, 'commands', { label: 'spawn redis-cli ping', ms: redis.spawnMs }),
         ],
         data: { postgres, redis },

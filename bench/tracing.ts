@@ -6,7 +6,23 @@ import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { ROOT, cleanEnv, freePort, httpGet, mib, ratio, readCpuSeconds, readRss, round, sleep, startServer, type BenchContext, type RunningServer, type Suite, type SuiteReport } from './lib.ts';
+import {
+  ROOT,
+  cleanEnv,
+  freePort,
+  httpGet,
+  mib,
+  ratio,
+  readCpuSeconds,
+  readRss,
+  round,
+  sleep,
+  startServer,
+  type BenchContext,
+  type RunningServer,
+  type Suite,
+  type SuiteReport,
+} from './lib.ts';
 
 /** Module loading, JIT and the first exports settle before the measured window. */
 const WARM_UP_MS = 10_000;
@@ -50,7 +66,9 @@ export const tracingSuite: Suite = {
       for (const mode of MODES) {
         const port = await freePort();
         const otel: Record<string, string> =
-          mode === 'off' ? {} : { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${mode === 'on' ? receiverPort : closedPort}`, OTEL_BSP_SCHEDULE_DELAY: '1000' };
+          mode === 'off'
+            ? {}
+            : { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${mode === 'on' ? receiverPort : closedPort}`, OTEL_BSP_SCHEDULE_DELAY: '1000' };
         servers.set(
           mode,
           await startServer(ctx.children, {
@@ -86,7 +104,16 @@ export const tracingSuite: Suite = {
           offPerCycle = perCycleMs;
           offRss = rss.rss;
         }
-        rows.push([`tracing ${mode}`, round(cycles, 0), round(cpu * 1000, 0), round(perCycleMs, 2), ratio(perCycleMs, offPerCycle), mib(rss.rss), mib(rss.anon), ratio(rss.rss, offRss)]);
+        rows.push([
+          `tracing ${mode}`,
+          round(cycles, 0),
+          round(cpu * 1000, 0),
+          round(perCycleMs, 2),
+          ratio(perCycleMs, offPerCycle),
+          mib(rss.rss),
+          mib(rss.anon),
+          ratio(rss.rss, offRss),
+        ]);
         data[mode] = { cycles, cpuSeconds: cpu, cpuMsPerCycle: perCycleMs, rss };
       }
       data.receiver = { exports: exports - exportsBefore, bytes: exportBytes };

@@ -83,7 +83,12 @@ export function cycles(graph: FolderGraph): string[][] {
 /** Edges of the graph that lie inside a cycle: the imports to untangle. */
 export function cycleEdges(graph: FolderGraph, component: string[]): string[] {
   const members = new Set(component);
-  return component.flatMap((from) => [...(graph.get(from) ?? [])].filter((to) => members.has(to)).sort().map((to) => `${from} -> ${to}`));
+  return component.flatMap((from) =>
+    [...(graph.get(from) ?? [])]
+      .filter((to) => members.has(to))
+      .sort()
+      .map((to) => `${from} -> ${to}`),
+  );
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -21,7 +21,10 @@ const FETCH_SCRIPT = fileURLToPath(new URL('./kafka-fetch.sh', import.meta.url))
 export const DEFAULT_KAFKA_VERSIONS: readonly string[] = ['3.9.1', '4.1.1'];
 
 export function kafkaVersions(env: NodeJS.ProcessEnv = process.env): string[] {
-  const listed = (env.VIGIL_KAFKA_VERSIONS ?? '').split(',').map((v) => v.trim()).filter(Boolean);
+  const listed = (env.VIGIL_KAFKA_VERSIONS ?? '')
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
   return listed.length > 0 ? listed : [...DEFAULT_KAFKA_VERSIONS];
 }
 
@@ -104,7 +107,14 @@ export class KafkaBroker {
   private readonly heap: string;
   private readonly startTimeoutMs: number;
 
-  constructor(version: string, libs: string, port: number, controllerPort: number, dir: string, options: BrokerOptions & { nodeId: number; clusterId: string }) {
+  constructor(
+    version: string,
+    libs: string,
+    port: number,
+    controllerPort: number,
+    dir: string,
+    options: BrokerOptions & { nodeId: number; clusterId: string },
+  ) {
     this.version = version;
     this.nodeId = options.nodeId;
     this.clusterId = options.clusterId;
@@ -141,7 +151,17 @@ export class KafkaBroker {
       this.major >= 4
         ? [`-Dlog4j2.configurationFile=${join(this.dir, `${role}-log4j2.properties`)}`]
         : [`-Dlog4j.configuration=file:${join(this.dir, `${role}-log4j.properties`)}`];
-    return [`-Xmx${heap}`, `-Xms${heap === '512m' ? '256m' : heap}`, '-XX:+UseG1GC', '-Djava.awt.headless=true', ...logging, '-cp', this.classpath, main, ...args];
+    return [
+      `-Xmx${heap}`,
+      `-Xms${heap === '512m' ? '256m' : heap}`,
+      '-XX:+UseG1GC',
+      '-Djava.awt.headless=true',
+      ...logging,
+      '-cp',
+      this.classpath,
+      main,
+      ...args,
+    ];
   }
 
   /** Starts the JVM (own process group) and waits until the broker answers on its port. */
@@ -250,7 +270,7 @@ export class KafkaBroker {
   runTool(main: string, args: readonly string[], timeoutMs = 120_000): Promise<ToolResult> {
     return new Promise((resolve) => {
       execFile('java', this.javaArgs(main, args, '256m'), { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : null) : 0;
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : null) : 0;
         resolve({ code, stdout, stderr });
       });
     });
@@ -303,8 +323,16 @@ export async function startBroker(options: BrokerOptions): Promise<KafkaBroker> 
     'num.io.threads': 4,
     ...options.properties,
   };
-  writeFileSync(join(dir, 'server.properties'), Object.entries(properties).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
-  for (const [role, level] of [['server', 'INFO'], ['tools', 'WARN']] as const) {
+  writeFileSync(
+    join(dir, 'server.properties'),
+    Object.entries(properties)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n') + '\n',
+  );
+  for (const [role, level] of [
+    ['server', 'INFO'],
+    ['tools', 'WARN'],
+  ] as const) {
     writeFileSync(
       join(dir, `${role}-log4j.properties`),
       `log4j.rootLogger=${level}, out\nlog4j.appender.out=org.apache.log4j.ConsoleAppender\nlog4j.appender.out.layout=org.apache.log4j.PatternLayout\nlog4j.appender.out.layout.ConversionPattern=[%d] %p %m (%c)%n\n`,

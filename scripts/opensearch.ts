@@ -26,7 +26,9 @@ export function ensureOpenSearch(version = OPENSEARCH_VERSION): string {
 }
 
 function accountIds(name: string): { uid: number; gid: number } {
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${name}:`));
   if (!line) throw new Error(`no user ${name} in /etc/passwd to run OpenSearch as (it refuses root)`);
   const [, , uid, gid] = line.split(':');
   return { uid: Number(uid), gid: Number(gid) };
@@ -104,7 +106,10 @@ export class OpenSearchNode {
     const [command, args] = asRoot
       ? ['setpriv', ['--reuid', RUN_AS, '--regid', String(accountIds(RUN_AS).gid), '--clear-groups', 'java', ...java]]
       : ['java', java];
-    this.child = spawn(command as string, args as string[], { stdio: ['ignore', logFd, logFd], env: { ...process.env, OPENSEARCH_PATH_CONF: join(this.dir, 'config') } });
+    this.child = spawn(command as string, args as string[], {
+      stdio: ['ignore', logFd, logFd],
+      env: { ...process.env, OPENSEARCH_PATH_CONF: join(this.dir, 'config') },
+    });
     running.add(this);
     const deadline = Date.now() + timeoutMs;
     let exited = false;
@@ -211,7 +216,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     console.log(ensureOpenSearch(process.argv[3]));
   } else if (command === 'start') {
     const node = await startOpenSearch();
-    console.log(`OpenSearch ${OPENSEARCH_VERSION} at ${node.url} (pid ${node.pid}, user ${process.getuid?.() === 0 ? RUN_AS : userInfo().username}); Ctrl-C stops it`);
+    console.log(
+      `OpenSearch ${OPENSEARCH_VERSION} at ${node.url} (pid ${node.pid}, user ${process.getuid?.() === 0 ? RUN_AS : userInfo().username}); Ctrl-C stops it`,
+    );
     const stop = () => void node.destroy().then(() => process.exit(0));
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

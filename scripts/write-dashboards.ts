@@ -66,7 +66,14 @@ function panel(id: number, spec: PanelSpec, x: number, y: number): Record<string
   const type = spec.type ?? 'timeseries';
   const custom =
     type === 'timeseries'
-      ? { drawStyle: 'line', lineWidth: 1, fillOpacity: 10, showPoints: 'never', spanNulls: false, thresholdsStyle: { mode: spec.thresholds ? 'line+area' : 'off' } }
+      ? {
+          drawStyle: 'line',
+          lineWidth: 1,
+          fillOpacity: 10,
+          showPoints: 'never',
+          spanNulls: false,
+          thresholdsStyle: { mode: spec.thresholds ? 'line+area' : 'off' },
+        }
       : {};
   return {
     id,
@@ -90,8 +97,20 @@ function panel(id: number, spec: PanelSpec, x: number, y: number): Record<string
     options:
       type === 'timeseries'
         ? { legend: { displayMode: 'table', placement: 'bottom', showLegend: true, calcs: ['lastNotNull', 'max'] }, tooltip: { mode: 'multi', sort: 'desc' } }
-        : { reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false }, orientation: 'horizontal', colorMode: 'background', textMode: 'value_and_name' },
-    targets: spec.targets.map((t, i) => ({ datasource: DS, refId: t.refId ?? String.fromCharCode(65 + i), expr: t.expr, legendFormat: t.legendFormat, range: !t.instant, instant: !!t.instant })),
+        : {
+            reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
+            orientation: 'horizontal',
+            colorMode: 'background',
+            textMode: 'value_and_name',
+          },
+    targets: spec.targets.map((t, i) => ({
+      datasource: DS,
+      refId: t.refId ?? String.fromCharCode(65 + i),
+      expr: t.expr,
+      legendFormat: t.legendFormat,
+      range: !t.instant,
+      instant: !!t.instant,
+    })),
   };
 }
 
@@ -161,7 +180,20 @@ function dashboard(uid: string, title: string, description: string, vars: Record
     timezone: 'browser',
     fiscalYearStartMonth: 0,
     liveNow: false,
-    links: [{ title: 'Vigil dashboards', type: 'dashboards', tags: ['vigil'], asDropdown: true, icon: 'external link', includeVars: true, keepTime: true, targetBlank: false, tooltip: '', url: '' }],
+    links: [
+      {
+        title: 'Vigil dashboards',
+        type: 'dashboards',
+        tags: ['vigil'],
+        asDropdown: true,
+        icon: 'external link',
+        includeVars: true,
+        keepTime: true,
+        targetBlank: false,
+        tooltip: '',
+        url: '',
+      },
+    ],
     templating: { list: [datasourceVar, ...vars] },
     panels,
   };
@@ -200,153 +232,165 @@ function levelsText(check: CheckDecl): string {
 }
 
 export function nodeDashboard() {
-  return dashboard('vigil-node', 'Vigil / Node', 'Disk, memory, CPU and backup files of the nodes (and containers) Vigil runs on, at the runbook levels.', [clusterVar, nodeVar, queryVar('mountpoint', 'Mount', `label_values(vigil_filesystem_size_bytes{${sel()}}, mountpoint)`)], [
+  return dashboard(
+    'vigil-node',
+    'Vigil / Node',
+    'Disk, memory, CPU and backup files of the nodes (and containers) Vigil runs on, at the runbook levels.',
+    [clusterVar, nodeVar, queryVar('mountpoint', 'Mount', `label_values(vigil_filesystem_size_bytes{${sel()}}, mountpoint)`)],
     [
-      'Disk',
       [
-        {
-          title: 'Disk space used per mount',
-          description: `df's Use% (vigil:filesystem_used:ratio). Runbook levels: ${levelsText(disk.diskUtilization)}, playbook ${disk.diskUtilization.playbook}.`,
-          ...pct,
-          thresholds: panelLevels(disk.diskUtilization),
-          targets: [{ expr: `vigil:filesystem_used:ratio{${sel('mountpoint=~"$mountpoint"')}}`, legendFormat: '{{node}} {{mountpoint}}' }],
-        },
-        {
-          title: 'Time until full',
-          description: `The agent's linear fit of available space over its time_to_full_window (default 6 h), shown for every mount filling steadily, whatever the Mount selection (enough samples, R² ≥ 0.9: a log-rotation sawtooth has none). Check disk:time_to_full levels: ${levelsText(disk.diskTimeToFull)}, alerts VigilDiskFillingUp / VigilDiskFillingUpCritical after 1 h.`,
-          unit: 's',
-          min: 0,
-          thresholds: panelLevels(disk.diskTimeToFull),
-          // Every filling mount, whatever the Mount selection: one not selected is the one to see.
-          targets: [{ expr: `vigil_filesystem_time_to_full_seconds{${sel()}}`, legendFormat: '{{node}} {{mountpoint}}' }],
-        },
-        {
-          title: 'Available space',
-          description: 'Bytes available to unprivileged users (df Avail).',
-          unit: 'bytes',
-          min: 0,
-          targets: [{ expr: `vigil_filesystem_avail_bytes{${sel('mountpoint=~"$mountpoint"')}}`, legendFormat: '{{node}} {{mountpoint}}' }],
-        },
-        {
-          title: 'Inodes used',
-          description: `Share of file nodes used. Runbook levels: ${levelsText(disk.diskInodes)}.`,
-          ...pct,
-          thresholds: panelLevels(disk.diskInodes),
-          targets: [{ expr: `vigil:filesystem_inodes_used:ratio{${sel('mountpoint=~"$mountpoint"')}}`, legendFormat: '{{node}} {{mountpoint}}' }],
-        },
+        'Disk',
+        [
+          {
+            title: 'Disk space used per mount',
+            description: `df's Use% (vigil:filesystem_used:ratio). Runbook levels: ${levelsText(disk.diskUtilization)}, playbook ${disk.diskUtilization.playbook}.`,
+            ...pct,
+            thresholds: panelLevels(disk.diskUtilization),
+            targets: [{ expr: `vigil:filesystem_used:ratio{${sel('mountpoint=~"$mountpoint"')}}`, legendFormat: '{{node}} {{mountpoint}}' }],
+          },
+          {
+            title: 'Time until full',
+            description: `The agent's linear fit of available space over its time_to_full_window (default 6 h), shown for every mount filling steadily, whatever the Mount selection (enough samples, R² ≥ 0.9: a log-rotation sawtooth has none). Check disk:time_to_full levels: ${levelsText(disk.diskTimeToFull)}, alerts VigilDiskFillingUp / VigilDiskFillingUpCritical after 1 h.`,
+            unit: 's',
+            min: 0,
+            thresholds: panelLevels(disk.diskTimeToFull),
+            // Every filling mount, whatever the Mount selection: one not selected is the one to see.
+            targets: [{ expr: `vigil_filesystem_time_to_full_seconds{${sel()}}`, legendFormat: '{{node}} {{mountpoint}}' }],
+          },
+          {
+            title: 'Available space',
+            description: 'Bytes available to unprivileged users (df Avail).',
+            unit: 'bytes',
+            min: 0,
+            targets: [{ expr: `vigil_filesystem_avail_bytes{${sel('mountpoint=~"$mountpoint"')}}`, legendFormat: '{{node}} {{mountpoint}}' }],
+          },
+          {
+            title: 'Inodes used',
+            description: `Share of file nodes used. Runbook levels: ${levelsText(disk.diskInodes)}.`,
+            ...pct,
+            thresholds: panelLevels(disk.diskInodes),
+            targets: [{ expr: `vigil:filesystem_inodes_used:ratio{${sel('mountpoint=~"$mountpoint"')}}`, legendFormat: '{{node}} {{mountpoint}}' }],
+          },
+        ],
+      ],
+      [
+        'Memory',
+        [
+          {
+            title: 'Host memory used',
+            description: `1 − MemAvailable / MemTotal. Runbook levels: ${levelsText(memory.memoryUtilization)}.`,
+            ...pct,
+            thresholds: panelLevels(memory.memoryUtilization),
+            targets: [{ expr: `vigil:memory_used:ratio{${sel()}}`, legendFormat: '{{node}}' }],
+          },
+          {
+            title: 'Host memory',
+            description: 'Total and available memory (node_exporter: node_memory_MemTotal_bytes, node_memory_MemAvailable_bytes).',
+            unit: 'bytes',
+            min: 0,
+            targets: [
+              { expr: `vigil_memory_total_bytes{${sel()}}`, legendFormat: '{{node}} total' },
+              { expr: `vigil_memory_available_bytes{${sel()}}`, legendFormat: '{{node}} available' },
+            ],
+          },
+          {
+            title: 'Container memory: working set and limit',
+            description:
+              'Working set (usage − inactive file, as the kubelet counts it) of the container Vigil runs in; the limit line only where a cgroup memory limit is set. OOM kill at the limit.',
+            unit: 'bytes',
+            min: 0,
+            targets: [
+              { expr: `vigil_container_memory_working_set_bytes{${sel()}}`, legendFormat: '{{node}} working set' },
+              { expr: `vigil_container_memory_limit_bytes{${sel()}}`, legendFormat: '{{node}} limit' },
+            ],
+          },
+        ],
+      ],
+      [
+        'CPU',
+        [
+          {
+            title: 'Host CPU busy',
+            description: `Share of CPU time not idle over the probe interval. Runbook levels: ${levelsText(cpu.cpuUtilizationCheck)}, sustained 5 minutes.`,
+            ...pct,
+            thresholds: panelLevels(cpu.cpuUtilizationCheck),
+            targets: [{ expr: `vigil_cpu_utilization_ratio{${sel()}}`, legendFormat: '{{node}}' }],
+          },
+          {
+            title: 'CPU time by mode',
+            description: 'Rate of CPU seconds per mode, in CPUs (all cores summed).',
+            unit: 'short',
+            min: 0,
+            targets: [{ expr: `sum by (node, mode) (rate(vigil_cpu_seconds_total{${sel()}}[$__rate_interval]))`, legendFormat: '{{node}} {{mode}}' }],
+          },
+          {
+            title: 'Busiest cores',
+            description: 'Per-core busy share (vigil_cpu_core_seconds_total, like node_cpu_seconds_total): one hot core hides in the host average.',
+            ...pct,
+            thresholds: panelLevels(cpu.cpuUtilizationCheck),
+            targets: [
+              {
+                expr: `topk(8, 1 - sum by (node, cpu) (rate(vigil_cpu_core_seconds_total{${sel('mode=~"idle|iowait"')}}[$__rate_interval])))`,
+                legendFormat: '{{node}} cpu{{cpu}}',
+              },
+            ],
+          },
+          {
+            title: 'Load average and CPU count',
+            description: '1-minute load next to the number of CPUs (count of per-core idle series).',
+            unit: 'short',
+            min: 0,
+            targets: [
+              { expr: `vigil_load1{${sel()}}`, legendFormat: '{{node}} load1' },
+              { expr: `count by (node) (vigil_cpu_core_seconds_total{${sel('mode="idle"')}})`, legendFormat: '{{node}} CPUs' },
+            ],
+          },
+          {
+            title: 'Container CPU throttling',
+            description: `Share of CFS periods throttled (only with a CPU quota). Level: ${levelsText(cpu.cpuThrottlingCheck)}, 15 minutes.`,
+            ...pct,
+            thresholds: panelLevels(cpu.cpuThrottlingCheck),
+            targets: [{ expr: `vigil_container_cpu_throttled_ratio{${sel()}}`, legendFormat: '{{node}}' }],
+          },
+        ],
+      ],
+      [
+        'Backups',
+        [
+          {
+            title: 'Newest backup age',
+            description: `Age of each backup rule's newest file (check ${backups.backupFreshness.id}, playbook ${backups.backupFreshness.playbook}); above its max_age line VigilBackupStale fires (SEV2).`,
+            unit: 's',
+            min: 0,
+            targets: [
+              { expr: `vigil_backup_newest_age_seconds{${sel()}}`, legendFormat: '{{node}} {{rule}}' },
+              { expr: `vigil_backup_max_age_seconds{${sel()}}`, legendFormat: '{{node}} {{rule}} max_age' },
+            ],
+          },
+          {
+            title: 'Newest backup size',
+            description: 'Size of the newest file of each rule, and its min_size (VigilBackupTooSmall, SEV2). A sudden drop is a truncated dump.',
+            unit: 'bytes',
+            min: 0,
+            targets: [
+              { expr: `vigil_backup_newest_size_bytes{${sel()}}`, legendFormat: '{{node}} {{rule}}' },
+              { expr: `vigil_backup_min_size_bytes{${sel()}}`, legendFormat: '{{node}} {{rule}} min_size' },
+            ],
+          },
+          {
+            title: 'Backup files kept',
+            description: 'Files matching each rule, and its min_count where set (retention, VigilBackupRetentionShort, SEV3).',
+            unit: 'short',
+            min: 0,
+            targets: [
+              { expr: `vigil_backup_files{${sel()}}`, legendFormat: '{{node}} {{rule}}' },
+              { expr: `vigil_backup_min_files{${sel()}}`, legendFormat: '{{node}} {{rule}} min_count' },
+            ],
+          },
+        ],
       ],
     ],
-    [
-      'Memory',
-      [
-        {
-          title: 'Host memory used',
-          description: `1 − MemAvailable / MemTotal. Runbook levels: ${levelsText(memory.memoryUtilization)}.`,
-          ...pct,
-          thresholds: panelLevels(memory.memoryUtilization),
-          targets: [{ expr: `vigil:memory_used:ratio{${sel()}}`, legendFormat: '{{node}}' }],
-        },
-        {
-          title: 'Host memory',
-          description: 'Total and available memory (node_exporter: node_memory_MemTotal_bytes, node_memory_MemAvailable_bytes).',
-          unit: 'bytes',
-          min: 0,
-          targets: [
-            { expr: `vigil_memory_total_bytes{${sel()}}`, legendFormat: '{{node}} total' },
-            { expr: `vigil_memory_available_bytes{${sel()}}`, legendFormat: '{{node}} available' },
-          ],
-        },
-        {
-          title: 'Container memory: working set and limit',
-          description: 'Working set (usage − inactive file, as the kubelet counts it) of the container Vigil runs in; the limit line only where a cgroup memory limit is set. OOM kill at the limit.',
-          unit: 'bytes',
-          min: 0,
-          targets: [
-            { expr: `vigil_container_memory_working_set_bytes{${sel()}}`, legendFormat: '{{node}} working set' },
-            { expr: `vigil_container_memory_limit_bytes{${sel()}}`, legendFormat: '{{node}} limit' },
-          ],
-        },
-      ],
-    ],
-    [
-      'CPU',
-      [
-        {
-          title: 'Host CPU busy',
-          description: `Share of CPU time not idle over the probe interval. Runbook levels: ${levelsText(cpu.cpuUtilizationCheck)}, sustained 5 minutes.`,
-          ...pct,
-          thresholds: panelLevels(cpu.cpuUtilizationCheck),
-          targets: [{ expr: `vigil_cpu_utilization_ratio{${sel()}}`, legendFormat: '{{node}}' }],
-        },
-        {
-          title: 'CPU time by mode',
-          description: 'Rate of CPU seconds per mode, in CPUs (all cores summed).',
-          unit: 'short',
-          min: 0,
-          targets: [{ expr: `sum by (node, mode) (rate(vigil_cpu_seconds_total{${sel()}}[$__rate_interval]))`, legendFormat: '{{node}} {{mode}}' }],
-        },
-        {
-          title: 'Busiest cores',
-          description: 'Per-core busy share (vigil_cpu_core_seconds_total, like node_cpu_seconds_total): one hot core hides in the host average.',
-          ...pct,
-          thresholds: panelLevels(cpu.cpuUtilizationCheck),
-          targets: [{ expr: `topk(8, 1 - sum by (node, cpu) (rate(vigil_cpu_core_seconds_total{${sel('mode=~"idle|iowait"')}}[$__rate_interval])))`, legendFormat: '{{node}} cpu{{cpu}}' }],
-        },
-        {
-          title: 'Load average and CPU count',
-          description: '1-minute load next to the number of CPUs (count of per-core idle series).',
-          unit: 'short',
-          min: 0,
-          targets: [
-            { expr: `vigil_load1{${sel()}}`, legendFormat: '{{node}} load1' },
-            { expr: `count by (node) (vigil_cpu_core_seconds_total{${sel('mode="idle"')}})`, legendFormat: '{{node}} CPUs' },
-          ],
-        },
-        {
-          title: 'Container CPU throttling',
-          description: `Share of CFS periods throttled (only with a CPU quota). Level: ${levelsText(cpu.cpuThrottlingCheck)}, 15 minutes.`,
-          ...pct,
-          thresholds: panelLevels(cpu.cpuThrottlingCheck),
-          targets: [{ expr: `vigil_container_cpu_throttled_ratio{${sel()}}`, legendFormat: '{{node}}' }],
-        },
-      ],
-    ],
-    [
-      'Backups',
-      [
-        {
-          title: 'Newest backup age',
-          description: `Age of each backup rule's newest file (check ${backups.backupFreshness.id}, playbook ${backups.backupFreshness.playbook}); above its max_age line VigilBackupStale fires (SEV2).`,
-          unit: 's',
-          min: 0,
-          targets: [
-            { expr: `vigil_backup_newest_age_seconds{${sel()}}`, legendFormat: '{{node}} {{rule}}' },
-            { expr: `vigil_backup_max_age_seconds{${sel()}}`, legendFormat: '{{node}} {{rule}} max_age' },
-          ],
-        },
-        {
-          title: 'Newest backup size',
-          description: 'Size of the newest file of each rule, and its min_size (VigilBackupTooSmall, SEV2). A sudden drop is a truncated dump.',
-          unit: 'bytes',
-          min: 0,
-          targets: [
-            { expr: `vigil_backup_newest_size_bytes{${sel()}}`, legendFormat: '{{node}} {{rule}}' },
-            { expr: `vigil_backup_min_size_bytes{${sel()}}`, legendFormat: '{{node}} {{rule}} min_size' },
-          ],
-        },
-        {
-          title: 'Backup files kept',
-          description: 'Files matching each rule, and its min_count where set (retention, VigilBackupRetentionShort, SEV3).',
-          unit: 'short',
-          min: 0,
-          targets: [
-            { expr: `vigil_backup_files{${sel()}}`, legendFormat: '{{node}} {{rule}}' },
-            { expr: `vigil_backup_min_files{${sel()}}`, legendFormat: '{{node}} {{rule}} min_count' },
-          ],
-        },
-      ],
-    ],
-  ]);
+  );
 }
 
 export function datastoresDashboard() {
@@ -355,30 +399,132 @@ export function datastoresDashboard() {
   const P = sel('target=~"$pg_target"');
   const R = sel('target=~"$redis_target"');
   const upMapping = [{ type: 'value', options: { '0': { text: 'DOWN', color: 'red', index: 0 }, '1': { text: 'UP', color: 'green', index: 1 } } }];
-  return dashboard('vigil-datastores', 'Vigil / Datastores', 'PostgreSQL and Redis targets as Vigil sees them from each node, at the runbook levels.', [clusterVar, nodeVar, pg, redis], [
+  return dashboard(
+    'vigil-datastores',
+    'Vigil / Datastores',
+    'PostgreSQL and Redis targets as Vigil sees them from each node, at the runbook levels.',
+    [clusterVar, nodeVar, pg, redis],
     [
-      'PostgreSQL',
       [
-        { title: 'PostgreSQL up', description: 'Whether the last probe query succeeded (alert VigilPostgresDown after 1 minute, SEV2, playbook Database Down).', type: 'stat', unit: 'none', thresholds: { fail: 0, warn: 1, descending: true }, mappings: upMapping, w: 8, targets: [{ expr: `vigil_postgres_up{${P}}`, legendFormat: '{{target}} from {{node}}', instant: true }] },
-        { title: 'Round trip', description: 'Latency of the probe query.', unit: 's', min: 0, w: 16, targets: [{ expr: `vigil_postgres_round_trip_seconds{${P}}`, legendFormat: '{{target}} from {{node}}' }] },
-        { title: 'Connections used', description: `Client connections over max_connections − reserved. Runbook levels: ${levelsText(postgres.connectionsCheck)}, playbook ${postgres.connectionsCheck.playbook}.`, ...pct, thresholds: panelLevels(postgres.connectionsCheck), targets: [{ expr: `vigil_postgres_connections_used_ratio{${P}}`, legendFormat: '{{target}}' }] },
-        { title: 'Connections by state', description: 'pg_stat_activity client backends by state.', unit: 'short', min: 0, targets: [{ expr: `max by (target, state) (sum by (target, state, instance) (vigil_postgres_connections{${P}}))`, legendFormat: '{{target}} {{state}}' }] },
-        { title: 'Oldest transaction', description: `Age of the oldest open transaction (long ones block vacuum). Level: ${levelsText(postgres.oldestTransactionCheck)}.`, unit: 's', min: 0, thresholds: panelLevels(postgres.oldestTransactionCheck), targets: [{ expr: `vigil_postgres_oldest_transaction_age_seconds{${P}}`, legendFormat: '{{target}}' }] },
-        { title: 'Sessions waiting on locks', description: `Backends waiting for a lock. Level: ${levelsText(postgres.lockWaitsCheck)}.`, unit: 'short', min: 0, thresholds: panelLevels(postgres.lockWaitsCheck), targets: [{ expr: `vigil_postgres_lock_waits{${P}}`, legendFormat: '{{target}}' }] },
+        'PostgreSQL',
+        [
+          {
+            title: 'PostgreSQL up',
+            description: 'Whether the last probe query succeeded (alert VigilPostgresDown after 1 minute, SEV2, playbook Database Down).',
+            type: 'stat',
+            unit: 'none',
+            thresholds: { fail: 0, warn: 1, descending: true },
+            mappings: upMapping,
+            w: 8,
+            targets: [{ expr: `vigil_postgres_up{${P}}`, legendFormat: '{{target}} from {{node}}', instant: true }],
+          },
+          {
+            title: 'Round trip',
+            description: 'Latency of the probe query.',
+            unit: 's',
+            min: 0,
+            w: 16,
+            targets: [{ expr: `vigil_postgres_round_trip_seconds{${P}}`, legendFormat: '{{target}} from {{node}}' }],
+          },
+          {
+            title: 'Connections used',
+            description: `Client connections over max_connections − reserved. Runbook levels: ${levelsText(postgres.connectionsCheck)}, playbook ${postgres.connectionsCheck.playbook}.`,
+            ...pct,
+            thresholds: panelLevels(postgres.connectionsCheck),
+            targets: [{ expr: `vigil_postgres_connections_used_ratio{${P}}`, legendFormat: '{{target}}' }],
+          },
+          {
+            title: 'Connections by state',
+            description: 'pg_stat_activity client backends by state.',
+            unit: 'short',
+            min: 0,
+            targets: [
+              { expr: `max by (target, state) (sum by (target, state, instance) (vigil_postgres_connections{${P}}))`, legendFormat: '{{target}} {{state}}' },
+            ],
+          },
+          {
+            title: 'Oldest transaction',
+            description: `Age of the oldest open transaction (long ones block vacuum). Level: ${levelsText(postgres.oldestTransactionCheck)}.`,
+            unit: 's',
+            min: 0,
+            thresholds: panelLevels(postgres.oldestTransactionCheck),
+            targets: [{ expr: `vigil_postgres_oldest_transaction_age_seconds{${P}}`, legendFormat: '{{target}}' }],
+          },
+          {
+            title: 'Sessions waiting on locks',
+            description: `Backends waiting for a lock. Level: ${levelsText(postgres.lockWaitsCheck)}.`,
+            unit: 'short',
+            min: 0,
+            thresholds: panelLevels(postgres.lockWaitsCheck),
+            targets: [{ expr: `vigil_postgres_lock_waits{${P}}`, legendFormat: '{{target}}' }],
+          },
+        ],
+      ],
+      [
+        'Redis',
+        [
+          {
+            title: 'Redis up',
+            description: 'Whether the last PING and INFO succeeded (alert VigilRedisDown after 1 minute, SEV2, playbook Redis Issues).',
+            type: 'stat',
+            unit: 'none',
+            thresholds: { fail: 0, warn: 1, descending: true },
+            mappings: upMapping,
+            w: 8,
+            targets: [{ expr: `vigil_redis_up{${R}}`, legendFormat: '{{target}} from {{node}}', instant: true }],
+          },
+          {
+            title: 'PING round trip',
+            description: 'Latency of PING.',
+            unit: 's',
+            min: 0,
+            w: 16,
+            targets: [{ expr: `vigil_redis_ping_seconds{${R}}`, legendFormat: '{{target}} from {{node}}' }],
+          },
+          {
+            title: 'Memory used',
+            description: 'used_memory, and maxmemory where set (memory check: 80 % SEV3, 90 % SEV2 of maxmemory).',
+            unit: 'bytes',
+            min: 0,
+            targets: [
+              { expr: `vigil_redis_memory_used_bytes{${R}}`, legendFormat: '{{target}} used' },
+              { expr: `vigil_redis_memory_max_bytes{${R}} > 0`, legendFormat: '{{target}} maxmemory' },
+            ],
+          },
+          {
+            title: 'Clients used',
+            description: `connected_clients over maxclients. Runbook levels: ${levelsText(redisMeta.clients)}.`,
+            ...pct,
+            thresholds: panelLevels(redisMeta.clients),
+            targets: [{ expr: `vigil_redis_connected_clients{${R}} / vigil_redis_config_maxclients{${R}}`, legendFormat: '{{target}}' }],
+          },
+          {
+            title: 'Keyspace hit ratio',
+            description: `Hits over lookups (from the counters, as redis_exporter dashboards compute it). Check levels: ${levelsText(redisMeta.hitRatioCheck)}, playbook ${redisMeta.hitRatioCheck.playbook}.`,
+            ...pct,
+            thresholds: panelLevels(redisMeta.hitRatioCheck),
+            targets: [
+              {
+                expr: `rate(vigil_redis_keyspace_hits_total{${R}}[$__rate_interval]) / (rate(vigil_redis_keyspace_hits_total{${R}}[$__rate_interval]) + rate(vigil_redis_keyspace_misses_total{${R}}[$__rate_interval]))`,
+                legendFormat: '{{target}}',
+              },
+            ],
+          },
+          {
+            title: 'Commands, evictions, rejections',
+            description: 'Per-second rates of commands processed, keys evicted and connections rejected.',
+            unit: 'ops',
+            min: 0,
+            targets: [
+              { expr: `rate(vigil_redis_commands_processed_total{${R}}[$__rate_interval])`, legendFormat: '{{target}} commands' },
+              { expr: `rate(vigil_redis_evicted_keys_total{${R}}[$__rate_interval])`, legendFormat: '{{target}} evicted' },
+              { expr: `rate(vigil_redis_rejected_connections_total{${R}}[$__rate_interval])`, legendFormat: '{{target}} rejected' },
+            ],
+          },
+        ],
       ],
     ],
-    [
-      'Redis',
-      [
-        { title: 'Redis up', description: 'Whether the last PING and INFO succeeded (alert VigilRedisDown after 1 minute, SEV2, playbook Redis Issues).', type: 'stat', unit: 'none', thresholds: { fail: 0, warn: 1, descending: true }, mappings: upMapping, w: 8, targets: [{ expr: `vigil_redis_up{${R}}`, legendFormat: '{{target}} from {{node}}', instant: true }] },
-        { title: 'PING round trip', description: 'Latency of PING.', unit: 's', min: 0, w: 16, targets: [{ expr: `vigil_redis_ping_seconds{${R}}`, legendFormat: '{{target}} from {{node}}' }] },
-        { title: 'Memory used', description: 'used_memory, and maxmemory where set (memory check: 80 % SEV3, 90 % SEV2 of maxmemory).', unit: 'bytes', min: 0, targets: [{ expr: `vigil_redis_memory_used_bytes{${R}}`, legendFormat: '{{target}} used' }, { expr: `vigil_redis_memory_max_bytes{${R}} > 0`, legendFormat: '{{target}} maxmemory' }] },
-        { title: 'Clients used', description: `connected_clients over maxclients. Runbook levels: ${levelsText(redisMeta.clients)}.`, ...pct, thresholds: panelLevels(redisMeta.clients), targets: [{ expr: `vigil_redis_connected_clients{${R}} / vigil_redis_config_maxclients{${R}}`, legendFormat: '{{target}}' }] },
-        { title: 'Keyspace hit ratio', description: `Hits over lookups (from the counters, as redis_exporter dashboards compute it). Check levels: ${levelsText(redisMeta.hitRatioCheck)}, playbook ${redisMeta.hitRatioCheck.playbook}.`, ...pct, thresholds: panelLevels(redisMeta.hitRatioCheck), targets: [{ expr: `rate(vigil_redis_keyspace_hits_total{${R}}[$__rate_interval]) / (rate(vigil_redis_keyspace_hits_total{${R}}[$__rate_interval]) + rate(vigil_redis_keyspace_misses_total{${R}}[$__rate_interval]))`, legendFormat: '{{target}}' }] },
-        { title: 'Commands, evictions, rejections', description: 'Per-second rates of commands processed, keys evicted and connections rejected.', unit: 'ops', min: 0, targets: [{ expr: `rate(vigil_redis_commands_processed_total{${R}}[$__rate_interval])`, legendFormat: '{{target}} commands' }, { expr: `rate(vigil_redis_evicted_keys_total{${R}}[$__rate_interval])`, legendFormat: '{{target}} evicted' }, { expr: `rate(vigil_redis_rejected_connections_total{${R}}[$__rate_interval])`, legendFormat: '{{target}} rejected' }] },
-      ],
-    ],
-  ]);
+  );
 }
 
 export function kafkaDashboard() {
@@ -401,48 +547,172 @@ export function kafkaDashboard() {
       },
     },
   ];
-  return dashboard('vigil-kafka-lag', 'Vigil / Kafka consumer lag', 'Consumer group lag in messages and seconds, and Burrow-style status, at the runbook levels.', [kafkaNode, kafkaCluster, group], [
+  return dashboard(
+    'vigil-kafka-lag',
+    'Vigil / Kafka consumer lag',
+    'Consumer group lag in messages and seconds, and Burrow-style status, at the runbook levels.',
+    [kafkaNode, kafkaCluster, group],
     [
-      'Consumer groups',
       [
-        { title: 'Status per group', description: 'OK, WARN (falling behind), REWIND, STALL, STOP, ERR over the evaluation window (check kafka:consumer_status, playbook Severe Performance Degradation).', type: 'stat', unit: 'none', thresholds: { warn: 1, fail: 3 }, mappings: statusMapping, w: 24, h: 5, targets: [{ expr: `max by (cluster, group) (vigil_kafka_consumergroup_status{${G}})`, legendFormat: '{{cluster}} / {{group}}', instant: true }] },
-        { title: 'Lag (messages)', description: `Messages behind the log end, summed over partitions. Level: ${levelsText(kafka.lagMessagesCheck)}.`, unit: 'short', min: 0, thresholds: panelLevels(kafka.lagMessagesCheck), targets: [{ expr: `max by (cluster, group) (vigil_kafka_consumergroup_lag_sum{${G}})`, legendFormat: '{{cluster}} / {{group}}' }] },
-        { title: 'Lag (seconds)', description: `How long ago the oldest unconsumed message was produced. Runbook levels: ${levelsText(kafka.lagSecondsCheck)}.`, unit: 's', min: 0, thresholds: panelLevels(kafka.lagSecondsCheck), targets: [{ expr: `max by (cluster, group) (vigil_kafka_consumergroup_lag_seconds{${G}})`, legendFormat: '{{cluster}} / {{group}}' }] },
-        { title: 'Lag per topic', description: 'Lag summed per topic of each group.', unit: 'short', min: 0, targets: [{ expr: `max by (cluster, group, topic) (vigil_kafka_consumergroup_topic_lag_sum{${G}})`, legendFormat: '{{group}} {{topic}}' }] },
-        { title: 'Group members', description: 'Members of each group (0: nobody consumes).', unit: 'short', min: 0, targets: [{ expr: `max by (cluster, group) (vigil_kafka_consumergroup_members{${G}})`, legendFormat: '{{cluster}} / {{group}}' }] },
+        'Consumer groups',
+        [
+          {
+            title: 'Status per group',
+            description:
+              'OK, WARN (falling behind), REWIND, STALL, STOP, ERR over the evaluation window (check kafka:consumer_status, playbook Severe Performance Degradation).',
+            type: 'stat',
+            unit: 'none',
+            thresholds: { warn: 1, fail: 3 },
+            mappings: statusMapping,
+            w: 24,
+            h: 5,
+            targets: [{ expr: `max by (cluster, group) (vigil_kafka_consumergroup_status{${G}})`, legendFormat: '{{cluster}} / {{group}}', instant: true }],
+          },
+          {
+            title: 'Lag (messages)',
+            description: `Messages behind the log end, summed over partitions. Level: ${levelsText(kafka.lagMessagesCheck)}.`,
+            unit: 'short',
+            min: 0,
+            thresholds: panelLevels(kafka.lagMessagesCheck),
+            targets: [{ expr: `max by (cluster, group) (vigil_kafka_consumergroup_lag_sum{${G}})`, legendFormat: '{{cluster}} / {{group}}' }],
+          },
+          {
+            title: 'Lag (seconds)',
+            description: `How long ago the oldest unconsumed message was produced. Runbook levels: ${levelsText(kafka.lagSecondsCheck)}.`,
+            unit: 's',
+            min: 0,
+            thresholds: panelLevels(kafka.lagSecondsCheck),
+            targets: [{ expr: `max by (cluster, group) (vigil_kafka_consumergroup_lag_seconds{${G}})`, legendFormat: '{{cluster}} / {{group}}' }],
+          },
+          {
+            title: 'Lag per topic',
+            description: 'Lag summed per topic of each group.',
+            unit: 'short',
+            min: 0,
+            targets: [{ expr: `max by (cluster, group, topic) (vigil_kafka_consumergroup_topic_lag_sum{${G}})`, legendFormat: '{{group}} {{topic}}' }],
+          },
+          {
+            title: 'Group members',
+            description: 'Members of each group (0: nobody consumes).',
+            unit: 'short',
+            min: 0,
+            targets: [{ expr: `max by (cluster, group) (vigil_kafka_consumergroup_members{${G}})`, legendFormat: '{{cluster}} / {{group}}' }],
+          },
+        ],
+      ],
+      [
+        'Cluster',
+        [
+          {
+            title: 'Brokers',
+            description: 'Brokers the cluster lists.',
+            type: 'stat',
+            unit: 'short',
+            w: 8,
+            targets: [{ expr: `max by (cluster) (vigil_kafka_brokers{${C}})`, legendFormat: '{{cluster}}', instant: true }],
+          },
+          {
+            title: 'Offline and under-replicated partitions',
+            description: 'Partitions without a leader (kafka:partitions fails, SEV2) or with fewer in-sync replicas than replicas (warn).',
+            unit: 'short',
+            min: 0,
+            thresholds: { warn: 1 },
+            w: 16,
+            targets: [
+              { expr: `max by (cluster) (vigil_kafka_offline_partitions{${C}})`, legendFormat: '{{cluster}} offline' },
+              { expr: `max by (cluster) (vigil_kafka_under_replicated_partitions{${C}})`, legendFormat: '{{cluster}} under-replicated' },
+            ],
+          },
+        ],
       ],
     ],
-    [
-      'Cluster',
-      [
-        { title: 'Brokers', description: 'Brokers the cluster lists.', type: 'stat', unit: 'short', w: 8, targets: [{ expr: `max by (cluster) (vigil_kafka_brokers{${C}})`, legendFormat: '{{cluster}}', instant: true }] },
-        { title: 'Offline and under-replicated partitions', description: 'Partitions without a leader (kafka:partitions fails, SEV2) or with fewer in-sync replicas than replicas (warn).', unit: 'short', min: 0, thresholds: { warn: 1 }, w: 16, targets: [{ expr: `max by (cluster) (vigil_kafka_offline_partitions{${C}})`, legendFormat: '{{cluster}} offline' }, { expr: `max by (cluster) (vigil_kafka_under_replicated_partitions{${C}})`, legendFormat: '{{cluster}} under-replicated' }] },
-      ],
-    ],
-  ]);
+  );
 }
 
 export function vigilDashboard() {
   const probe = queryVar('probe', 'Probe', `label_values(vigil_probe_success{${sel()}}, probe)`);
   const S = sel('probe=~"$probe"');
-  return dashboard('vigil-agent', 'Vigil / Agent', "Vigil's own health: probe durations, failures, staleness, check states and tracing drops.", [clusterVar, nodeVar, probe], [
+  return dashboard(
+    'vigil-agent',
+    'Vigil / Agent',
+    "Vigil's own health: probe durations, failures, staleness, check states and tracing drops.",
+    [clusterVar, nodeVar, probe],
     [
-      'Probes',
       [
-        { title: 'Probe run duration (p95)', description: 'Runs are bounded by the probe timeout; a creeping duration precedes timeouts.', unit: 's', min: 0, targets: [{ expr: `histogram_quantile(0.95, sum by (probe, le) (rate(vigil_probe_duration_seconds_bucket{${S}}[$__rate_interval])))`, legendFormat: '{{probe}}' }] },
-        { title: 'Failed runs per second', description: 'Runs that failed or timed out (alert VigilProbeFailing after 5 minutes of failure).', unit: 'ops', min: 0, thresholds: { warn: 0.0001 }, targets: [{ expr: `sum by (probe) (rate(vigil_probe_runs_total{${sel('probe=~"$probe", result!="success"')}}[$__rate_interval])) or sum by (probe) (rate(vigil_probe_runs_total{${S}}[$__rate_interval])) * 0`, legendFormat: '{{probe}}' }] },
-        { title: 'Staleness (intervals since last success)', description: 'Age of the last successful run in probe intervals; at 3 the agent reports the check stale (alert VigilProbeStale).', unit: 'short', min: 0, thresholds: { warn: 2, fail: 3 }, targets: [{ expr: `(time() - vigil_probe_last_success_timestamp_seconds{${S}}) / vigil_probe_interval_seconds{${S}}`, legendFormat: '{{node}} {{probe}}' }] },
-        { title: 'Checks not passing', description: 'Checks by status (1 warn, 2 fail) as /health/detailed reports them.', unit: 'short', min: 0, thresholds: { warn: 1, fail: 2 }, targets: [{ expr: `max by (check, component_id) (vigil_check_status{${sel()}})`, legendFormat: '{{check}} {{component_id}}' }] },
+        'Probes',
+        [
+          {
+            title: 'Probe run duration (p95)',
+            description: 'Runs are bounded by the probe timeout; a creeping duration precedes timeouts.',
+            unit: 's',
+            min: 0,
+            targets: [
+              {
+                expr: `histogram_quantile(0.95, sum by (probe, le) (rate(vigil_probe_duration_seconds_bucket{${S}}[$__rate_interval])))`,
+                legendFormat: '{{probe}}',
+              },
+            ],
+          },
+          {
+            title: 'Failed runs per second',
+            description: 'Runs that failed or timed out (alert VigilProbeFailing after 5 minutes of failure).',
+            unit: 'ops',
+            min: 0,
+            thresholds: { warn: 0.0001 },
+            targets: [
+              {
+                expr: `sum by (probe) (rate(vigil_probe_runs_total{${sel('probe=~"$probe", result!="success"')}}[$__rate_interval])) or sum by (probe) (rate(vigil_probe_runs_total{${S}}[$__rate_interval])) * 0`,
+                legendFormat: '{{probe}}',
+              },
+            ],
+          },
+          {
+            title: 'Staleness (intervals since last success)',
+            description: 'Age of the last successful run in probe intervals; at 3 the agent reports the check stale (alert VigilProbeStale).',
+            unit: 'short',
+            min: 0,
+            thresholds: { warn: 2, fail: 3 },
+            targets: [
+              { expr: `(time() - vigil_probe_last_success_timestamp_seconds{${S}}) / vigil_probe_interval_seconds{${S}}`, legendFormat: '{{node}} {{probe}}' },
+            ],
+          },
+          {
+            title: 'Checks not passing',
+            description: 'Checks by status (1 warn, 2 fail) as /health/detailed reports them.',
+            unit: 'short',
+            min: 0,
+            thresholds: { warn: 1, fail: 2 },
+            targets: [{ expr: `max by (check, component_id) (vigil_check_status{${sel()}})`, legendFormat: '{{check}} {{component_id}}' }],
+          },
+        ],
+      ],
+      [
+        'Agent',
+        [
+          {
+            title: 'Agents and versions',
+            description: 'One series per agent (vigil_build_info).',
+            type: 'table',
+            unit: 'none',
+            w: 12,
+            targets: [{ expr: `vigil_build_info{${sel()}}`, legendFormat: '{{node}} {{version}}', instant: true }],
+          },
+          {
+            title: 'Tracing: spans dropped and export failures',
+            description: 'Spans dropped (queue full or exporter down) and failed exports per second; 0 with tracing off.',
+            unit: 'ops',
+            min: 0,
+            thresholds: { warn: 0.0001 },
+            w: 12,
+            targets: [
+              { expr: `sum by (node) (rate(vigil_tracing_spans_dropped_total{${sel()}}[$__rate_interval]))`, legendFormat: '{{node}} dropped' },
+              { expr: `sum by (node) (rate(vigil_tracing_export_failures_total{${sel()}}[$__rate_interval]))`, legendFormat: '{{node}} export failures' },
+            ],
+          },
+        ],
       ],
     ],
-    [
-      'Agent',
-      [
-        { title: 'Agents and versions', description: 'One series per agent (vigil_build_info).', type: 'table', unit: 'none', w: 12, targets: [{ expr: `vigil_build_info{${sel()}}`, legendFormat: '{{node}} {{version}}', instant: true }] },
-        { title: 'Tracing: spans dropped and export failures', description: 'Spans dropped (queue full or exporter down) and failed exports per second; 0 with tracing off.', unit: 'ops', min: 0, thresholds: { warn: 0.0001 }, w: 12, targets: [{ expr: `sum by (node) (rate(vigil_tracing_spans_dropped_total{${sel()}}[$__rate_interval]))`, legendFormat: '{{node}} dropped' }, { expr: `sum by (node) (rate(vigil_tracing_export_failures_total{${sel()}}[$__rate_interval]))`, legendFormat: '{{node}} export failures' }] },
-      ],
-    ],
-  ]);
+  );
 }
 
 export const DASHBOARDS: Readonly<Record<string, () => unknown>> = {

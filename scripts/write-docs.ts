@@ -56,7 +56,10 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
 
 /** The ladder as it stands with no configuration: only the levels that have a default. */
 function defaultLadder(spec: LadderSpec) {
-  return ladder(spec.direction, ...spec.levels.filter((l) => l.default !== undefined).map((l) => ({ status: l.status, at: l.default as number, severity: l.severity })));
+  return ladder(
+    spec.direction,
+    ...spec.levels.filter((l) => l.default !== undefined).map((l) => ({ status: l.status, at: l.default as number, severity: l.severity })),
+  );
 }
 
 function thresholdsText(check: CheckDecl): string {
@@ -97,7 +100,14 @@ export function envTable(kinds: readonly ProbeKind[]): string {
     ...OTHER_ENV.slice(0, 1).map((e) => [code(e.names), e.overrides, e.help]),
     ...ENV_OVERRIDES.map((o) => [code(o.env), code(o.path.join('.')), o.help]),
     ...kinds.flatMap((k) => k.env.map((e) => [code(e.name), `adds \`probes.${k.key}\` targets`, cell(e.help)])),
-    ...OTHER_ENV.slice(1).map((e) => [e.names.split(', ').map((n) => (n.includes('`') ? n : code(n))).join(', '), e.overrides, e.help]),
+    ...OTHER_ENV.slice(1).map((e) => [
+      e.names
+        .split(', ')
+        .map((n) => (n.includes('`') ? n : code(n)))
+        .join(', '),
+      e.overrides,
+      e.help,
+    ]),
   ];
   return table(['Environment', 'Overrides', ''], rows);
 }
@@ -203,7 +213,13 @@ export function exampleConfig(text: string, examples: readonly string[]): string
   const from = text.indexOf(begin);
   const to = text.indexOf(end);
   if (from < 0 || to < from) throw new Error('config/vigil.example.yaml: markers of the generated probes block are missing');
-  const indented = examples.map((e) => e.trimEnd().split('\n').map((l) => (l ? `  ${l}` : l)).join('\n'));
+  const indented = examples.map((e) =>
+    e
+      .trimEnd()
+      .split('\n')
+      .map((l) => (l ? `  ${l}` : l))
+      .join('\n'),
+  );
   return `${text.slice(0, from + begin.length)}\n${indented.join('\n\n')}\n${text.slice(to)}`;
 }
 

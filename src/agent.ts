@@ -84,7 +84,10 @@ export class Agent {
     const counters = HttpCounters.for(this.parts.metrics);
     this.token = http.auth ? new TokenFile('http.auth.token_file', http.auth.tokenFile, (file, err) => this.fileChanged(file, err)) : null;
     this.tlsFiles = http.tls
-      ? [new WatchedFile('http.tls.cert_file', http.tls.certFile, (f, e) => this.fileChanged(f, e)), new WatchedFile('http.tls.key_file', http.tls.keyFile, (f, e) => this.fileChanged(f, e))]
+      ? [
+          new WatchedFile('http.tls.cert_file', http.tls.certFile, (f, e) => this.fileChanged(f, e)),
+          new WatchedFile('http.tls.key_file', http.tls.keyFile, (f, e) => this.fileChanged(f, e)),
+        ]
       : [];
     this.watchedFiles = [...(this.token ? [this.token] : []), ...this.tlsFiles];
     const common = {
@@ -104,7 +107,13 @@ export class Agent {
       maxConcurrentMetrics: http.maxConcurrentMetrics,
       healthDetails: http.healthDetails,
       ...(token ? { token: () => token.token(), metricsNeedToken: http.auth?.metrics ?? false } : {}),
-      serverFactory: serverFactory({ requestTimeoutMs: http.requestTimeoutMs, maxConnections: http.maxConnections, listener: 'main', counters, tls: http.tls !== null }),
+      serverFactory: serverFactory({
+        requestTimeoutMs: http.requestTimeoutMs,
+        maxConnections: http.maxConnections,
+        listener: 'main',
+        counters,
+        tls: http.tls !== null,
+      }),
     });
     // Few connections are enough for the kubelet; a flood on the main port cannot take them.
     this.probeApp =
@@ -120,7 +129,10 @@ export class Agent {
   /** A token or certificate file changed: use it, or keep the previous content when unreadable. */
   private fileChanged(file: WatchedFile, err?: Error): void {
     if (err) {
-      this.log.warn({ event: 'http.file_reload_failed', details: { key: file.key, path: file.path }, error: err }, `${err.message}; keeping the previous content`);
+      this.log.warn(
+        { event: 'http.file_reload_failed', details: { key: file.key, path: file.path }, error: err },
+        `${err.message}; keeping the previous content`,
+      );
       return;
     }
     if (file instanceof TokenFile) {
@@ -131,7 +143,10 @@ export class Agent {
       this.applyTls();
       this.log.info({ event: 'http.tls_reloaded', details: { path: file.path } }, `TLS certificate and key re-read (${file.key} changed)`);
     } catch (e) {
-      this.log.warn({ event: 'http.tls_reload_failed', details: { path: file.path }, error: e }, `TLS files do not make a valid pair (${(e as Error).message}); keeping the previous ones`);
+      this.log.warn(
+        { event: 'http.tls_reload_failed', details: { path: file.path }, error: e },
+        `TLS files do not make a valid pair (${(e as Error).message}); keeping the previous ones`,
+      );
     }
   }
 
@@ -180,7 +195,18 @@ export class Agent {
     // What is bound (0.0.0.0:9477 by default), not the loopback URL fastify returns for it.
     const bound = boundAddress(this.app.server.address()) ?? address;
     this.log.info(
-      { event: 'agent.started', details: { version: VERSION, address: bound, probe_port: probePort, tls: this.tlsFiles.length > 0, probes, config: this.config.source ?? '(defaults)', node: this.config.identity.nodeName } },
+      {
+        event: 'agent.started',
+        details: {
+          version: VERSION,
+          address: bound,
+          probe_port: probePort,
+          tls: this.tlsFiles.length > 0,
+          probes,
+          config: this.config.source ?? '(defaults)',
+          node: this.config.identity.nodeName,
+        },
+      },
       `vigil ${VERSION} listening on ${bound}, probes: ${probes.join(', ') || 'none'}`,
     );
     void this.parts.runner.start().then(() => {

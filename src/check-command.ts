@@ -45,15 +45,17 @@ const RESET = '\x1b[0m';
 export function renderTable(views: readonly CheckView[], overall: Status, node: string, color: boolean): string {
   const header = ['STATUS', 'CHECK', 'COMPONENT', 'OBSERVED', 'THRESHOLDS', 'SEVERITY', 'PLAYBOOK / OUTPUT'];
   // Component ids and outputs come from outside (a mount point with a newline): escaped.
-  const rows = views.map((v) => [
-    v.status.toUpperCase(),
-    v.check.id,
-    v.componentId,
-    v.observedValue === null ? '-' : formatObserved(v.observedValue, v.check.unit),
-    v.thresholds ? describeThresholds(v.thresholds, v.check.unit) : '-',
-    v.status === 'pass' ? '-' : (v.severity ?? '-'),
-    v.status === 'pass' ? (v.output ?? '') : [v.check.playbook, v.output].filter(Boolean).join(' — '),
-  ].map(printable));
+  const rows = views.map((v) =>
+    [
+      v.status.toUpperCase(),
+      v.check.id,
+      v.componentId,
+      v.observedValue === null ? '-' : formatObserved(v.observedValue, v.check.unit),
+      v.thresholds ? describeThresholds(v.thresholds, v.check.unit) : '-',
+      v.status === 'pass' ? '-' : (v.severity ?? '-'),
+      v.status === 'pass' ? (v.output ?? '') : [v.check.playbook, v.output].filter(Boolean).join(' — '),
+    ].map(printable),
+  );
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[], status?: Status) =>
     cells

@@ -13,13 +13,17 @@ import { VERSION } from './version.ts';
 /** Variables read besides the config overrides and the probe kinds' own. */
 export const OTHER_ENV: readonly { readonly names: string; readonly overrides: string; readonly help: string }[] = [
   { names: 'VIGIL_CONFIG', overrides: 'the config file', help: 'when `--config` is not given' },
-  { names: 'NODE_NAME, POD_NAME, POD_NAMESPACE', overrides: 'node identity', help: 'shown in `/health/detailed` and on traces (`k8s.*` resource attributes; Kubernetes downward API)' },
+  {
+    names: 'NODE_NAME, POD_NAME, POD_NAMESPACE',
+    overrides: 'node identity',
+    help: 'shown in `/health/detailed` and on traces (`k8s.*` resource attributes; Kubernetes downward API)',
+  },
   { names: 'OTEL_EXPORTER_OTLP_ENDPOINT and the other `OTEL_*`', overrides: '`tracing.*`', help: 'see [Tracing](#tracing)' },
 ];
 
 /** `vigil --help`; its Environment list comes from the config overrides and every probe kind's declaration. */
 export function helpText(kinds: readonly ProbeKind[]): string {
-  const kindEnv = kinds.flatMap((kind) => kind.env.map((e) => `  ${e.name.padEnd(20)}${e.help.replaceAll("`", "")}`));
+  const kindEnv = kinds.flatMap((kind) => kind.env.map((e) => `  ${e.name.padEnd(20)}${e.help.replaceAll('`', '')}`));
   return `vigil ${VERSION} — node and dependency health agent
 
 Usage:
@@ -180,4 +184,3 @@ export async function runCli(io: CliIo): Promise<ExitCode | undefined> {
     throw err;
   }
 }
-

@@ -12,7 +12,9 @@ function gitRevision(): string | undefined {
     const git = new URL('../.git/', import.meta.url);
     const head = readFileSync(new URL('HEAD', git), 'utf8').trim();
     if (!head.startsWith('ref: ')) return head.slice(0, 12);
-    return readFileSync(new URL(head.slice(5), git), 'utf8').trim().slice(0, 12);
+    return readFileSync(new URL(head.slice(5), git), 'utf8')
+      .trim()
+      .slice(0, 12);
   } catch {
     return undefined;
   }

@@ -7,7 +7,12 @@ import { schedule, testCheck, valueCollection } from './helpers.ts';
 const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
 
 t.test('evaluate picks the most severe crossed level', async (t) => {
-  const disk = ladder('above', { status: 'warn', at: 70, severity: 'SEV4' }, { status: 'warn', at: 85, severity: 'SEV3' }, { status: 'fail', at: 95, severity: 'SEV2' });
+  const disk = ladder(
+    'above',
+    { status: 'warn', at: 70, severity: 'SEV4' },
+    { status: 'warn', at: 85, severity: 'SEV3' },
+    { status: 'fail', at: 95, severity: 'SEV2' },
+  );
   t.same(evaluate(69.99, disk), { status: 'pass', severity: null, level: null });
   t.equal(evaluate(70, disk).severity, 'SEV4');
   t.equal(evaluate(85, disk).severity, 'SEV3');
@@ -23,19 +28,28 @@ t.test('first observation settles at once; later changes need consecutive result
   const policy = schedule({ failureThreshold: 3, successThreshold: 2, intervalMs: 1000 });
   const obs = (v: number) => valueCollection(v).checks;
   let tr = store.record('p', policy, obs(10), at(0));
-  t.same(tr.map((x) => [x.from, x.to]), [[null, 'pass']]);
+  t.same(
+    tr.map((x) => [x.from, x.to]),
+    [[null, 'pass']],
+  );
   t.same(store.record('p', policy, obs(95), at(1)), [], '1st fail pending');
   t.same(store.record('p', policy, obs(95), at(2)), [], '2nd fail pending');
   t.equal(store.views(at(2))[0]?.status, 'pass', 'still pass while pending');
   t.equal(store.views(at(2))[0]?.observedValue, 95, 'latest value shown');
   tr = store.record('p', policy, obs(95), at(3));
-  t.same(tr.map((x) => [x.from, x.to, x.entry.severity]), [['pass', 'fail', 'SEV2']]);
+  t.same(
+    tr.map((x) => [x.from, x.to, x.entry.severity]),
+    [['pass', 'fail', 'SEV2']],
+  );
   t.equal(store.views(at(3))[0]?.since.getTime(), at(3).getTime());
   t.same(store.record('p', policy, obs(10), at(4)), [], 'one success is not enough');
   t.same(store.record('p', policy, obs(95), at(5)), [], 'a fail resets the recovery count');
   t.same(store.record('p', policy, obs(10), at(6)), []);
   tr = store.record('p', policy, obs(10), at(7));
-  t.same(tr.map((x) => [x.from, x.to]), [['fail', 'pass']]);
+  t.same(
+    tr.map((x) => [x.from, x.to]),
+    [['fail', 'pass']],
+  );
 });
 
 t.test('a severity change within the same status is a transition', async (t) => {
@@ -44,7 +58,10 @@ t.test('a severity change within the same status is a transition', async (t) => 
   const c = (v: number, sev: 'SEV3' | 'SEV4') => [{ ...valueCollection(v).checks[0]!, severity: sev }];
   store.record('p', policy, c(75, 'SEV4'), at(0));
   const tr = store.record('p', policy, c(86, 'SEV3'), at(1));
-  t.same(tr.map((x) => [x.from, x.to, x.entry.severity]), [['warn', 'warn', 'SEV3']]);
+  t.same(
+    tr.map((x) => [x.from, x.to, x.entry.severity]),
+    [['warn', 'warn', 'SEV3']],
+  );
 });
 
 t.test('results older than three intervals are failed and stale', async (t) => {
@@ -64,9 +81,15 @@ t.test('components no longer reported disappear; failures keep known components'
   store.record('p', policy, [...valueCollection(10, 'a').checks, ...valueCollection(10, 'b').checks], at(0));
   t.equal(store.size, 2);
   store.record('p', policy, valueCollection(10, 'a').checks, at(1));
-  t.same(store.views(at(1)).map((v) => v.componentId), ['a']);
+  t.same(
+    store.views(at(1)).map((v) => v.componentId),
+    ['a'],
+  );
   const tr = store.recordFailure('p', policy, [testCheck], 'timed out after 5s', at(2));
-  t.same(tr.map((x) => [x.entry.componentId, x.to, x.entry.output]), [['a', 'fail', 'timed out after 5s']]);
+  t.same(
+    tr.map((x) => [x.entry.componentId, x.to, x.entry.output]),
+    [['a', 'fail', 'timed out after 5s']],
+  );
 });
 
 t.test('a probe failing before any success gets one entry per declared check', async (t) => {

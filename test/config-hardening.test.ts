@@ -54,7 +54,12 @@ t.test('a % in a URL password never crashes the loader, and the value is never e
 t.test('undefined YAML aliases and alias bombs are invalid YAML, not crashes', async (t) => {
   t.match(problems('defaults: *a\n'), ['vigil.yaml is not valid YAML', /^line 1, column \d+: .*alias/i]);
   const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
-  for (let i = 1; i < 10; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+  for (let i = 1; i < 10; i++)
+    bomb.push(
+      `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10)
+        .fill(`*${String.fromCharCode(96 + i)}`)
+        .join(',')}]`,
+    );
   const started = Date.now();
   t.match(problems(bomb.join('\n') + '\n'), ['vigil.yaml is not valid YAML', /alias/i]);
   t.ok(Date.now() - started < 5000, 'refused quickly');

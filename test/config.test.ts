@@ -55,7 +55,10 @@ t.test('no config at all gives useful defaults', async (t) => {
   t.equal(config.http.drainDelayMs, 5000);
   t.equal(config.log.level, 'info');
   t.same(config.host, { proc: '/proc', sys: '/sys', rootfs: '/' });
-  t.same(config.probes.map((p) => p.name), ['demo']);
+  t.same(
+    config.probes.map((p) => p.name),
+    ['demo'],
+  );
   t.same(config.probes[0]?.schedule, { enabled: true, intervalMs: 15_000, timeoutMs: 5_000, failureThreshold: 3, successThreshold: 1, critical: false });
   t.ok(Object.isFrozen(config) && Object.isFrozen(config.probes[0]?.schedule), 'resolved config is frozen');
 });
@@ -89,7 +92,12 @@ probes:
 });
 
 t.test('environment overrides', async (t) => {
-  const config = resolveConfigText('http:\n  port: 8080\n', null, { VIGIL_PORT: '9999', VIGIL_INTERVAL: '30s', VIGIL_LOG_LEVEL: 'debug', VIGIL_HOST_ROOT: '/host', NODE_NAME: 'node-7', POD_NAME: 'vigil-abc' }, kinds);
+  const config = resolveConfigText(
+    'http:\n  port: 8080\n',
+    null,
+    { VIGIL_PORT: '9999', VIGIL_INTERVAL: '30s', VIGIL_LOG_LEVEL: 'debug', VIGIL_HOST_ROOT: '/host', NODE_NAME: 'node-7', POD_NAME: 'vigil-abc' },
+    kinds,
+  );
   t.equal(config.http.port, 9999);
   t.equal(config.probes[0]?.schedule.intervalMs, 30_000);
   t.equal(config.log.level, 'debug');

@@ -52,7 +52,10 @@ interface DashboardJson {
 
 t.setTimeout(240_000);
 
-const dashboards = Object.keys(DASHBOARDS).map((file) => ({ file, doc: JSON.parse(readFileSync(join(ROOT, 'deploy/grafana', file), 'utf8')) as DashboardJson }));
+const dashboards = Object.keys(DASHBOARDS).map((file) => ({
+  file,
+  doc: JSON.parse(readFileSync(join(ROOT, 'deploy/grafana', file), 'utf8')) as DashboardJson,
+}));
 
 t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, alerts fire and resolve', async (t) => {
   const setupStarted = Date.now();
@@ -176,7 +179,10 @@ t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, al
 
   await t.test('up == 1 and the scrape is healthy', async (t) => {
     const up = await prom.query('up{job="vigil"}');
-    t.same(up.map((s) => s.value[1]), ['1']);
+    t.same(
+      up.map((s) => s.value[1]),
+      ['1'],
+    );
     const [target] = await prom.targets();
     t.equal(target?.health, 'up');
     t.equal(target?.lastError, '');
@@ -201,7 +207,8 @@ t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, al
     for (const r of rules) for (const n of seriesNames(r.query)) referenced.set(n, `rule ${r.name}`);
     for (const { file, doc } of dashboards) {
       for (const p of doc.panels) for (const target of p.targets ?? []) for (const n of seriesNames(target.expr)) referenced.set(n, `${file} / ${p.title}`);
-      for (const v of doc.templating.list) if (v.type === 'query') for (const n of seriesNames(JSON.stringify(v.query))) referenced.set(n, `${file} / variable ${v.name}`);
+      for (const v of doc.templating.list)
+        if (v.type === 'query') for (const n of seriesNames(JSON.stringify(v.query))) referenced.set(n, `${file} / variable ${v.name}`);
     }
     t.ok(referenced.size > 40, `${referenced.size} series names referenced`);
     const missing = [...referenced].filter(([n]) => !names.has(n) && !(n in CONDITIONAL)).map(([n, where]) => `${n} (${where})`);
@@ -218,20 +225,28 @@ t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, al
     await waitFor(async () => (alert = diskAlert(await prom.alerts()))?.state === 'firing', 30_000, 250).catch(() => {});
     t.equal(alert?.state, 'firing', `firing ${Date.now() - fillStarted} ms after the fill`);
     t.match(alert?.labels, { severity: 'SEV2', alertname_group: 'VigilDiskSpace', node: NODE, fstype: 'tmpfs' });
-    t.match(alert?.annotations, { playbook: 'Disk Space Full', runbook_url: 'README.md#disk-alerts', summary: new RegExp(`^Disk ${mount} is 9\\d(\\.\\d+)?% full$`) });
+    t.match(alert?.annotations, {
+      playbook: 'Disk Space Full',
+      runbook_url: 'README.md#disk-alerts',
+      summary: new RegExp(`^Disk ${mount} is 9\\d(\\.\\d+)?% full$`),
+    });
     t.match(alert?.annotations.description, new RegExp(`on ${NODE} has used`));
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     t.match(readme, /^### Disk alerts$/m, 'the runbook_url anchor exists');
     t.comment(`VigilDiskSpaceCritical firing ${Date.now() - fillStarted} ms after the fill (for: 2s, 1 s scrape and evaluation)`);
   });
 
-  await t.test('a steady fill fires VigilDiskFillingUpCritical from the agent\'s own estimate', async (t) => {
+  await t.test("a steady fill fires VigilDiskFillingUpCritical from the agent's own estimate", async (t) => {
     const filling = (alerts: PromAlert[]) => alerts.find((a) => a.labels.alertname === 'VigilDiskFillingUpCritical' && a.labels.mountpoint === growing);
     let alert: PromAlert | undefined;
     await waitFor(async () => (alert = filling(await prom.alerts()))?.state === 'firing', 30_000, 250).catch(() => {});
     t.equal(alert?.state, 'firing');
     t.match(alert?.labels, { severity: 'SEV2', alertname_group: 'VigilDiskFillingUp', node: NODE, fstype: 'tmpfs' });
-    t.match(alert?.annotations, { playbook: 'Disk Space Full', runbook_url: 'README.md#disk-alerts', summary: new RegExp(`^Disk ${growing} will be full in \\d+m`) });
+    t.match(alert?.annotations, {
+      playbook: 'Disk Space Full',
+      runbook_url: 'README.md#disk-alerts',
+      summary: new RegExp(`^Disk ${growing} will be full in \\d+m`),
+    });
     const [ttf] = await prom.query(`vigil_filesystem_time_to_full_seconds{mountpoint="${growing}"}`);
     t.comment(`time to full of the steady fill: ${ttf?.value[1]} s (128 KiB/s into 32 MiB)`);
   });
@@ -294,5 +309,12 @@ t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, al
     t.notOk(redisAlert(await prom.alerts()), `resolved ${Date.now() - restarted} ms after the restart`);
   });
 
-  t.same(prom.log().split('\n').filter((l) => /level=error/.test(l)), [], 'Prometheus logged no error');
+  t.same(
+    prom
+      .log()
+      .split('\n')
+      .filter((l) => /level=error/.test(l)),
+    [],
+    'Prometheus logged no error',
+  );
 });

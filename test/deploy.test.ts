@@ -11,7 +11,10 @@ import { PROBE_KINDS } from '../src/probes/registry.ts';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 t.test('alert rules pass promtool check and their unit tests', async (t) => {
-  for (const args of [['check', 'rules', 'deploy/prometheus/alerts.yaml'], ['test', 'rules', 'deploy/prometheus/alerts.test.yaml']]) {
+  for (const args of [
+    ['check', 'rules', 'deploy/prometheus/alerts.yaml'],
+    ['test', 'rules', 'deploy/prometheus/alerts.test.yaml'],
+  ]) {
     const res = spawnSync('promtool', args, { cwd: ROOT, encoding: 'utf8' });
     t.equal(res.error, undefined, 'promtool is installed (scripts/test-deps.sh)');
     t.equal(res.status, 0, `promtool ${args.join(' ')}\n${res.stdout}${res.stderr}`);

@@ -42,7 +42,8 @@ t.test("every ladder's config path exists in its kind's schema, with the declare
       t.ok(node, `probes.${kind.key}.${check.ladder.config} exists (${check.id})`);
       for (const level of check.ladder.levels) {
         t.ok(node?.properties?.[level.key], `${check.ladder.config}.${level.key} is accepted`);
-        const text = level.default === undefined ? `${level.key} (${level.severity}, off unless set)` : `${level.key} (${level.severity}, default ${level.default})`;
+        const text =
+          level.default === undefined ? `${level.key} (${level.severity}, off unless set)` : `${level.key} (${level.severity}, default ${level.default})`;
         t.match(node?.description ?? '', text, `${check.ladder.config} describes ${level.key}`);
       }
     }
@@ -51,5 +52,8 @@ t.test("every ladder's config path exists in its kind's schema, with the declare
 
 t.test('a generated block without its markers is an error naming the file', async (t) => {
   t.throws(() => replaceBlock('no markers here', 'checks', 'x', 'README.md'), /README.md: markers of the generated block "checks" are missing/);
-  t.equal(replaceBlock('a\n<!-- generated:b (npm run docs) -->\nold\n<!-- end generated:b -->\nz', 'b', 'new', 'f'), 'a\n<!-- generated:b (npm run docs) -->\nnew\n<!-- end generated:b -->\nz');
+  t.equal(
+    replaceBlock('a\n<!-- generated:b (npm run docs) -->\nold\n<!-- end generated:b -->\nz', 'b', 'new', 'f'),
+    'a\n<!-- generated:b (npm run docs) -->\nnew\n<!-- end generated:b -->\nz',
+  );
 });

@@ -52,7 +52,11 @@ t.test('the agent serves health, readiness and metrics, logs in schema, and drai
 
   const readme = (await import('node:fs')).readFileSync(`${ROOT}/README.md`, 'utf8');
   const families = [...metrics.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1] as string);
-  t.same(families.filter((name) => !readme.includes(`\`${name}\``)), [], 'every exported metric is documented in README.md');
+  t.same(
+    families.filter((name) => !readme.includes(`\`${name}\``)),
+    [],
+    'every exported metric is documented in README.md',
+  );
 
   const avail = metrics.match(/^vigil_filesystem_avail_bytes\{[^}]*mountpoint="\/"[^}]*\} (\d+)$/m);
   t.ok(avail, 'avail bytes of / exported');
@@ -69,10 +73,14 @@ t.test('the agent serves health, readiness and metrics, logs in schema, and drai
   agent.child.kill('SIGTERM');
   const signalled = Date.now();
   let readyStatus = 0;
-  await waitFor(async () => {
-    readyStatus = (await fetch(`${agent.base}/ready`).catch(() => null))?.status ?? 0;
-    return readyStatus === 503;
-  }, 1000, 5);
+  await waitFor(
+    async () => {
+      readyStatus = (await fetch(`${agent.base}/ready`).catch(() => null))?.status ?? 0;
+      return readyStatus === 503;
+    },
+    1000,
+    5,
+  );
   t.ok(Date.now() - signalled < 100, `/ready answered 503 ${Date.now() - signalled} ms after SIGTERM`);
   t.equal(await agent.exit, 0, 'exits 0 after draining');
   t.ok(Date.now() - signalled >= 2000, 'waited the drain delay');
@@ -88,7 +96,10 @@ t.test('the agent serves health, readiness and metrics, logs in schema, and drai
     return logLineErrors(line).map((e) => `${e} in ${raw}`);
   });
   t.same(invalid, [], 'every stdout line is valid JSON in the log schema');
-  t.ok(agent.lines.some((l) => l.includes('"event":"agent.stopped"')), 'logged the stop');
+  t.ok(
+    agent.lines.some((l) => l.includes('"event":"agent.stopped"')),
+    'logged the stop',
+  );
 });
 
 t.test('a second signal exits at once', async (t) => {
@@ -106,7 +117,10 @@ t.test('a second signal exits at once', async (t) => {
 
 t.test('an invalid config exits 2 naming every problem, without a stack trace', async (t) => {
   const dir = t.testdir({ 'bad.yaml': 'http:\n  port: "eighty"\ncolour: blue\n' });
-  for (const args of [['--config', `${dir}/bad.yaml`], ['config', 'check', `${dir}/bad.yaml`]]) {
+  for (const args of [
+    ['--config', `${dir}/bad.yaml`],
+    ['config', 'check', `${dir}/bad.yaml`],
+  ]) {
     const res = run(args);
     t.equal(res.status, 2, `${args.join(' ')} exits 2`);
     t.match(res.stderr, /http\.port: must be an integer 1-65535/);
@@ -128,7 +142,11 @@ t.test('a port already in use exits 3 with a FATAL line and a plain message', as
   const res = run([], { VIGIL_PORT: String(port) });
   t.equal(res.status, 3);
   t.match(res.stderr, new RegExp(`vigil: cannot listen on 0\\.0\\.0\\.0:${port}: .*EADDRINUSE`));
-  const fatal = res.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.level === 'FATAL');
+  const fatal = res.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+    .find((l) => l.level === 'FATAL');
   t.match(fatal, { event: 'agent.start_failed', error: { type: 'VigilError', code: 'LISTEN_FAILED' } });
   t.same(logLineErrors(fatal), []);
 });

@@ -96,7 +96,13 @@ t.test('/health/detailed is application/health+json with Vigil additions', async
     severity: 'SEV3',
     playbook: 'Severe Performance Degradation',
     critical: false,
-    thresholds: { direction: 'above', levels: [{ status: 'warn', value: 70, severity: 'SEV3' }, { status: 'fail', value: 90, severity: 'SEV2' }] },
+    thresholds: {
+      direction: 'above',
+      levels: [
+        { status: 'warn', value: 70, severity: 'SEV3' },
+        { status: 'fail', value: 90, severity: 'SEV2' },
+      ],
+    },
   });
   t.ok(!Number.isNaN(Date.parse(entry.time)) && !Number.isNaN(Date.parse(entry.since)));
   const failing = setup({ value: 95 });
@@ -114,7 +120,8 @@ t.test('/metrics renders Prometheus text, or OpenMetrics when asked', async (t) 
   t.match(res.body, /^process_cpu_seconds_total [\d.e-]+$/m);
   t.match(res.body, /^nodejs_heap_size_used_bytes \d+$/m);
   t.match(res.body, /^nodejs_eventloop_utilization_ratio [\d.e-]+$/m);
-  const prometheusAccept = 'application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2';
+  const prometheusAccept =
+    'application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2';
   res = await app.inject({ url: '/metrics', headers: { accept: prometheusAccept } });
   t.match(res.headers['content-type'], /^application\/openmetrics-text; version=1\.0\.0/);
   t.match(res.body, /# EOF\n$/);

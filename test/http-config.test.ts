@@ -34,7 +34,12 @@ t.test('VIGIL_HTTP_HOST overrides http.host', async (t) => {
 });
 
 t.test('a token file makes details when-authorized; files are named, never read, while validating', async (t) => {
-  const { http } = resolveConfigText('http:\n  probe_port: 9478\n  auth:\n    token_file: /no/such/token\n    metrics: true\n  tls:\n    cert_file: /no/cert\n    key_file: /no/key\n', null, {}, kinds);
+  const { http } = resolveConfigText(
+    'http:\n  probe_port: 9478\n  auth:\n    token_file: /no/such/token\n    metrics: true\n  tls:\n    cert_file: /no/cert\n    key_file: /no/key\n',
+    null,
+    {},
+    kinds,
+  );
   t.equal(http.healthDetails, 'when-authorized');
   t.same(http.auth, { tokenFile: '/no/such/token', metrics: true });
   t.same(http.tls, { certFile: '/no/cert', keyFile: '/no/key' });
@@ -42,10 +47,11 @@ t.test('a token file makes details when-authorized; files are named, never read,
 });
 
 t.test('every problem of the section, with its path', async (t) => {
-  t.same(
-    problems('http:\n  port: 9477\n  probe_port: 9477\n  request_timeout: 10m\n  health_details: when-authorized\n'),
-    ['http.probe_port: must differ from http.port (9477)', 'http.request_timeout: must be at most 5m', 'http.health_details: when-authorized needs http.auth.token_file'],
-  );
+  t.same(problems('http:\n  port: 9477\n  probe_port: 9477\n  request_timeout: 10m\n  health_details: when-authorized\n'), [
+    'http.probe_port: must differ from http.port (9477)',
+    'http.request_timeout: must be at most 5m',
+    'http.health_details: when-authorized needs http.auth.token_file',
+  ]);
   t.same(
     problems('http:\n  max_connections: 0\n  max_concurrent_metrics: 2000\n  health_details: sometimes\n  auth: {metrics: yes}\n  tls: {cert_file: /c}\n'),
     [

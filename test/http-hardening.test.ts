@@ -94,7 +94,11 @@ t.test('/health/detailed: full details with the bearer token, status and check n
   t.match(wrong.headers['www-authenticate'], /error="invalid_token"/);
   t.notMatch(wrong.body, /s3cret/);
   token = Buffer.from('rotated');
-  t.equal((await app.inject({ url: '/health/detailed', headers: { authorization: 'Bearer s3cret-token' } })).statusCode, 401, 'a rotated token replaces the old one');
+  t.equal(
+    (await app.inject({ url: '/health/detailed', headers: { authorization: 'Bearer s3cret-token' } })).statusCode,
+    401,
+    'a rotated token replaces the old one',
+  );
   t.equal((await app.inject({ url: '/health/detailed', headers: { authorization: 'bearer rotated' } })).json().node.name, 'node-a');
   t.equal((await app.inject('/metrics')).statusCode, 200, '/metrics stays open unless auth.metrics');
   for (const path of ['/health', '/ready']) t.equal((await app.inject(path)).statusCode, 200, `${path} needs no token (kubelet)`);
@@ -113,7 +117,10 @@ t.test('auth.metrics: /metrics needs the token', async (t) => {
   t.equal(none.statusCode, 401);
   t.equal(none.headers['www-authenticate'], 'Bearer realm="vigil"');
   t.equal((await app.inject({ url: '/metrics', headers: { authorization: 'Bearer m-token' } })).statusCode, 200);
-  t.match((await app.inject({ url: '/metrics', headers: { authorization: 'Bearer m-token' } })).body, /^vigil_http_requests_rejected_total\{reason="unauthorized"\} 1$/m);
+  t.match(
+    (await app.inject({ url: '/metrics', headers: { authorization: 'Bearer m-token' } })).body,
+    /^vigil_http_requests_rejected_total\{reason="unauthorized"\} 1$/m,
+  );
 });
 
 t.test('the probe listener serves /health and /ready only', async (t) => {

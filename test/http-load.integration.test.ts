@@ -187,7 +187,29 @@ t.test('200 concurrent /metrics clients on the single default port: /health and 
 });
 
 function selfSigned(dir: string, name: string): { cert: string; key: string } {
-  const res = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', `/CN=${name}`, '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', `${dir}/${name}.key`, '-out', `${dir}/${name}.crt`], { encoding: 'utf8' });
+  const res = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      `/CN=${name}`,
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      `${dir}/${name}.key`,
+      '-out',
+      `${dir}/${name}.crt`,
+    ],
+    { encoding: 'utf8' },
+  );
   if (res.status !== 0) throw new Error(`openssl: ${res.stderr}`);
   return { cert: readFileSync(`${dir}/${name}.crt`, 'utf8'), key: readFileSync(`${dir}/${name}.key`, 'utf8') };
 }

@@ -103,13 +103,17 @@ function stopWithinGrace(t: Test, name: string, graceSeconds: number): void {
 
 const version = spawnSync('podman', ['--version'], { encoding: 'utf8' });
 if (version.error) {
-  t.fail('podman is not installed: scripts/test-deps.sh installs podman, buildah, runc and debootstrap (Debian packages); run `npm test` as root, or install them');
+  t.fail(
+    'podman is not installed: scripts/test-deps.sh installs podman, buildah, runc and debootstrap (Debian packages); run `npm test` as root, or install them',
+  );
 } else {
   t.test('the image builds from the unchanged Dockerfile', async (t) => {
     const base = timed(() => spawnSync('sh', ['scripts/image-base.sh'], { cwd: ROOT, encoding: 'utf8', timeout: 10 * 60_000 }));
     t.equal(base.result.status, 0, 'base image made (scripts/image-base.sh)');
     if (base.result.status !== 0) return void t.comment(base.result.stderr);
-    t.comment(`base image: ${base.seconds.toFixed(1)} s${/debootstrap/.test(base.result.stderr) ? ' (made with debootstrap)' : /podman import/.test(base.result.stderr) ? ' (imported from the cached tarball)' : ' (present)'}`);
+    t.comment(
+      `base image: ${base.seconds.toFixed(1)} s${/debootstrap/.test(base.result.stderr) ? ' (made with debootstrap)' : /podman import/.test(base.result.stderr) ? ' (imported from the cached tarball)' : ' (present)'}`,
+    );
 
     // podman can run a container here at all: say so plainly if not.
     const probe = podman(['run', '--rm', ...RUNTIME, '--network', 'none', base.result.stdout.trim(), 'node', '-e', 'process.exit(0)']);
@@ -130,7 +134,18 @@ if (version.error) {
     t.ok(size > 0 && size < 600e6, `image is ${(size / 1e6).toFixed(0)} MB`);
 
     // Nothing of the build's CA bundle or npm config in the image.
-    const leftovers = podman(['run', '--rm', ...RUNTIME, '--network', 'none', '--entrypoint', 'sh', TAG, '-c', 'ls -A /usr/local/etc; ls /etc/ssl 2>/dev/null; ls /root/.npmrc 2>/dev/null; true']);
+    const leftovers = podman([
+      'run',
+      '--rm',
+      ...RUNTIME,
+      '--network',
+      'none',
+      '--entrypoint',
+      'sh',
+      TAG,
+      '-c',
+      'ls -A /usr/local/etc; ls /etc/ssl 2>/dev/null; ls /root/.npmrc 2>/dev/null; true',
+    ]);
     t.equal(leftovers.stdout, '', 'no CA bundle, npmrc or cert directory left in the image');
   });
 
@@ -158,13 +173,28 @@ if (version.error) {
     t.equal(detailed.node.name, 'image-test-node', 'NODE_NAME from the downward API');
     // The mounts listed are the host's, read through /host/proc/1/mounts: each one is a mount
     // point of this machine, and the container's own (/etc/vigil, /host) are not among them.
-    const hostMountPoints = new Set(readFileSync('/proc/1/mounts', 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')[1]!.replace(/\\040/g, ' ')));
+    const hostMountPoints = new Set(
+      readFileSync('/proc/1/mounts', 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(' ')[1]!.replace(/\\040/g, ' ')),
+    );
     const disks = (detailed.checks['disk:utilization'] ?? []).map((c: any) => c.componentId as string);
     t.ok(disks.includes('/'), `the host's / is listed (${disks.join(', ')})`);
-    t.same(disks.filter((d: string) => !hostMountPoints.has(d)), [], 'every listed mount is a mount point of the host');
-    t.notOk(disks.some((d: string) => d.startsWith('/host') || d === '/etc/vigil'), 'no container-side path');
+    t.same(
+      disks.filter((d: string) => !hostMountPoints.has(d)),
+      [],
+      'every listed mount is a mount point of the host',
+    );
+    t.notOk(
+      disks.some((d: string) => d.startsWith('/host') || d === '/etc/vigil'),
+      'no container-side path',
+    );
 
-    const logs = podman(['logs', name]).stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const logs = podman(['logs', name])
+      .stdout.split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     const startedLine = logs.find((l) => l.event === 'agent.started');
     t.match(startedLine?.message, /listening on http:\/\/0\.0\.0\.0:9477,/, 'the startup line says what is bound');
     stopWithinGrace(t, name, m.pod.terminationGracePeriodSeconds);
@@ -193,7 +223,11 @@ if (version.error) {
     const check = detailed.checks['memory:container_utilization']?.[0];
     t.ok(check, 'memory:container_utilization reported');
     t.match(check?.output ?? '', /256 MiB/, `output names the limit: ${check?.output}`);
-    t.same((detailed.checks['disk:utilization'] ?? []).map((c: any) => c.componentId), ['/var/cache/shop'], "disk: the app's volume only");
+    t.same(
+      (detailed.checks['disk:utilization'] ?? []).map((c: any) => c.componentId),
+      ['/var/cache/shop'],
+      "disk: the app's volume only",
+    );
     stopWithinGrace(t, name, m.pod.terminationGracePeriodSeconds);
   });
 }

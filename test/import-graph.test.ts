@@ -12,7 +12,10 @@ const SRC = fileURLToPath(new URL('../src', import.meta.url));
 t.test('no cycle between the top-level folders and root files of src/', async (t) => {
   const graph = folderGraph(SRC);
   t.ok(graph.has('probes/') && graph.has('config/') && graph.has('agent.ts'), 'the graph covers src/ (sanity)');
-  t.same(cycles(graph).map((c) => cycleEdges(graph, c)), []);
+  t.same(
+    cycles(graph).map((c) => cycleEdges(graph, c)),
+    [],
+  );
 });
 
 t.test('the graph sees static, type-only, side-effect and dynamic imports', async (t) => {

@@ -13,7 +13,11 @@ t.test('the committed templates are current', async (t) => {
 t.test('every schema field is mapped with the type searches need', async (t) => {
   const schema = JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as { properties: Record<string, unknown> };
   const props = (indexTemplate() as { template: { mappings: { dynamic: boolean; properties: Record<string, { type: string }> } } }).template.mappings;
-  t.same(Object.keys(schema.properties).filter((k) => !(k in props.properties)), [], 'no schema field left to dynamic mapping');
+  t.same(
+    Object.keys(schema.properties).filter((k) => !(k in props.properties)),
+    [],
+    'no schema field left to dynamic mapping',
+  );
   t.equal(props.dynamic, false, 'unknown top-level fields are not mapped');
   t.equal(props.properties.timestamp?.type, 'date');
   t.equal(props.properties['@timestamp']?.type, 'date');
@@ -22,5 +26,8 @@ t.test('every schema field is mapped with the type searches need', async (t) => 
   t.equal(props.properties.status?.type, 'integer');
   t.equal(props.properties.message?.type, 'text');
   t.equal(props.properties.details?.type, 'flat_object');
-  t.equal((indexTemplate('flattened') as { template: { mappings: { properties: Record<string, { type: string }> } } }).template.mappings.properties.details?.type, 'flattened');
+  t.equal(
+    (indexTemplate('flattened') as { template: { mappings: { properties: Record<string, { type: string }> } } }).template.mappings.properties.details?.type,
+    'flattened',
+  );
 });

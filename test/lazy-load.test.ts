@@ -23,7 +23,16 @@ t.test('a zero-config agent loads no database driver and no tracing SDK', async 
   assemble(config, PROBE_KINDS, logger);
   const loaded = loadedPackages();
   t.ok(loaded.has('fastify') || loaded.has('prom-client'), 'the cache is readable (sanity)');
-  for (const name of ['pg', 'ioredis', 'kafkajs', '@opentelemetry/sdk-trace-base', '@opentelemetry/sdk-trace', '@opentelemetry/core', '@opentelemetry/context-async-hooks', '@opentelemetry/otlp-transformer']) {
+  for (const name of [
+    'pg',
+    'ioredis',
+    'kafkajs',
+    '@opentelemetry/sdk-trace-base',
+    '@opentelemetry/sdk-trace',
+    '@opentelemetry/core',
+    '@opentelemetry/context-async-hooks',
+    '@opentelemetry/otlp-transformer',
+  ]) {
     t.notOk(loaded.has(name), `${name} is not loaded`);
   }
 });

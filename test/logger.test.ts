@@ -23,7 +23,10 @@ t.test('errors are summarised, secrets redacted', async (t) => {
   const err = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
   logger.error({ event: 'probe.failed', error: err }, 'probe failed');
   t.same(lines[0]!.error, { type: 'Error', message: 'connect ECONNREFUSED 127.0.0.1:5432', code: 'ECONNREFUSED' });
-  logger.warn({ event: 'probe.partial_errors', details: { url: 'postgres://vigil:s3cret@db/app', password: 's3cret', target: { password: 'x' } } }, 'redaction');
+  logger.warn(
+    { event: 'probe.partial_errors', details: { url: 'postgres://vigil:s3cret@db/app', password: 's3cret', target: { password: 'x' } } },
+    'redaction',
+  );
   const details = lines[1]!.details as Record<string, unknown>;
   t.equal(details.url, '[REDACTED]');
   t.equal(details.password, '[REDACTED]');

@@ -44,7 +44,10 @@ function fluentBitSection(file: string, section: string, name: string): Record<s
 /** strftime for the Logstash_DateFormat subset Fluent Bit users write (%Y %m %d), in UTC. */
 function strftime(format: string, date: Date): string {
   const pad = (n: number) => String(n).padStart(2, '0');
-  return format.replace(/%Y/g, String(date.getUTCFullYear())).replace(/%m/g, pad(date.getUTCMonth() + 1)).replace(/%d/g, pad(date.getUTCDate()));
+  return format
+    .replace(/%Y/g, String(date.getUTCFullYear()))
+    .replace(/%m/g, pad(date.getUTCMonth() + 1))
+    .replace(/%d/g, pad(date.getUTCDate()));
 }
 
 t.test('agent log lines land in OpenSearch through rsyslog and as Fluent Bit sends them', async (t) => {
@@ -64,10 +67,28 @@ t.test('agent log lines land in OpenSearch through rsyslog and as Fluent Bit sen
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(
     join(dir, 'vigil.yaml'),
-    ['http:', '  drain_delay: 1ms', 'defaults:', '  interval: 1s', '  timeout: 900ms', 'probes:', '  cpu:', '    enabled: false', '  postgres:', '    targets:', '      - name: orders', `        url: postgres://vigil@127.0.0.1:${closed}/orders`, ''].join('\n'),
+    [
+      'http:',
+      '  drain_delay: 1ms',
+      'defaults:',
+      '  interval: 1s',
+      '  timeout: 900ms',
+      'probes:',
+      '  cpu:',
+      '    enabled: false',
+      '  postgres:',
+      '    targets:',
+      '      - name: orders',
+      `        url: postgres://vigil@127.0.0.1:${closed}/orders`,
+      '',
+    ].join('\n'),
   );
   const port = await freePort();
-  const agent = spawnAgent(port, ['--config', join(dir, 'vigil.yaml')], { VIGIL_LOG_LEVEL: 'info', OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${await freePort()}`, OTEL_BSP_SCHEDULE_DELAY: '500' });
+  const agent = spawnAgent(port, ['--config', join(dir, 'vigil.yaml')], {
+    VIGIL_LOG_LEVEL: 'info',
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${await freePort()}`,
+    OTEL_BSP_SCHEDULE_DELAY: '500',
+  });
   t.teardown(() => {
     agent.child.kill('SIGKILL');
   });
@@ -149,7 +170,13 @@ input(type="imfile" File="${logFile}" Tag="vigil" ruleset="vigil" freshStartTail
   const cri = new RegExp(parser.Regex as string);
   t.equal(esOut.Time_Key, '@timestamp');
   t.equal(esOut.Suppress_Type_Name, 'On');
-  const kubernetes = { pod_name: 'vigil-abcde', namespace_name: 'monitoring', container_name: 'vigil', host: 'node-a', labels: { 'app_kubernetes_io/name': 'vigil' } };
+  const kubernetes = {
+    pod_name: 'vigil-abcde',
+    namespace_name: 'monitoring',
+    container_name: 'vigil',
+    host: 'node-a',
+    labels: { 'app_kubernetes_io/name': 'vigil' },
+  };
   const body: string[] = [];
   let fluentIndex = '';
   for (const line of lines) {
@@ -158,18 +185,35 @@ input(type="imfile" File="${logFile}" Tag="vigil" ruleset="vigil" freshStartTail
     const m = cri.exec(criLine);
     t.ok(m?.groups?.log === line, 'the CRI Regex of parsers.conf takes the line apart');
     if (!m?.groups) continue;
-    const record = { [esOut.Time_Key as string]: runtimeTime.toISOString(), stream: m.groups.stream, logtag: m.groups.logtag, kubernetes, ...(JSON.parse(m.groups.log as string) as object) };
+    const record = {
+      [esOut.Time_Key as string]: runtimeTime.toISOString(),
+      stream: m.groups.stream,
+      logtag: m.groups.logtag,
+      kubernetes,
+      ...(JSON.parse(m.groups.log as string) as object),
+    };
     fluentIndex = `${prefix}-${strftime(dateFormat, runtimeTime)}`;
     body.push(JSON.stringify({ create: { _index: fluentIndex } }), JSON.stringify(record));
   }
-  const bulk = await os.request<{ errors: boolean; items: { create: { status: number; error?: unknown } }[] }>('POST', '/_bulk', `${body.join('\n')}\n`, 'application/x-ndjson');
+  const bulk = await os.request<{ errors: boolean; items: { create: { status: number; error?: unknown } }[] }>(
+    'POST',
+    '/_bulk',
+    `${body.join('\n')}\n`,
+    'application/x-ndjson',
+  );
   t.equal(bulk.errors, false, '_bulk: no item rejected');
-  t.same(bulk.items.filter((i) => i.create.status !== 201).map((i) => i.create.error), []);
+  t.same(
+    bulk.items.filter((i) => i.create.status !== 201).map((i) => i.create.error),
+    [],
+  );
   t.match(fluentIndex, /^vigil-\d{4}\.\d{2}\.\d{2}$/, 'logstash-style daily index');
   t.equal(await count(fluentIndex), lines.length);
 
   // --- the template applied, no conflicts, timestamp a date --------------------------------
-  const mappings = await os.request<Record<string, { mappings: { dynamic?: string | boolean; properties: Record<string, { type?: string }> } }>>('GET', '/vigil-*/_mapping');
+  const mappings = await os.request<Record<string, { mappings: { dynamic?: string | boolean; properties: Record<string, { type?: string }> } }>>(
+    'GET',
+    '/vigil-*/_mapping',
+  );
   t.equal(Object.keys(mappings).length, 2, `two indices: ${Object.keys(mappings).join(', ')}`);
   for (const [index, { mappings: m }] of Object.entries(mappings)) {
     t.equal(m.properties.timestamp?.type, 'date', `${index}: timestamp is a date`);
@@ -177,32 +221,55 @@ input(type="imfile" File="${logFile}" Tag="vigil" ruleset="vigil" freshStartTail
     t.equal(m.properties.trace_id?.type, 'keyword');
     t.equal(m.properties.duration_ms?.type, 'double');
     t.equal(m.properties.details?.type, 'flat_object', `${index}: details cannot add mapped fields`);
-    t.same(Object.keys(m.properties).filter((k) => !(k in (indexTemplate() as { template: { mappings: { properties: object } } }).template.mappings.properties)), [], `${index}: nothing mapped beyond the template`);
+    t.same(
+      Object.keys(m.properties).filter((k) => !(k in (indexTemplate() as { template: { mappings: { properties: object } } }).template.mappings.properties)),
+      [],
+      `${index}: nothing mapped beyond the template`,
+    );
   }
-  const ignored = await os.request<{ hits: { total: { value: number } } }>('POST', '/vigil-*/_search', { query: { exists: { field: '_ignored' } }, size: 0, track_total_hits: true });
+  const ignored = await os.request<{ hits: { total: { value: number } } }>('POST', '/vigil-*/_search', {
+    query: { exists: { field: '_ignored' } },
+    size: 0,
+    track_total_hits: true,
+  });
   t.equal(ignored.hits.total.value, 0, 'no field was ignored as malformed or too long');
 
   // --- what on-call searches for ------------------------------------------------------------
-  const search = (query: unknown) => os.request<{ hits: { total: { value: number }; hits: { _index: string; _source: Record<string, unknown> }[] } }>('POST', '/vigil-*/_search', { query, size: 100, track_total_hits: true });
+  const search = (query: unknown) =>
+    os.request<{ hits: { total: { value: number }; hits: { _index: string; _source: Record<string, unknown> }[] } }>('POST', '/vigil-*/_search', {
+      query,
+      size: 100,
+      track_total_hits: true,
+    });
   for (const index of [rsyslogPrefix, prefix]) {
     const inIndex = (q: unknown) => ({ bool: { must: [q], filter: [{ wildcard: { _index: `${index}-2*` } }] } });
     const byTrace = await search(inIndex({ term: { trace_id: failed.trace_id } }));
     t.equal(byTrace.hits.total.value, runLines.length, `${index}: trace_id finds the failing run's ${runLines.length} lines`);
-    t.ok(byTrace.hits.hits.some((h) => h._source.event === 'check.transition' && h._source.span_id === failed.span_id), `${index}: including the check turning fail`);
+    t.ok(
+      byTrace.hits.hits.some((h) => h._source.event === 'check.transition' && h._source.span_id === failed.span_id),
+      `${index}: including the check turning fail`,
+    );
     const byRequest = await search(inIndex({ term: { request_id: requestId } }));
     t.equal(byRequest.hits.total.value, 1, `${index}: request_id finds the access line`);
     t.match(byRequest.hits.hits[0]?._source, { path: '/health/detailed', event: 'http.access' });
     const errors = await search(inIndex({ query_string: { query: 'level:ERROR' } }));
-    t.ok(errors.hits.hits.some((h) => h._source.trace_id === failed.trace_id), `${index}: level:ERROR finds the failing run (${errors.hits.total.value} ERROR lines)`);
+    t.ok(
+      errors.hits.hits.some((h) => h._source.trace_id === failed.trace_id),
+      `${index}: level:ERROR finds the failing run (${errors.hits.total.value} ERROR lines)`,
+    );
     t.ok(errors.hits.hits.every((h) => h._source.level === 'ERROR'));
     const byDetails = await search(inIndex({ query_string: { query: 'level:ERROR AND details.probe:"postgres/orders"' } }));
     t.ok(byDetails.hits.total.value >= 1, `${index}: details (flat_object) are searchable by path`);
-    const recent = await os.request<{ hits: { total: { value: number } }; aggregations: { per_minute: { buckets: unknown[] } } }>('POST', `/${index}-2*/_search`, {
-      query: { range: { timestamp: { gte: 'now-10m', lte: 'now+1m' } } },
-      aggs: { per_minute: { date_histogram: { field: 'timestamp', fixed_interval: '1m' } } },
-      size: 0,
-      track_total_hits: true,
-    });
+    const recent = await os.request<{ hits: { total: { value: number } }; aggregations: { per_minute: { buckets: unknown[] } } }>(
+      'POST',
+      `/${index}-2*/_search`,
+      {
+        query: { range: { timestamp: { gte: 'now-10m', lte: 'now+1m' } } },
+        aggs: { per_minute: { date_histogram: { field: 'timestamp', fixed_interval: '1m' } } },
+        size: 0,
+        track_total_hits: true,
+      },
+    );
     t.equal(recent.hits.total.value, lines.length, `${index}: a date range on timestamp finds every line`);
     t.ok(recent.aggregations.per_minute.buckets.length >= 1, `${index}: date_histogram over timestamp`);
   }

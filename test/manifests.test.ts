@@ -95,9 +95,15 @@ t.test('the strict check catches misspelt fields at any depth', async (t) => {
   const daemonset = objects.find((o) => o.object.kind === 'DaemonSet')!;
   const text = JSON.stringify(daemonset.object);
   t.match(text, '"readinessProbe"');
-  const typo = (from: string, to: string): Located => ({ where: `typo ${to.replaceAll('"', '')}`, object: JSON.parse(text.replace(from, to)) as KubernetesObject });
+  const typo = (from: string, to: string): Located => ({
+    where: `typo ${to.replaceAll('"', '')}`,
+    object: JSON.parse(text.replace(from, to)) as KubernetesObject,
+  });
   const podMonitor = objects.find((o) => o.object.kind === 'PodMonitor')!;
-  const monitorTypo: Located = { where: 'typo podMetricsEndpoint', object: JSON.parse(JSON.stringify(podMonitor.object).replace('"podMetricsEndpoints"', '"podMetricsEndpoint"')) as KubernetesObject };
+  const monitorTypo: Located = {
+    where: 'typo podMetricsEndpoint',
+    object: JSON.parse(JSON.stringify(podMonitor.object).replace('"podMetricsEndpoints"', '"podMetricsEndpoint"')) as KubernetesObject,
+  };
   const problems = validateStrictFields([typo('"readinessProbe"', '"readinesProbe"'), typo('"priorityClassName"', '"priorityClasName"'), monitorTypo]);
   t.equal(problems.length, 3, problems.join('\n'));
   t.match(problems[0], /^typo readinesProbe: .*'readinesProbe'/);
@@ -144,7 +150,10 @@ t.test('the node and cluster manifests', async (t) => {
     const mode = endpoints[0].relabelings.find((r: any) => r.targetLabel === 'mode')?.replacement;
     const component = m.spec.selector.matchLabels['app.kubernetes.io/component'];
     t.equal(mode, component === 'cluster-agent' ? 'cluster' : 'node', `${m.kind} ${m.metadata.name} sets mode=${mode}`);
-    t.ok(endpoints[0].relabelings.some((r: any) => r.targetLabel === 'job' && r.replacement === 'vigil'), 'job vigil, as the alerts expect');
+    t.ok(
+      endpoints[0].relabelings.some((r: any) => r.targetLabel === 'job' && r.replacement === 'vigil'),
+      'job vigil, as the alerts expect',
+    );
   }
 });
 

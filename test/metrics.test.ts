@@ -11,10 +11,14 @@ t.test('publish replaces what an owner wrote, leaving other owners alone', async
   const store = new MetricStore();
   const size = gauge('vigil_test_size_bytes', 'Size.', ['target', 'mountpoint']);
   store.register(size);
-  store.publish('a', [size], [
-    { metric: size, labels: { target: 'a', mountpoint: '/' }, value: 1 },
-    { metric: size, labels: { target: 'a', mountpoint: '/var' }, value: 2 },
-  ]);
+  store.publish(
+    'a',
+    [size],
+    [
+      { metric: size, labels: { target: 'a', mountpoint: '/' }, value: 1 },
+      { metric: size, labels: { target: 'a', mountpoint: '/var' }, value: 2 },
+    ],
+  );
   store.publish('b', [size], [{ metric: size, labels: { target: 'b', mountpoint: '/' }, value: 3 }]);
   store.publish('a', [size], [{ metric: size, labels: { mountpoint: '/', target: 'a' }, value: 4 }]);
   t.equal(store.value(size, { target: 'a', mountpoint: '/' }), 4);

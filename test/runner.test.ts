@@ -27,8 +27,7 @@ t.test('a run that ignores its signal fails at the timeout and is not started tw
   t.equal(v?.output, 'timed out after 50ms');
   await delay(350);
   t.equal(probe.calls, 1, 'hung run never restarted');
-  t.ok((metrics.value(
-    (await import('../src/metrics/core.ts')).probeRuns, { probe: 'slow', result: 'skipped' }) ?? 0) >= 2, 'skipped runs counted');
+  t.ok((metrics.value((await import('../src/metrics/core.ts')).probeRuns, { probe: 'slow', result: 'skipped' }) ?? 0) >= 2, 'skipped runs counted');
   t.match(checks.views(new Date())[0]?.output, /previous run still in progress/);
   await runner.stop();
   t.equal(probe.stopped, true);
@@ -113,20 +112,39 @@ t.test('a probe that fails before its first success keeps the component ids it w
   const probe = Object.assign(new ScriptedProbe('kind/orders', [new Error('connection refused'), valueCollection(10, 'orders')]), { componentId: 'orders' });
   const { runner, checks, logs } = setup(probe, { intervalMs: 30, timeoutMs: 20, failureThreshold: 1 });
   await runner.start();
-  t.same(checks.views(new Date()).map((v) => [v.componentId, v.status]), [['orders', 'fail']]);
+  t.same(
+    checks.views(new Date()).map((v) => [v.componentId, v.status]),
+    [['orders', 'fail']],
+  );
   await waitFor(() => probe.calls >= 2, 3000);
   await delay(10);
   await runner.stop();
-  t.same(checks.views(new Date()).map((v) => [v.componentId, v.status]), [['orders', 'pass']], 'same entry, now passing');
-  const transitions = logs.lines.filter((l) => l.event === 'check.transition').map((l) => [(l.details as Record<string, unknown>).component_id, (l.details as Record<string, unknown>).from, (l.details as Record<string, unknown>).to]);
-  t.same(transitions, [['orders', null, 'fail'], ['orders', 'fail', 'pass']], 'a fail → pass transition, not a vanished entry and a new null → pass');
+  t.same(
+    checks.views(new Date()).map((v) => [v.componentId, v.status]),
+    [['orders', 'pass']],
+    'same entry, now passing',
+  );
+  const transitions = logs.lines
+    .filter((l) => l.event === 'check.transition')
+    .map((l) => [(l.details as Record<string, unknown>).component_id, (l.details as Record<string, unknown>).from, (l.details as Record<string, unknown>).to]);
+  t.same(
+    transitions,
+    [
+      ['orders', null, 'fail'],
+      ['orders', 'fail', 'pass'],
+    ],
+    'a fail → pass transition, not a vanished entry and a new null → pass',
+  );
 });
 
 t.test('a probe publishes at most MAX_SERIES_PER_PROBE series; the rest are counted and warned about once', async (t) => {
   const { MAX_SERIES_PER_PROBE } = await import('../src/runner/runner.ts');
   const { probeDroppedSeries } = await import('../src/metrics/core.ts');
   const big = valueCollection(10);
-  const many = { ...big, samples: Array.from({ length: MAX_SERIES_PER_PROBE + 2000 }, (_, i) => ({ metric: testMetric, labels: { item: `c${i}` }, value: i })) };
+  const many = {
+    ...big,
+    samples: Array.from({ length: MAX_SERIES_PER_PROBE + 2000 }, (_, i) => ({ metric: testMetric, labels: { item: `c${i}` }, value: i })),
+  };
   const probe = new ScriptedProbe('huge', [many, many, valueCollection(10)]);
   const { runner, metrics, logs } = setup(probe, { intervalMs: 100, timeoutMs: 50 });
   await runner.start();

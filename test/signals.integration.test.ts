@@ -36,7 +36,10 @@ async function start(t: { teardown(fn: () => unknown): void }, env: NodeJS.Proce
 }
 
 function jsonLines(text: string): Record<string, unknown>[] {
-  return text.split("\n").filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 for (const signal of ['SIGHUP', 'SIGQUIT'] as const) {
@@ -45,7 +48,10 @@ for (const signal of ['SIGHUP', 'SIGQUIT'] as const) {
     agent.child.kill(signal);
     t.same(await agent.exit, { code: 0, signal: null }, `${signal}: exit 0`);
     const lines = jsonLines(agent.out());
-    t.ok(lines.some((l) => l.event === 'agent.stopping' && (l.details as Record<string, unknown>)?.reason === signal), `logged the ${signal}`);
+    t.ok(
+      lines.some((l) => l.event === 'agent.stopping' && (l.details as Record<string, unknown>)?.reason === signal),
+      `logged the ${signal}`,
+    );
     t.ok(lines.some((l) => l.event === 'agent.stopped'));
     for (const l of lines) t.same(logLineErrors(l), [], `valid line: ${String(l.message)}`);
     for (const raw of agent.out().split('\n').filter(Boolean)) t.same(duplicateJsonKeys(raw), [], 'each key once');
@@ -67,7 +73,10 @@ t.test('SIGUSR2 is logged and ignored; SIGUSR1 opens no inspector', async (t) =>
 
 t.test('process warnings are JSON log lines, not stderr text', async (t) => {
   // A deprecation raised once the agent runs, as DEP0123 (TLS servername an IP address) would be.
-  const dir = t.testdir({ 'warn.mjs': "setTimeout(() => process.emitWarning('Setting the TLS ServerName to an IP address is not permitted', 'DeprecationWarning', 'DEP0123'), 3000).unref();\n" });
+  const dir = t.testdir({
+    'warn.mjs':
+      "setTimeout(() => process.emitWarning('Setting the TLS ServerName to an IP address is not permitted', 'DeprecationWarning', 'DEP0123'), 3000).unref();\n",
+  });
   const agent = await start(t, {}, `--import=${dir}/warn.mjs`);
   await waitFor(() => agent.out().includes('process.warning'), 10_000, 50);
   const line = jsonLines(agent.out()).find((l) => l.event === 'process.warning');

@@ -83,7 +83,14 @@ t.test('in process: probe span, driver child spans, ERROR status, log correlatio
       'vigil.check.test:value.component_id': 'c1',
     },
     status: { code: STATUS.ERROR, message: /check test:value c1 fails/ },
-    resource: { 'service.name': 'vigil-test', 'service.version': '9.9.9', 'host.name': 'host-t', 'k8s.node.name': 'node-t', 'k8s.pod.name': 'vigil-t', 'k8s.namespace.name': 'ops' },
+    resource: {
+      'service.name': 'vigil-test',
+      'service.version': '9.9.9',
+      'host.name': 'host-t',
+      'k8s.node.name': 'node-t',
+      'k8s.pod.name': 'vigil-t',
+      'k8s.namespace.name': 'ops',
+    },
   });
   for (const child of [...byName('PING'), ...byName('INFO')]) {
     t.equal(child.kind, SPAN_KIND.CLIENT, `${child.name} is a CLIENT span`);
@@ -94,7 +101,10 @@ t.test('in process: probe span, driver child spans, ERROR status, log correlatio
   t.equal(byName('PING')[0]?.attributes['db.connection_string'], 'redis://:***@127.0.0.1:6379', 'connection string scrubbed');
 
   const failed = byName('probe test').find((s) => s.attributes['vigil.probe.name'] === 'broken') as ReceivedSpan;
-  t.match(failed, { attributes: { 'vigil.probe.result': 'error', 'vigil.probe.status': 'fail' }, status: { code: STATUS.ERROR, message: 'cannot connect to postgres://vigil:***@db:5432/app' } });
+  t.match(failed, {
+    attributes: { 'vigil.probe.result': 'error', 'vigil.probe.status': 'fail' },
+    status: { code: STATUS.ERROR, message: 'cannot connect to postgres://vigil:***@db:5432/app' },
+  });
   t.notMatch(receiver.bodies.join('\n'), /s3cret/, 'no secret ever sent to the collector');
 
   // The runner's lines about each run carry that run's trace.
@@ -118,7 +128,10 @@ t.test('in process: probe span, driver child spans, ERROR status, log correlatio
   });
   t.teardown(() => app.close());
   const callerTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
-  const detailed = await app.inject({ url: '/health/detailed?x=1', headers: { traceparent: `00-${callerTrace}-00f067aa0ba902b7-01`, 'x-request-id': 'req-traced' } });
+  const detailed = await app.inject({
+    url: '/health/detailed?x=1',
+    headers: { traceparent: `00-${callerTrace}-00f067aa0ba902b7-01`, 'x-request-id': 'req-traced' },
+  });
   t.equal(detailed.statusCode, 503, 'a failing check: 503, which is the answer, not a server error');
   await app.inject('/ready');
   await app.inject('/metrics');
@@ -130,7 +143,13 @@ t.test('in process: probe span, driver child spans, ERROR status, log correlatio
     name: 'GET /health/detailed',
     traceId: callerTrace,
     parentSpanId: '00f067aa0ba902b7',
-    attributes: { 'http.request.method': 'GET', 'http.route': '/health/detailed', 'url.path': '/health/detailed', 'http.response.status_code': 503, 'vigil.request_id': 'req-traced' },
+    attributes: {
+      'http.request.method': 'GET',
+      'http.route': '/health/detailed',
+      'url.path': '/health/detailed',
+      'http.response.status_code': 503,
+      'vigil.request_id': 'req-traced',
+    },
     status: { code: STATUS.UNSET },
   });
   const access = logs.lines.find((l) => l.request_id === 'req-traced');
@@ -163,7 +182,10 @@ t.test('in process: probe span, driver child spans, ERROR status, log correlatio
   await makeSpans(25_000);
   const after = await retainedHeap();
   const growthMiB = (after - before) / 1048576;
-  t.ok(growthMiB < 8, `retained heap flat over 27,500 spans with the collector hanging: ${(before / 1048576).toFixed(1)} → ${(after / 1048576).toFixed(1)} MiB`);
+  t.ok(
+    growthMiB < 8,
+    `retained heap flat over 27,500 spans with the collector hanging: ${(before / 1048576).toFixed(1)} → ${(after / 1048576).toFixed(1)} MiB`,
+  );
   const dropped = (reason: string) => metrics.value(spansDropped, { reason }) ?? 0;
   t.ok(dropped('queue_full') > 10_000, `spans beyond the queue dropped and counted (${dropped('queue_full')})`);
   t.ok(dropped('export_failed') > 0, `batches that timed out dropped and counted (${dropped('export_failed')})`);
@@ -238,7 +260,11 @@ t.test('the agent: a span per probe run with its checks, ERROR for a failing che
   await waitFor(() => ['disk', 'memory', 'cpu'].every((k) => succeeded(k)), 20_000, 50);
   for (const kind of ['disk', 'memory', 'cpu']) {
     const span = succeeded(kind) as ReceivedSpan;
-    t.match(span, { kind: SPAN_KIND.INTERNAL, parentSpanId: '', attributes: { 'vigil.probe.kind': kind, 'vigil.probe.name': kind, 'vigil.probe.result': 'success' } }, `probe ${kind} span`);
+    t.match(
+      span,
+      { kind: SPAN_KIND.INTERNAL, parentSpanId: '', attributes: { 'vigil.probe.kind': kind, 'vigil.probe.name': kind, 'vigil.probe.result': 'success' } },
+      `probe ${kind} span`,
+    );
     t.type(span.attributes['vigil.checks.count'], 'number');
     t.ok((span.attributes['vigil.checks.count'] as number) >= 1, `probe ${kind}: checks counted`);
     t.match(span.resource, {
@@ -271,7 +297,11 @@ t.test('the agent: a span per probe run with its checks, ERROR for a failing che
     const children = receiver.spans.filter((c) => c.parentSpanId === parent.spanId);
     for (const name of names) {
       const child = children.find((c) => c.name === name);
-      t.match(child, { kind: SPAN_KIND.CLIENT, traceId: parent.traceId, attributes: { 'db.system.name': system } }, `${kind} ${name} is a child span of the run`);
+      t.match(
+        child,
+        { kind: SPAN_KIND.CLIENT, traceId: parent.traceId, attributes: { 'db.system.name': system } },
+        `${kind} ${name} is a child span of the run`,
+      );
     }
   }
   const badAuth = runs('redis').filter((r) => r.attributes['vigil.probe.name'] === 'redis/cache-bad-auth');
@@ -294,7 +324,10 @@ t.test('the agent: a span per probe run with its checks, ERROR for a failing che
   await waitFor(() => receiver.spans.some((s) => s.kind === SPAN_KIND.SERVER), 10_000, 50);
   await waitFor(() => agent.lines.some((l) => l.includes('"request_id":"detailed-1"')), 5000, 20);
   const server = receiver.spans.filter((s) => s.kind === SPAN_KIND.SERVER);
-  t.same(server.map((s) => s.attributes['http.route']), ['/health/detailed']);
+  t.same(
+    server.map((s) => s.attributes['http.route']),
+    ['/health/detailed'],
+  );
   const access = stdoutLines(agent).find((l) => l.request_id === 'detailed-1');
   t.match(access, { trace_id: server[0]?.traceId, span_id: server[0]?.spanId });
   t.equal(await metricValue(agent.base, /^vigil_tracing_enabled (\d+)$/m), 1);
@@ -308,7 +341,9 @@ t.test('the agent: a span per probe run with its checks, ERROR for a failing che
   const invalid = stdoutLines(agent).flatMap((l) => logLineErrors(l));
   t.same(invalid, [], 'every line in the log schema');
   t.same(
-    stdoutLines(agent).filter((l) => l.level === 'WARN' || l.level === 'ERROR').filter((l) => String(l.event).startsWith('tracing.')),
+    stdoutLines(agent)
+      .filter((l) => l.level === 'WARN' || l.level === 'ERROR')
+      .filter((l) => String(l.event).startsWith('tracing.')),
     [],
     'no tracing warnings with a healthy collector',
   );
@@ -343,90 +378,96 @@ function rssBytes(pid: number): number {
 }
 
 for (const scenario of ['unreachable', 'slow'] as const) {
-  t.test(`a collector that is ${scenario === 'unreachable' ? 'down (port closed)' : 'slow (never answers)'}: healthy agent, bounded memory, drops counted, one WARN`, async (t) => {
-    const receiver = await startReceiver();
-    t.teardown(() => receiver.close());
-    let endpoint = receiver.url;
-    if (scenario === 'unreachable') {
-      endpoint = `http://127.0.0.1:${await freePort()}`; // nothing listens there
-    } else {
-      receiver.hang = true;
-    }
-    const maxQueue = 50;
-    const dir = t.testdir({
-      'vigil.yaml': [
-        'http:',
-        '  host: 127.0.0.1',
-        '  drain_delay: 200ms',
-        'defaults:',
-        '  interval: 500ms',
-        '  timeout: 400ms',
-        'probes:',
-        '  disk:',
-        '    mount_points_include: "^/$"',
-        'tracing:',
-        `  endpoint: ${endpoint}`,
-        '  protocol: http/json',
-        '  export_timeout: 1s',
-        `  max_queue_size: ${maxQueue}`,
-        '  # /health too, so that the load below makes thousands of spans',
-        '  http_routes: [/health/detailed, /health]',
-        '',
-      ].join('\n'),
-    });
-    const port = await freePort();
-    // (Under tap the agent runs with the coverage hooks tap injects into every child process,
-    // which roughly doubles its RSS; the bench measures the real figures.)
-    const agent = spawnAgent(port, ['--config', `${dir}/vigil.yaml`], { OTEL_BSP_SCHEDULE_DELAY: '100' });
-    t.teardown(() => agent.child.kill('SIGKILL'));
-    await waitFor(async () => (await fetch(`${agent.base}/ready`).catch(() => null))?.status === 200, 20_000, 50);
+  t.test(
+    `a collector that is ${scenario === 'unreachable' ? 'down (port closed)' : 'slow (never answers)'}: healthy agent, bounded memory, drops counted, one WARN`,
+    async (t) => {
+      const receiver = await startReceiver();
+      t.teardown(() => receiver.close());
+      let endpoint = receiver.url;
+      if (scenario === 'unreachable') {
+        endpoint = `http://127.0.0.1:${await freePort()}`; // nothing listens there
+      } else {
+        receiver.hang = true;
+      }
+      const maxQueue = 50;
+      const dir = t.testdir({
+        'vigil.yaml': [
+          'http:',
+          '  host: 127.0.0.1',
+          '  drain_delay: 200ms',
+          'defaults:',
+          '  interval: 500ms',
+          '  timeout: 400ms',
+          'probes:',
+          '  disk:',
+          '    mount_points_include: "^/$"',
+          'tracing:',
+          `  endpoint: ${endpoint}`,
+          '  protocol: http/json',
+          '  export_timeout: 1s',
+          `  max_queue_size: ${maxQueue}`,
+          '  # /health too, so that the load below makes thousands of spans',
+          '  http_routes: [/health/detailed, /health]',
+          '',
+        ].join('\n'),
+      });
+      const port = await freePort();
+      // (Under tap the agent runs with the coverage hooks tap injects into every child process,
+      // which roughly doubles its RSS; the bench measures the real figures.)
+      const agent = spawnAgent(port, ['--config', `${dir}/vigil.yaml`], { OTEL_BSP_SCHEDULE_DELAY: '100' });
+      t.teardown(() => agent.child.kill('SIGKILL'));
+      await waitFor(async () => (await fetch(`${agent.base}/ready`).catch(() => null))?.status === 200, 20_000, 50);
 
-    // Warm up, then keep the agent under load with the collector failing, reading its memory.
-    await hammer(agent.base, Date.now() + 3000, 4);
-    const rss: number[] = [rssBytes(agent.child.pid as number)];
-    let maxQueued = 0;
-    const load = hammer(agent.base, Date.now() + 12_000, 4);
-    for (let i = 0; i < 12; i++) {
-      await delay(1000);
-      rss.push(rssBytes(agent.child.pid as number));
-      maxQueued = Math.max(maxQueued, await metricValue(agent.base, /^vigil_tracing_queue_spans (\d+)$/m));
-    }
-    const { ms, statuses } = await load;
-    t.same([...statuses], [200], `/health answered 200 to all ${ms.length} requests`);
-    const sorted = [...ms].sort((a, b) => a - b);
-    const p99 = sorted[Math.floor(sorted.length * 0.99)] ?? 0;
-    t.ok(ms.length > 1000, `over a thousand traced requests (${ms.length})`);
-    t.ok(p99 < 1000, `/health stays fast: p99 ${p99.toFixed(1)} ms`);
-    t.ok(maxQueued <= maxQueue, `queue bounded: at most ${maxQueued} of ${maxQueue} spans waiting`);
-    // RSS may rise at first while V8 sizes its heap; what must not happen is steady growth: the
-    // second half of the run stays within a bound. (The retained heap, after forced garbage
-    // collections, is measured exactly in the in-process test above.)
-    const mib = (b: number) => (b / 1048576).toFixed(0);
-    const lateGrowth = ((rss.at(-1) as number) - (rss[6] as number)) / 1048576;
-    t.ok(lateGrowth < 40, `RSS levels off: ${rss.map(mib).join(' → ')} MiB (last 6 s: ${lateGrowth.toFixed(1)} MiB)`);
+      // Warm up, then keep the agent under load with the collector failing, reading its memory.
+      await hammer(agent.base, Date.now() + 3000, 4);
+      const rss: number[] = [rssBytes(agent.child.pid as number)];
+      let maxQueued = 0;
+      const load = hammer(agent.base, Date.now() + 12_000, 4);
+      for (let i = 0; i < 12; i++) {
+        await delay(1000);
+        rss.push(rssBytes(agent.child.pid as number));
+        maxQueued = Math.max(maxQueued, await metricValue(agent.base, /^vigil_tracing_queue_spans (\d+)$/m));
+      }
+      const { ms, statuses } = await load;
+      t.same([...statuses], [200], `/health answered 200 to all ${ms.length} requests`);
+      const sorted = [...ms].sort((a, b) => a - b);
+      const p99 = sorted[Math.floor(sorted.length * 0.99)] ?? 0;
+      t.ok(ms.length > 1000, `over a thousand traced requests (${ms.length})`);
+      t.ok(p99 < 1000, `/health stays fast: p99 ${p99.toFixed(1)} ms`);
+      t.ok(maxQueued <= maxQueue, `queue bounded: at most ${maxQueued} of ${maxQueue} spans waiting`);
+      // RSS may rise at first while V8 sizes its heap; what must not happen is steady growth: the
+      // second half of the run stays within a bound. (The retained heap, after forced garbage
+      // collections, is measured exactly in the in-process test above.)
+      const mib = (b: number) => (b / 1048576).toFixed(0);
+      const lateGrowth = ((rss.at(-1) as number) - (rss[6] as number)) / 1048576;
+      t.ok(lateGrowth < 40, `RSS levels off: ${rss.map(mib).join(' → ')} MiB (last 6 s: ${lateGrowth.toFixed(1)} MiB)`);
 
-    const failed = await metricValue(agent.base, /^vigil_tracing_spans_dropped_total\{reason="export_failed"\} (\d+)$/m);
-    const full = await metricValue(agent.base, /^vigil_tracing_spans_dropped_total\{reason="queue_full"\} (\d+)$/m);
-    const failures = await metricValue(agent.base, /^vigil_tracing_export_failures_total (\d+)$/m);
-    const exported = await metricValue(agent.base, /^vigil_tracing_spans_exported_total (\d+)$/m);
-    t.ok(failures >= 1, `failed exports counted (${failures})`);
-    t.ok(failed + full > ms.length / 2, `spans dropped and counted: ${failed} export_failed + ${full} queue_full for ${ms.length} requests`);
-    t.ok(full > 0, 'the queue filled up and the overflow was counted');
-    t.equal(exported, 0, 'nothing exported');
+      const failed = await metricValue(agent.base, /^vigil_tracing_spans_dropped_total\{reason="export_failed"\} (\d+)$/m);
+      const full = await metricValue(agent.base, /^vigil_tracing_spans_dropped_total\{reason="queue_full"\} (\d+)$/m);
+      const failures = await metricValue(agent.base, /^vigil_tracing_export_failures_total (\d+)$/m);
+      const exported = await metricValue(agent.base, /^vigil_tracing_spans_exported_total (\d+)$/m);
+      t.ok(failures >= 1, `failed exports counted (${failures})`);
+      t.ok(failed + full > ms.length / 2, `spans dropped and counted: ${failed} export_failed + ${full} queue_full for ${ms.length} requests`);
+      t.ok(full > 0, 'the queue filled up and the overflow was counted');
+      t.equal(exported, 0, 'nothing exported');
 
-    // (Probe runs may time out on a loaded machine: those lines are the runner's, not tracing's.)
-    const warns = stdoutLines(agent).filter((l) => l.component === 'tracing' && (l.level === 'WARN' || l.level === 'ERROR'));
-    t.equal(warns.length, 1, 'one tracing WARN for 15 s of failures, not one per failed export');
-    t.match(warns[0], { event: /^tracing\.(export_failed|queue_full)$/ });
-    t.notOk(warns[0]?.trace_id, 'not attributed to a span');
+      // (Probe runs may time out on a loaded machine: those lines are the runner's, not tracing's.)
+      const warns = stdoutLines(agent).filter((l) => l.component === 'tracing' && (l.level === 'WARN' || l.level === 'ERROR'));
+      t.equal(warns.length, 1, 'one tracing WARN for 15 s of failures, not one per failed export');
+      t.match(warns[0], { event: /^tracing\.(export_failed|queue_full)$/ });
+      t.notOk(warns[0]?.trace_id, 'not attributed to a span');
 
-    // Shutdown is bounded even with the collector failing: drain 200 ms + flush ≤ 3 s.
-    const stopping = Date.now();
-    agent.child.kill('SIGTERM');
-    t.equal(await agent.exit, 0);
-    t.ok(Date.now() - stopping < 10_000, `stopped in ${Date.now() - stopping} ms`);
-    // What could not be flushed is counted and said once (WARN when spans were lost).
-    t.match(stdoutLines(agent).find((l) => l.event === 'tracing.stopped'), { details: { spans_lost_at_shutdown: Number } });
-    for (const line of stdoutLines(agent)) t.same(logLineErrors(line), []);
-  });
+      // Shutdown is bounded even with the collector failing: drain 200 ms + flush ≤ 3 s.
+      const stopping = Date.now();
+      agent.child.kill('SIGTERM');
+      t.equal(await agent.exit, 0);
+      t.ok(Date.now() - stopping < 10_000, `stopped in ${Date.now() - stopping} ms`);
+      // What could not be flushed is counted and said once (WARN when spans were lost).
+      t.match(
+        stdoutLines(agent).find((l) => l.event === 'tracing.stopped'),
+        { details: { spans_lost_at_shutdown: Number } },
+      );
+      for (const line of stdoutLines(agent)) t.same(logLineErrors(line), []);
+    },
+  );
 }

@@ -67,7 +67,13 @@ t.test('tracing is off until an endpoint is set; the OTEL_* variables win over t
 
   const file = resolveTracingConfig({ endpoint: 'http://collector:4318', sample_ratio: 0.5, headers: { 'x-team': 'ops', authorization: 'file' } });
   const fromFile = tracingPlan(file, {});
-  t.match(fromFile, { enabled: true, url: 'http://collector:4318/v1/traces', protocol: 'http/protobuf', sampler: { ratio: 0.5 }, sources: { endpoint: 'tracing.endpoint' } });
+  t.match(fromFile, {
+    enabled: true,
+    url: 'http://collector:4318/v1/traces',
+    protocol: 'http/protobuf',
+    sampler: { ratio: 0.5 },
+    sources: { endpoint: 'tracing.endpoint' },
+  });
   t.match(tracingPlan(resolveTracingConfig({ endpoint: 'http://c:4318/v1/traces' }), {}), { url: 'http://c:4318/v1/traces' }, 'a full traces URL is kept');
 
   const env = {
@@ -88,12 +94,20 @@ t.test('tracing is off until an endpoint is set; the OTEL_* variables win over t
     sampler: 'env',
     sources: { endpoint: 'OTEL_EXPORTER_OTLP_ENDPOINT', protocol: 'OTEL_EXPORTER_OTLP_PROTOCOL' },
   });
-  t.match(tracingPlan(file, { ...env, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://traces.example/custom' }), { url: 'https://traces.example/custom' }, 'the traces endpoint is used as is');
+  t.match(
+    tracingPlan(file, { ...env, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://traces.example/custom' }),
+    { url: 'https://traces.example/custom' },
+    'the traces endpoint is used as is',
+  );
   t.match(tracingPlan(none, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }), { enabled: true }, 'env alone turns tracing on');
 
   const grpc = tracingPlan(file, { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' });
   t.match(grpc, { enabled: false, problem: true, reason: /OTEL_EXPORTER_OTLP_PROTOCOL=grpc: gRPC is not supported: set http\/protobuf .*4318/ });
-  t.match(tracingPlan(file, { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'thrift' }), { enabled: false, problem: true, reason: /must be http\/protobuf or http\/json/ });
+  t.match(tracingPlan(file, { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'thrift' }), {
+    enabled: false,
+    problem: true,
+    reason: /must be http\/protobuf or http\/json/,
+  });
   t.match(tracingPlan(file, { OTEL_SDK_DISABLED: 'TRUE' }), { enabled: false, problem: false, reason: 'OTEL_SDK_DISABLED=true' });
   t.match(tracingPlan(file, { OTEL_TRACES_EXPORTER: 'none' }), { enabled: false, problem: false });
   t.match(tracingPlan(file, { OTEL_TRACES_EXPORTER: 'zipkin' }), { enabled: false, problem: true, reason: /not supported/ });

@@ -20,7 +20,15 @@ export function formatObserved(value: unknown, unit: string): string {
  * ` (warn ≥ 70 %)`, ` (fail < 50 %)` — then `after`. `unit` is the one the levels are shown in
  * (default: the check's).
  */
-export function judge(check: CheckDecl, componentId: string, value: number, thresholds: Thresholds, text: string, after = '', unit = check.unit): CheckObservation {
+export function judge(
+  check: CheckDecl,
+  componentId: string,
+  value: number,
+  thresholds: Thresholds,
+  text: string,
+  after = '',
+  unit = check.unit,
+): CheckObservation {
   const { status, severity, level } = evaluate(value, thresholds);
   const op = thresholds.direction === 'above' ? '≥' : '<';
   const crossed = level ? ` (${level.status} ${op} ${level.at}${unitSuffix(unit)})` : '';

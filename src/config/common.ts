@@ -22,10 +22,7 @@ export const percent = z
   .min(0, { error: 'must be a number from 0 to 100' })
   .max(100, { error: 'must be a number from 0 to 100' });
 
-export const positiveInt = z
-  .number({ error: 'must be an integer ≥ 1' })
-  .int({ error: 'must be an integer ≥ 1' })
-  .min(1, { error: 'must be an integer ≥ 1' });
+export const positiveInt = z.number({ error: 'must be an integer ≥ 1' }).int({ error: 'must be an integer ≥ 1' }).min(1, { error: 'must be an integer ≥ 1' });
 
 /** Fields accepted by every probe section (and by `defaults`). */
 export const commonProbeFields = {

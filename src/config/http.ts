@@ -29,7 +29,9 @@ export const httpSection = z
     port: port.optional().describe('Port of /health, /ready, /health/detailed and /metrics (default 9477; env VIGIL_PORT)'),
     probe_port: port
       .optional()
-      .describe('A second, plain-HTTP listener serving only /health and /ready, with its own connection limit, for the kubelet: a flood on the main port cannot starve it. Off by default (probes use port)'),
+      .describe(
+        'A second, plain-HTTP listener serving only /health and /ready, with its own connection limit, for the kubelet: a flood on the main port cannot starve it. Off by default (probes use port)',
+      ),
     drain_delay: duration.optional().describe('After SIGTERM, how long /ready answers 503 before the server closes (default 5s)'),
     request_timeout: duration
       .optional()
@@ -86,11 +88,7 @@ export const HTTP_DEFAULTS = Object.freeze({
 const MAX_REQUEST_TIMEOUT_MS = 5 * 60_000;
 
 /** Resolves the validated section; cross-field problems go to `problem` with their path. */
-export function resolveHttpConfig(
-  section: RawHttpSection,
-  defaultPort: number,
-  problem: (path: string, message: string) => void,
-): HttpConfig {
+export function resolveHttpConfig(section: RawHttpSection, defaultPort: number, problem: (path: string, message: string) => void): HttpConfig {
   const s = section ?? {};
   const ms = (text: string | undefined, fallback: number) => (text !== undefined ? (parseDuration(text) as number) : fallback);
   const port = s.port ?? defaultPort;

@@ -8,9 +8,7 @@ import { duration } from './common.ts';
 import { httpSection, type RawHttpSection } from './http.ts';
 import { TRACEABLE_ROUTES, TRACING_PROTOCOLS, type RawTracingSection } from './tracing.ts';
 
-const absolutePath = z
-  .string({ error: 'must be an absolute path' })
-  .regex(/^\//, { error: 'must be an absolute path' });
+const absolutePath = z.string({ error: 'must be an absolute path' }).regex(/^\//, { error: 'must be an absolute path' });
 
 export function buildConfigSchema(kinds: readonly ProbeSection[]) {
   const probes: Record<string, z.ZodType> = {};
@@ -27,12 +25,17 @@ export function buildConfigSchema(kinds: readonly ProbeSection[]) {
       http: httpSection,
       log: z
         .strictObject({
-          level: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).optional().describe('default info; env VIGIL_LOG_LEVEL'),
+          level: z
+            .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })
+            .optional()
+            .describe('default info; env VIGIL_LOG_LEVEL'),
         })
         .optional(),
       host: z
         .strictObject({
-          root: absolutePath.optional().describe('Where the host filesystem is mounted (DaemonSet: /host); sets proc, sys and rootfs below it. Env VIGIL_HOST_ROOT'),
+          root: absolutePath
+            .optional()
+            .describe('Where the host filesystem is mounted (DaemonSet: /host); sets proc, sys and rootfs below it. Env VIGIL_HOST_ROOT'),
           proc: absolutePath.optional(),
           sys: absolutePath.optional(),
           rootfs: absolutePath.optional(),
@@ -47,7 +50,7 @@ export function buildConfigSchema(kinds: readonly ProbeSection[]) {
               'Base URL of the OTLP/HTTP receiver, e.g. http://otel-collector:4318 (/v1/traces is appended unless the path already ends with it). Tracing is off until an endpoint is set here or in OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, which win',
             ),
           protocol: z
-            .enum(TRACING_PROTOCOLS, { error: 'must be http/protobuf or http/json (gRPC is not supported: use the collector\'s OTLP/HTTP port, 4318)' })
+            .enum(TRACING_PROTOCOLS, { error: "must be http/protobuf or http/json (gRPC is not supported: use the collector's OTLP/HTTP port, 4318)" })
             .optional()
             .describe('default http/protobuf; env OTEL_EXPORTER_OTLP_TRACES_PROTOCOL / OTEL_EXPORTER_OTLP_PROTOCOL win'),
           headers: z
@@ -64,7 +67,9 @@ export function buildConfigSchema(kinds: readonly ProbeSection[]) {
             .array(z.enum(TRACEABLE_ROUTES, { error: `must be one of ${TRACEABLE_ROUTES.join(', ')}` }), { error: 'must be a list of routes' })
             .optional()
             .describe('HTTP routes that get a SERVER span (default [/health/detailed]; /ready, /health and /metrics are polled every few seconds)'),
-          export_timeout: duration.optional().describe('Time limit of one export request, retries included (default 10s; env OTEL_EXPORTER_OTLP_TRACES_TIMEOUT wins)'),
+          export_timeout: duration
+            .optional()
+            .describe('Time limit of one export request, retries included (default 10s; env OTEL_EXPORTER_OTLP_TRACES_TIMEOUT wins)'),
           max_queue_size: z
             .number({ error: 'must be an integer 1-100000' })
             .int({ error: 'must be an integer 1-100000' })

@@ -10,9 +10,7 @@ export type { LevelSpec } from '../checks/types.ts';
 type LevelValues<K extends string> = { [P in K]?: number | undefined };
 
 /** A non-negative number, for thresholds in seconds, bytes, messages… */
-export const nonNegative = z
-  .number({ error: 'must be a number ≥ 0' })
-  .min(0, { error: 'must be a number ≥ 0' });
+export const nonNegative = z.number({ error: 'must be a number ≥ 0' }).min(0, { error: 'must be a number ≥ 0' });
 
 export interface LevelsOptions {
   /** Schema of one level's value; default: a percent 0–100. */

@@ -22,7 +22,9 @@ const filePath = z.string({ error: 'must be a file path' }).min(1, { error: 'mus
 
 export const tlsBlock = z
   .strictObject({
-    ca_file: filePath.optional().describe('PEM file of the CA(s) that signed the server certificate, trusted instead of the system ones; read at every connect'),
+    ca_file: filePath
+      .optional()
+      .describe('PEM file of the CA(s) that signed the server certificate, trusted instead of the system ones; read at every connect'),
     cert_file: filePath.optional().describe('Client certificate chain (PEM) for mutual TLS, with key_file; read at every connect'),
     key_file: filePath.optional().describe('Client private key (PEM) for mutual TLS, with cert_file; read at every connect'),
     server_name: z
@@ -30,7 +32,10 @@ export const tlsBlock = z
       .min(1, { error: 'must be a host name' })
       .optional()
       .describe('Name the server certificate must carry (and SNI), when it is not the host connected to'),
-    insecure_skip_verify: z.boolean({ error: 'must be true or false' }).optional().describe('Encrypt without verifying the server certificate (testing only, never production)'),
+    insecure_skip_verify: z
+      .boolean({ error: 'must be true or false' })
+      .optional()
+      .describe('Encrypt without verifying the server certificate (testing only, never production)'),
   })
   .describe('TLS to the server: CA, client certificate and key (files re-read at every connect), server name, verification');
 
@@ -74,7 +79,12 @@ const FILE_FIELDS = { ca_file: 'caFile', cert_file: 'certFile', key_file: 'keyFi
  * given. Each deprecated key used is reported through `deprecated` (it still works); setting
  * one together with the block field it stands for is a problem. Paths are relative to the target.
  */
-export function resolveTls(block: TlsInput | undefined, legacy: readonly LegacyTlsKey[], report: ReportProblem, deprecated: ReportDeprecated): TlsSettings | undefined {
+export function resolveTls(
+  block: TlsInput | undefined,
+  legacy: readonly LegacyTlsKey[],
+  report: ReportProblem,
+  deprecated: ReportDeprecated,
+): TlsSettings | undefined {
   const merged: { -readonly [K in keyof TlsInput]: TlsInput[K] } = { ...block };
   const keys: { -readonly [K in keyof TlsSettings['keys']]: string } = { ...BLOCK_KEYS };
   let given = block !== undefined;

@@ -110,11 +110,17 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.setErrorHandler(async (err: Error & { statusCode?: number }, request, reply) => {
     const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
     if (status >= 500) log.error({ event: 'http.error', request_id: request.id, error: err }, `request failed: ${err.message}`);
-    return reply.code(status).type('application/json').send({ error: status >= 500 ? 'internal error' : err.message, request_id: request.id });
+    return reply
+      .code(status)
+      .type('application/json')
+      .send({ error: status >= 500 ? 'internal error' : err.message, request_id: request.id });
   });
 
   app.setNotFoundHandler(async (request, reply) =>
-    reply.code(404).type('application/json').send({ error: 'not found', paths: routes === 'all' ? ALL_PATHS : PROBE_PATHS, request_id: request.id }),
+    reply
+      .code(404)
+      .type('application/json')
+      .send({ error: 'not found', paths: routes === 'all' ? ALL_PATHS : PROBE_PATHS, request_id: request.id }),
   );
 
   /** 'valid', 'missing' or 'invalid' bearer token; 'missing' too when no token is configured. */
@@ -153,7 +159,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.get('/ready', async (request, reply) => {
     const readiness = ready(deps);
-    reply.code(readiness.ready ? 200 : 503).type('text/plain; charset=utf-8').header('cache-control', 'no-store');
+    reply
+      .code(readiness.ready ? 200 : 503)
+      .type('text/plain; charset=utf-8')
+      .header('cache-control', 'no-store');
     const query = request.query as Record<string, unknown>;
     return readinessText(readiness, wantsVerbose(query));
   });
@@ -190,7 +199,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     // bodies queued for slow readers as much as the rendering.
     if (metricsInFlight >= maxMetrics) {
       counters.reject('metrics_busy');
-      return reply.code(503).header('retry-after', '1').header('cache-control', 'no-store').type('text/plain; charset=utf-8').send('busy: too many /metrics requests at once\n');
+      return reply
+        .code(503)
+        .header('retry-after', '1')
+        .header('cache-control', 'no-store')
+        .type('text/plain; charset=utf-8')
+        .send('busy: too many /metrics requests at once\n');
     }
     metricsInFlight++;
     reply.raw.once('close', () => metricsInFlight--);

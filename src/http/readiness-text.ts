@@ -15,7 +15,9 @@ export interface ReadinessState {
 export function wantsVerbose(query: Record<string, unknown>): boolean {
   if (!('verbose' in query)) return false;
   const value = query.verbose;
-  const text = String(Array.isArray(value) ? value.at(-1) : (value ?? '')).trim().toLowerCase();
+  const text = String(Array.isArray(value) ? value.at(-1) : (value ?? ''))
+    .trim()
+    .toLowerCase();
   return !['false', '0', 'no', 'off'].includes(text);
 }
 

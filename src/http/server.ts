@@ -36,9 +36,7 @@ export function serverFactory(limits: ServerLimits): FastifyServerFactory {
       res.once('close', () => clearTimeout(timer));
       handler(req, res);
     };
-    const server: Server = limits.tls
-      ? createHttpsServer(options, withDeadline)
-      : createHttpServer(options, withDeadline);
+    const server: Server = limits.tls ? createHttpsServer(options, withDeadline) : createHttpServer(options, withDeadline);
     server.timeout = deadline; // idle socket, before or between requests
     server.maxConnections = limits.maxConnections;
     server.on('drop', () => limits.counters.drop(limits.listener));

@@ -49,7 +49,9 @@ export class WatchedFile {
       data = await readFile(this.path);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      throw new Error(`cannot read ${this.key} ${this.path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? 'error')}`);
+      throw new Error(
+        `cannot read ${this.key} ${this.path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? 'error')}`,
+      );
     }
     if (data.length > MAX_BYTES) throw new Error(`${this.key} ${this.path} is larger than 1 MiB`);
     if (data.length === 0) throw new Error(`${this.key} ${this.path} is empty`);

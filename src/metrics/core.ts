@@ -10,11 +10,7 @@ export const checkStatus = gauge(
   ['check', 'component_id'],
 );
 export const probeSuccess = gauge('vigil_probe_success', 'Whether the last run of a probe completed (1) or failed or timed out (0).', ['probe']);
-export const probeLastSuccess = gauge(
-  'vigil_probe_last_success_timestamp_seconds',
-  'Unix time of the last run of a probe that completed.',
-  ['probe'],
-);
+export const probeLastSuccess = gauge('vigil_probe_last_success_timestamp_seconds', 'Unix time of the last run of a probe that completed.', ['probe']);
 export const probeInterval = gauge('vigil_probe_interval_seconds', 'Configured interval between runs of a probe (for staleness alerts).', ['probe']);
 export const probeRuns = counter('vigil_probe_runs_total', 'Probe runs by result: success, error, timeout or skipped (previous run still in flight).', [
   'probe',

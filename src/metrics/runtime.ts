@@ -24,7 +24,21 @@ const lagMax = gauge('nodejs_eventloop_lag_max_seconds', 'Maximum event-loop del
 const utilization = gauge('nodejs_eventloop_utilization_ratio', 'Share of the last 10 s window the event loop was busy.');
 
 /** Every runtime metric, for the docs' Metrics table. */
-export const RUNTIME_METRICS: readonly MetricDecl[] = [cpuUser, cpuSystem, cpuTotal, resident, startTime, openFds, maxFds, heapTotal, heapUsed, external, lagMean, lagMax, utilization];
+export const RUNTIME_METRICS: readonly MetricDecl[] = [
+  cpuUser,
+  cpuSystem,
+  cpuTotal,
+  resident,
+  startTime,
+  openFds,
+  maxFds,
+  heapTotal,
+  heapUsed,
+  external,
+  lagMean,
+  lagMax,
+  utilization,
+];
 
 const FD_REFRESH_MS = 10_000;
 
@@ -38,10 +52,13 @@ export function registerRuntimeMetrics(metrics: MetricStore, watch: EventLoopWat
   const live: [MetricDecl, () => number][] = [
     [cpuUser, () => process.cpuUsage().user / 1e6],
     [cpuSystem, () => process.cpuUsage().system / 1e6],
-    [cpuTotal, () => {
-      const { user, system } = process.cpuUsage();
-      return (user + system) / 1e6;
-    }],
+    [
+      cpuTotal,
+      () => {
+        const { user, system } = process.cpuUsage();
+        return (user + system) / 1e6;
+      },
+    ],
     [resident, () => process.memoryUsage.rss()],
     [heapTotal, () => getHeapStatistics().total_heap_size],
     [heapUsed, () => getHeapStatistics().used_heap_size],

@@ -47,7 +47,12 @@ export function defineMetadata<M extends ProbeMetadata>(metadata: M): M {
     if (names.has(metric.name)) throw new Error(`metric ${metric.name} is declared twice`);
     names.add(metric.name);
   }
-  return Object.freeze({ ...metadata, env: Object.freeze([...metadata.env]), metrics: Object.freeze([...metadata.metrics]), checks: Object.freeze([...metadata.checks]) });
+  return Object.freeze({
+    ...metadata,
+    env: Object.freeze([...metadata.env]),
+    metrics: Object.freeze([...metadata.metrics]),
+    checks: Object.freeze([...metadata.checks]),
+  });
 }
 
 /** A probe kind: its facts, its config section (see ProbeSection) and how to build its instances. */

@@ -8,4 +8,7 @@ import { redisKind } from './redis/index.ts';
 import { kafkaKind } from './kafka/index.ts';
 import { backupsKind } from './backups/index.ts';
 
-export const PROBE_KINDS: readonly ProbeKind[] = [diskKind, memoryKind, cpuKind, postgresKind, redisKind, kafkaKind, backupsKind] as readonly ProbeKind<any, any>[] as readonly ProbeKind[];
+export const PROBE_KINDS: readonly ProbeKind[] = [diskKind, memoryKind, cpuKind, postgresKind, redisKind, kafkaKind, backupsKind] as readonly ProbeKind<
+  any,
+  any
+>[] as readonly ProbeKind[];

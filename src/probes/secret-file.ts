@@ -29,7 +29,9 @@ export async function readTlsFiles(tls: TlsSettings): Promise<{ ca?: string; cer
 }
 
 /** Node's tls.connect options for a `tls:` block (Redis, Kafka): its files read, verification as set. */
-export async function tlsConnectOptions(tls: TlsSettings): Promise<{ ca?: string; cert?: string; key?: string; servername?: string; rejectUnauthorized: boolean }> {
+export async function tlsConnectOptions(
+  tls: TlsSettings,
+): Promise<{ ca?: string; cert?: string; key?: string; servername?: string; rejectUnauthorized: boolean }> {
   return {
     ...(await readTlsFiles(tls)),
     ...(tls.serverName !== undefined ? { servername: tls.serverName } : {}),

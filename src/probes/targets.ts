@@ -53,7 +53,10 @@ export function targetInstances<Section extends CommonProbeInput & { targets?: T
     const base = resolveSchedule(section, defaults);
     if (!base.enabled) return [];
     const listed: { target: Target; path: string }[] = (section?.targets ?? []).map((target, i) => ({ target, path: `targets.${i}` }));
-    const fromEnv = (env[spec.envVar] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const fromEnv = (env[spec.envVar] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     fromEnv.forEach((item, i) => listed.push({ target: spec.fromEnv(item), path: `(${spec.envVar} item ${i + 1})` }));
 
     const seen = new Map<string, string>();
@@ -65,11 +68,23 @@ export function targetInstances<Section extends CommonProbeInput & { targets?: T
         // A name cannot be derived from a broken target: say what is broken (the URL, say), not
         // that a name is missing. The derived name is not echoed: it may hold a password.
         let broken = false;
-        spec.options(target, section ?? ({} as Section), resolveSchedule(target, base), (p, message) => {
-          broken = true;
-          report(at(p), message);
-        }, () => undefined);
-        if (!broken) report(at('name'), name === undefined ? 'is required (it cannot be derived from the target)' : 'cannot be derived from the target (letters, digits and . _ : - only); set name: explicitly');
+        spec.options(
+          target,
+          section ?? ({} as Section),
+          resolveSchedule(target, base),
+          (p, message) => {
+            broken = true;
+            report(at(p), message);
+          },
+          () => undefined,
+        );
+        if (!broken)
+          report(
+            at('name'),
+            name === undefined
+              ? 'is required (it cannot be derived from the target)'
+              : 'cannot be derived from the target (letters, digits and . _ : - only); set name: explicitly',
+          );
         continue;
       }
       const previous = seen.get(name);

@@ -67,7 +67,13 @@ export function describeOutcome(span: Span, outcome: RunOutcome): void {
     const summary = byCheck.get(obs.check.id);
     if (summary) summary.count++;
     if (!summary || STATUS_ORDER[status] > STATUS_ORDER[summary.status]) {
-      byCheck.set(obs.check.id, { status, componentId: obs.componentId, observedValue: obs.observedValue, output: obs.output ?? '', count: summary ? summary.count : 1 });
+      byCheck.set(obs.check.id, {
+        status,
+        componentId: obs.componentId,
+        observedValue: obs.observedValue,
+        output: obs.output ?? '',
+        count: summary ? summary.count : 1,
+      });
     }
   }
   let worst: Status = 'pass';
@@ -92,5 +98,6 @@ export function describeOutcome(span: Span, outcome: RunOutcome): void {
   }
   const firstError = collection.errors[0];
   if (firstFailing !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: firstFailing });
-  else if (firstError) span.setStatus({ code: SpanStatusCode.ERROR, message: firstError.componentId ? `${firstError.componentId}: ${firstError.message}` : firstError.message });
+  else if (firstError)
+    span.setStatus({ code: SpanStatusCode.ERROR, message: firstError.componentId ? `${firstError.componentId}: ${firstError.message}` : firstError.message });
 }

@@ -250,7 +250,10 @@ export class Runner {
       transitions = checks.recordFailure(probe.name, settings.schedule, probe.checks, why, now, probe.componentId);
       metrics.publish(probe.name, probe.metrics, []);
       if (slot.lastFailure !== why) {
-        this.log.error({ event: 'probe.failed', details: { probe: probe.name, result }, error: { type: result, message: why } }, `probe ${probe.name} failed: ${why}`);
+        this.log.error(
+          { event: 'probe.failed', details: { probe: probe.name, result }, error: { type: result, message: why } },
+          `probe ${probe.name} failed: ${why}`,
+        );
         slot.lastFailure = why;
       }
     }
@@ -261,10 +264,13 @@ export class Runner {
   private capSeries(slot: Slot, samples: Collection['samples']): Collection['samples'] {
     const dropped = Math.max(0, samples.length - MAX_SERIES_PER_PROBE);
     this.deps.metrics.set(probeDroppedSeries, { probe: slot.probe.name }, dropped);
-    if ((dropped > 0) !== (slot.droppedSeries > 0)) {
+    if (dropped > 0 !== slot.droppedSeries > 0) {
       const name = slot.probe.name;
       if (dropped > 0) {
-        this.log.warn({ event: 'probe.series_capped', details: { probe: name, series: samples.length, limit: MAX_SERIES_PER_PROBE, dropped } }, `probe ${name}: ${samples.length} series, over the limit of ${MAX_SERIES_PER_PROBE}; ${dropped} dropped (narrow groups_include or turn off per_partition_metrics)`);
+        this.log.warn(
+          { event: 'probe.series_capped', details: { probe: name, series: samples.length, limit: MAX_SERIES_PER_PROBE, dropped } },
+          `probe ${name}: ${samples.length} series, over the limit of ${MAX_SERIES_PER_PROBE}; ${dropped} dropped (narrow groups_include or turn off per_partition_metrics)`,
+        );
       } else {
         this.log.info({ event: 'probe.series_cap_cleared', details: { probe: name, series: samples.length } }, `probe ${name}: series back under the limit`);
       }
@@ -317,7 +323,6 @@ function wellFormed(collection: Collection | undefined): collection is Collectio
   const lists = [collection.samples, collection.checks, collection.errors];
   return lists.every((list) => Array.isArray(list) && list.every((item) => typeof item === 'object' && item !== null));
 }
-
 
 /** Waits `ms`, or less when `signal` aborts; never rejects. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -10,7 +10,10 @@ export const spansDropped = counter(
   'Finished spans never exported, by reason: queue_full (the export queue was at its limit), export_failed (the collector refused or did not answer in time), shutdown (still queued when the agent stopped).',
   ['reason'],
 );
-export const exportFailures = counter('vigil_tracing_export_failures_total', 'Export requests to the collector that failed (after the exporter\'s own retries) or timed out.');
+export const exportFailures = counter(
+  'vigil_tracing_export_failures_total',
+  "Export requests to the collector that failed (after the exporter's own retries) or timed out.",
+);
 export const queuedSpans = gauge('vigil_tracing_queue_spans', 'Finished spans waiting to be exported (bounded by tracing.max_queue_size).');
 
 export const DROP_REASONS = ['queue_full', 'export_failed', 'shutdown'] as const;

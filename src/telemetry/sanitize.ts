@@ -6,7 +6,8 @@ import type { Attributes, AttributeValue } from '@opentelemetry/api';
 export const REDACTED = '[REDACTED]';
 
 /** Attribute keys with a segment naming a secret (`sasl.password`, `auth.token`, `x-api-key`). */
-const SECRET_KEY = /(^|[._-])(passw(or)?d|pwd|secret|(access|auth|bearer|refresh)?[-_]?token|api[-_]?key|authori[sz]ation|credentials?|private[-_]?key|sslkey|cookie)($|[._-])/i;
+const SECRET_KEY =
+  /(^|[._-])(passw(or)?d|pwd|secret|(access|auth|bearer|refresh)?[-_]?token|api[-_]?key|authori[sz]ation|credentials?|private[-_]?key|sslkey|cookie)($|[._-])/i;
 /** user:password@ in any URL-like text. */
 const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):[^\s@/]*@/gi;
 /** key=value secrets in query strings and libpq/JDBC-style connection strings. */

@@ -66,12 +66,16 @@ export function tracingPlan(config: TracingConfig, env: NodeJS.ProcessEnv): Trac
     return { enabled: false, reason: `${endpointSource} is not an http:// or https:// URL: tracing is off`, problem: true };
   }
 
-  const protocolEnv = get('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : get('OTEL_EXPORTER_OTLP_PROTOCOL') ? 'OTEL_EXPORTER_OTLP_PROTOCOL' : undefined;
+  const protocolEnv = get('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL')
+    ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'
+    : get('OTEL_EXPORTER_OTLP_PROTOCOL')
+      ? 'OTEL_EXPORTER_OTLP_PROTOCOL'
+      : undefined;
   const protocol = protocolEnv ? (get(protocolEnv) as string) : config.protocol;
   if (!(TRACING_PROTOCOLS as readonly string[]).includes(protocol)) {
     const hint =
       protocol === 'grpc'
-        ? 'gRPC is not supported: set http/protobuf (or http/json) and point the endpoint at the collector\'s OTLP/HTTP port (4318)'
+        ? "gRPC is not supported: set http/protobuf (or http/json) and point the endpoint at the collector's OTLP/HTTP port (4318)"
         : `it must be ${TRACING_PROTOCOLS.join(' or ')}`;
     return { enabled: false, reason: `${protocolEnv}=${protocol}: ${hint}; tracing is off`, problem: true };
   }

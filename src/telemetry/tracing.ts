@@ -177,7 +177,14 @@ async function startSdk(plan: Extract<TracingPlan, { enabled: true }>, deps: Tra
  * registers nothing. Only the W3C propagators are shipped; b3 and jaeger are refused with a WARN.
  */
 function propagatorFromEnv(core: typeof import('@opentelemetry/core'), env: NodeJS.ProcessEnv): TextMapPropagator | null {
-  const names = [...new Set((env.OTEL_PROPAGATORS ?? '').split(',').map((name) => name.trim().toLowerCase()).filter(Boolean))];
+  const names = [
+    ...new Set(
+      (env.OTEL_PROPAGATORS ?? '')
+        .split(',')
+        .map((name) => name.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+  ];
   const w3c = () => new core.CompositePropagator({ propagators: [new core.W3CTraceContextPropagator(), new core.W3CBaggagePropagator()] });
   if (names.length === 0) return w3c();
   if (names.includes('none')) return null;
@@ -195,7 +202,8 @@ function propagatorFromEnv(core: typeof import('@opentelemetry/core'), env: Node
  * the same one-WARN-per-period limit as the pipeline's: never a line per failed export.
  */
 function diagToLogger(log: Logger, warnings: WarnLimiter): DiagLogger {
-  const text = (message: string, args: unknown[]) => [message, ...args.map((a) => (a instanceof Error ? a.message : typeof a === 'string' ? a : safeJson(a)))].join(' ');
+  const text = (message: string, args: unknown[]) =>
+    [message, ...args.map((a) => (a instanceof Error ? a.message : typeof a === 'string' ? a : safeJson(a)))].join(' ');
   const warn = (message: string, ...args: unknown[]) => warnings.warn('tracing.sdk_warning', {}, `OpenTelemetry SDK: ${text(message, args)}`);
   const debug = (message: string, ...args: unknown[]) => log.debug({ event: 'tracing.sdk_debug' }, `OpenTelemetry SDK: ${text(message, args)}`);
   return { error: warn, warn, info: debug, debug, verbose: debug };

@@ -19,7 +19,9 @@ export { kafkaVersions, type KafkaBroker };
 
 // kafkajs internals for the one write the public API makes slow (see setOffsets).
 const require = createRequire(import.meta.url);
-const Cluster = require('kafkajs/src/cluster/index.js') as new (options: Record<string, unknown>) => {
+const Cluster = require('kafkajs/src/cluster/index.js') as new (
+  options: Record<string, unknown>,
+) => {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
   refreshMetadata(): Promise<void>;
@@ -219,7 +221,13 @@ export function publishedGroup(collection: Collection, groupId: string): Publish
   const topics = new Set([...mine(m.topicLagSum), ...mine(m.partitionCommitted)].map((s) => s.labels.topic));
   const partitions = of(m.partitionEnd)
     .filter((s) => s.labels.cluster === cluster && topics.has(s.labels.topic ?? ''))
-    .map((s) => ({ topic: s.labels.topic ?? '', partition: Number(s.labels.partition), committed: committed.get(key(s)) ?? null, end: s.value, lag: lag.get(key(s)) ?? null }));
+    .map((s) => ({
+      topic: s.labels.topic ?? '',
+      partition: Number(s.labels.partition),
+      committed: committed.get(key(s)) ?? null,
+      end: s.value,
+      lag: lag.get(key(s)) ?? null,
+    }));
   return { state: state.labels.state ?? '', members: mine(m.groupMembers)[0]?.value ?? null, partitions };
 }
 

@@ -42,7 +42,11 @@ t.test('vigil check under host.root: a Redis BGSAVE and a backup volume, read as
 
   // Three dated dumps, the newest 2 h old; and a directory linking out of the root.
   const now = Math.floor(Date.now() / 1000);
-  for (const [day, ageHours] of [['2026-06-12', 50], ['2026-06-13', 26.5], ['2026-06-14', 2]] as const) {
+  for (const [day, ageHours] of [
+    ['2026-06-12', 50],
+    ['2026-06-13', 26.5],
+    ['2026-06-14', 2],
+  ] as const) {
     mkdirSync(join(root, 'backups', day));
     writeFileSync(join(root, 'backups', day, 'orchestrator-full.sql'), `-- pg_dump ${day}\n`.repeat(100));
     utimesSync(join(root, 'backups', day, 'orchestrator-full.sql'), now - ageHours * 3600, now - ageHours * 3600);
@@ -80,17 +84,29 @@ t.test('vigil check under host.root: a Redis BGSAVE and a backup volume, read as
   const rdb = await statOf(join(root, 'data/dump.rdb'));
   const redisEntry = entry('athena-redis');
   t.equal(redisEntry?.status, 'pass', redisEntry?.output ?? 'no entry');
-  t.ok(Math.abs((redisEntry?.observedValue as number) - (checkedAt - rdb.mtime)) <= 2, `age ${redisEntry?.observedValue} s ≈ now − stat -c %Y = ${(checkedAt - rdb.mtime).toFixed(1)} s`);
+  t.ok(
+    Math.abs((redisEntry?.observedValue as number) - (checkedAt - rdb.mtime)) <= 2,
+    `age ${redisEntry?.observedValue} s ≈ now − stat -c %Y = ${(checkedAt - rdb.mtime).toFixed(1)} s`,
+  );
   t.match(redisEntry?.output, new RegExp(`^newest /data/dump\\.rdb: \\d+(ms|s) old, ${rdb.size} B; 1 file kept$`), `size ${rdb.size} B = stat -c %s`);
 
   const sql = await statOf(join(root, 'backups/2026-06-14/orchestrator-full.sql'));
   const db = entry('orchestrator-db');
   t.equal(db?.status, 'warn', '3 of 30 kept: retention warns, the newest is fine');
-  t.ok(Math.abs((db?.observedValue as number) - (checkedAt - sql.mtime)) <= 2, `age ${db?.observedValue} s ≈ now − stat -c %Y (${sql.mtime}) = ${(checkedAt - sql.mtime).toFixed(1)} s`);
+  t.ok(
+    Math.abs((db?.observedValue as number) - (checkedAt - sql.mtime)) <= 2,
+    `age ${db?.observedValue} s ≈ now − stat -c %Y (${sql.mtime}) = ${(checkedAt - sql.mtime).toFixed(1)} s`,
+  );
   t.match(db?.output, /^newest \/backups\/2026-06-14\/orchestrator-full\.sql: 2h(\d+s)? old, 2\.15 KiB; 3 files kept \(warn < min_count 30\)$/);
   t.notMatch(out, /elsewhere|2026-06-15\/orchestrator/, 'the file out of the root is never read');
   const partial = logs.lines.find((l) => l.event === 'probe.partial_errors');
-  t.match(JSON.stringify(partial?.details), `/backups/2026-06-15: symlink leaves the host root (${root}), not followed`, 'the escaping link is refused and said');
+  t.match(
+    JSON.stringify(partial?.details),
+    `/backups/2026-06-15: symlink leaves the host root (${root}), not followed`,
+    'the escaping link is refused and said',
+  );
   t.equal(code, 1, 'exit 1: a warning');
-  t.comment(`dump.rdb: ${redisEntry?.observedValue} s old, ${rdb.size} B (stat -c '%Y %s': ${rdb.mtime} ${rdb.size}); orchestrator: ${db?.observedValue} s vs now − %Y ${(checkedAt - sql.mtime).toFixed(1)} s`);
+  t.comment(
+    `dump.rdb: ${redisEntry?.observedValue} s old, ${rdb.size} B (stat -c '%Y %s': ${rdb.mtime} ${rdb.size}); orchestrator: ${db?.observedValue} s vs now − %Y ${(checkedAt - sql.mtime).toFixed(1)} s`,
+  );
 });

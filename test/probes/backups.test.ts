@@ -46,12 +46,24 @@ function problems(section: unknown): string[] {
 
 t.test('zero-config: registered, and off without rules', async (t) => {
   t.ok(PROBE_KINDS.includes(backupsKind as never), 'one line in the registry');
-  t.same(backupsKind.resolve({ section: undefined, defaults: BUILTIN_SCHEDULE, env: {} }, () => t.fail('no problem expected')), []);
-  t.same(backupsKind.resolve({ section: backupsKind.schema.parse({ rules: [] }), defaults: BUILTIN_SCHEDULE, env: {} }, () => {}), []);
-  t.same(backupsKind.checks.map((c) => c.id), ['backup:freshness']);
+  t.same(
+    backupsKind.resolve({ section: undefined, defaults: BUILTIN_SCHEDULE, env: {} }, () => t.fail('no problem expected')),
+    [],
+  );
+  t.same(
+    backupsKind.resolve({ section: backupsKind.schema.parse({ rules: [] }), defaults: BUILTIN_SCHEDULE, env: {} }, () => {}),
+    [],
+  );
+  t.same(
+    backupsKind.checks.map((c) => c.id),
+    ['backup:freshness'],
+  );
   t.same(problems({ enabled: true }), ['rules: enabled, but no rule names a backup to watch']);
   const rule = { name: 'db', path: '/backups/*/x.sql', max_age: '26h' };
-  t.same(backupsKind.resolve({ section: backupsKind.schema.parse({ enabled: false, rules: [rule] }), defaults: BUILTIN_SCHEDULE, env: {} }, () => {}), []);
+  t.same(
+    backupsKind.resolve({ section: backupsKind.schema.parse({ enabled: false, rules: [rule] }), defaults: BUILTIN_SCHEDULE, env: {} }, () => {}),
+    [],
+  );
 });
 
 t.test('rules are validated with their paths', async (t) => {
@@ -65,9 +77,14 @@ t.test('rules are validated with their paths', async (t) => {
   t.same(problems({ rules: [{ ...ok, max_age: 'daily' }] }), ['rules.0.max_age: must be a duration such as 500ms, 10s or 1m']);
   t.same(problems({ rules: [{ ...ok, min_count: 0 }] }), ['rules.0.min_count: must be an integer ≥ 1']);
   t.same(problems({ rules: [{ ...ok, extra: 1 }] }).length, 1);
-  t.same(problems({ timeout: '2s', scan_timeout: '3s', rules: [ok] }), ["scan_timeout: must be shorter than the probe's timeout (2s), or the whole run times out"]);
+  t.same(problems({ timeout: '2s', scan_timeout: '3s', rules: [ok] }), [
+    "scan_timeout: must be shorter than the probe's timeout (2s), or the whole run times out",
+  ]);
   t.same([parseSize(512), parseSize('1MiB'), parseSize('2GB'), parseSize('1.5 KiB'), parseSize('10kB')], [512, 2 ** 20, 2e9, 1536, 10_000]);
-  const [settings] = backupsKind.resolve({ section: backupsKind.schema.parse({ rules: [ok, { ...ok, name: 'r', min_size: '1MiB', min_count: 30 }] }), defaults: BUILTIN_SCHEDULE, env: {} }, () => {});
+  const [settings] = backupsKind.resolve(
+    { section: backupsKind.schema.parse({ rules: [ok, { ...ok, name: 'r', min_size: '1MiB', min_count: 30 }] }), defaults: BUILTIN_SCHEDULE, env: {} },
+    () => {},
+  );
   t.same(settings?.options.rules, [
     { name: 'db', path: '/backups/*/x.sql', maxAgeMs: 26 * HOUR * 1000, minSizeBytes: 1, minCount: null },
     { name: 'r', path: '/backups/*/x.sql', maxAgeMs: 26 * HOUR * 1000, minSizeBytes: 2 ** 20, minCount: 30 },
@@ -176,7 +193,10 @@ t.test('symlinks: resolved inside the host root, refused when they climb out of 
   const found = await scan(root, '/backups/*/orchestrator-full.sql');
   t.same(found.files.map((f) => f.path).sort(), ['/backups/latest/orchestrator-full.sql', '/backups/real/orchestrator-full.sql']);
   t.same(found.refused.sort(), ['/backups/escape', '/backups/evil/orchestrator-full.sql'], 'the directory link is refused, not listed');
-  t.ok(found.files.every((f) => f.sizeBytes === 6), 'never the outside file (24 bytes)');
+  t.ok(
+    found.files.every((f) => f.sizeBytes === 6),
+    'never the outside file (24 bytes)',
+  );
 
   const probe = probeAt(root, [
     { name: 'db', path: '/backups/*/orchestrator-full.sql', max_age: '1h' },
@@ -187,24 +207,32 @@ t.test('symlinks: resolved inside the host root, refused when they climb out of 
   t.equal(valueOf(c, m.backupFiles, { rule: 'db' }), 2);
   t.equal(valueOf(c, m.backupNewestSize, { rule: 'redis' }), 5, 'an absolute link inside the root is followed');
   t.same(verdict(checkOf(c, 'backup:freshness', 'redis')), { status: 'pass', severity: null });
-  t.equal(checkOf(c, 'backup:freshness', 'only-evil')?.output, 'no file matches /backups/evil/orchestrator-full.sql, 1 symlink(s) leaving the host root refused');
-  t.same(
-    c.errors.map((e) => `${e.componentId}: ${e.message}`).sort(),
-    [
-      `db: /backups/escape: symlink leaves the host root (${root}), not followed`,
-      `db: /backups/evil/orchestrator-full.sql: symlink leaves the host root (${root}), not followed`,
-      `only-evil: /backups/evil/orchestrator-full.sql: symlink leaves the host root (${root}), not followed`,
-    ],
+  t.equal(
+    checkOf(c, 'backup:freshness', 'only-evil')?.output,
+    'no file matches /backups/evil/orchestrator-full.sql, 1 symlink(s) leaving the host root refused',
   );
+  t.same(c.errors.map((e) => `${e.componentId}: ${e.message}`).sort(), [
+    `db: /backups/escape: symlink leaves the host root (${root}), not followed`,
+    `db: /backups/evil/orchestrator-full.sql: symlink leaves the host root (${root}), not followed`,
+    `only-evil: /backups/evil/orchestrator-full.sql: symlink leaves the host root (${root}), not followed`,
+  ]);
 });
 
 t.test('a hung scan fails its rule after scan_timeout, then is not repeated while pending', async (t) => {
   const { root } = hostRoot(t, { '/data/dump.rdb': [10, 1] });
   let calls = 0;
   const hung = '/nfs/*/dump.sql';
-  const probe = probeAt(root, [{ name: 'nfs', path: hung, max_age: '26h' }, { name: 'redis', path: '/data/dump.rdb', max_age: '26h' }], { timeout: '1s', scan_timeout: '100ms' }, {
-    scan: (r: string, p: string) => (p === hung ? (calls++, new Promise<never>(() => {})) : scan(r, p)),
-  });
+  const probe = probeAt(
+    root,
+    [
+      { name: 'nfs', path: hung, max_age: '26h' },
+      { name: 'redis', path: '/data/dump.rdb', max_age: '26h' },
+    ],
+    { timeout: '1s', scan_timeout: '100ms' },
+    {
+      scan: (r: string, p: string) => (p === hung ? (calls++, new Promise<never>(() => {})) : scan(r, p)),
+    },
+  );
   const started = Date.now();
   let c = await probe.collect(live());
   t.ok(Date.now() - started < 900, 'the run ends before its own timeout');

@@ -74,7 +74,10 @@ t.test('collect: utilization over the interval since the last sample, cgroup v1 
   const p = probe(hostAt(dir));
   await p.start(live());
   // Δ: user 600, system 200, idle 1100, iowait 100 → 1200 of 2000 ticks idle → 40 % busy
-  await writeFile(join(dir, 'proc/stat'), 'cpu  10600 200 3200 81100 600 0 300 0 0 0\ncpu0 5100 100 1600 40600 300 0 150 0 0 0\ncpu1 5500 100 1600 40500 300 0 150 0 0 0\n');
+  await writeFile(
+    join(dir, 'proc/stat'),
+    'cpu  10600 200 3200 81100 600 0 300 0 0 0\ncpu0 5100 100 1600 40600 300 0 150 0 0 0\ncpu1 5500 100 1600 40500 300 0 150 0 0 0\n',
+  );
   // 100 more periods, 40 of them throttled
   await writeFile(join(dir, 'sys/fs/cgroup/cpu/cpu.stat'), 'nr_periods 1100\nnr_throttled 140\nthrottled_time 3000000000\n');
   const c = await p.collect(live());
@@ -138,7 +141,10 @@ t.test('collect: no quota or no cgroup → no throttling check', async (t) => {
   await bare.start(live());
   const c = await bare.collect(live());
   t.equal(c.samples.filter((s) => s.metric.name.startsWith('vigil_container_')).length, 0);
-  t.same(c.checks.map((o) => o.check.id), ['cpu:utilization']);
+  t.same(
+    c.checks.map((o) => o.check.id),
+    ['cpu:utilization'],
+  );
   t.equal(valueOf(c, m.cpuUtilization), 0, 'static /proc/stat: nothing elapsed');
   t.same(c.errors, []);
 });
@@ -153,7 +159,10 @@ t.test('collect: partial failures', async (t) => {
   const throttling = checkOf(c, 'cpu:throttling', 'container');
   t.same(verdict(throttling), { status: 'fail', severity: 'SEV4' });
   t.match(throttling?.output, /^cgroup cpu: unreadable CFS quota/);
-  t.match(c.errors, [{ componentId: 'host', message: /^loadavg: / }, { componentId: 'container', message: /^cgroup cpu: / }]);
+  t.match(c.errors, [
+    { componentId: 'host', message: /^loadavg: / },
+    { componentId: 'container', message: /^cgroup cpu: / },
+  ]);
 
   await t.rejects(probe({ ...fixture('no-cgroup'), proc: '/nonexistent' }).collect(live()), { code: 'ENOENT' }, 'no /proc/stat: the run fails');
 });
@@ -181,19 +190,32 @@ t.test('the wait honours the signal', async (t) => {
 });
 
 t.test('kind', async (t) => {
-  t.same(cpuKind.resolve({ section: { enabled: false }, defaults: BUILTIN_SCHEDULE, env: {} }, () => {}), []);
+  t.same(
+    cpuKind.resolve({ section: { enabled: false }, defaults: BUILTIN_SCHEDULE, env: {} }, () => {}),
+    [],
+  );
   const settings = settingsOf(cpuKind);
   t.equal(settings.name, 'cpu');
-  t.same(settings.options.thresholds.levels.map((l) => [l.status, l.at, l.severity]), [
-    ['warn', 75, 'SEV3'],
-    ['fail', 85, 'SEV2'],
-  ]);
-  t.same(settings.options.throttlingThresholds.levels.map((l) => [l.status, l.at, l.severity]), [['warn', 25, 'SEV4']], 'no fail level by default');
+  t.same(
+    settings.options.thresholds.levels.map((l) => [l.status, l.at, l.severity]),
+    [
+      ['warn', 75, 'SEV3'],
+      ['fail', 85, 'SEV2'],
+    ],
+  );
+  t.same(
+    settings.options.throttlingThresholds.levels.map((l) => [l.status, l.at, l.severity]),
+    [['warn', 25, 'SEV4']],
+    'no fail level by default',
+  );
   t.notOk(cpuKind.schema.safeParse({ throttling_thresholds: { warn: 50, fail: 40 } }).success);
   t.notOk(cpuKind.schema.safeParse({ thresholds: { warn: 75, critical: 99 } }).success);
   const p = cpuKind.create(settings, context(fixture('no-cgroup')));
   t.equal(p.kind, 'cpu');
-  t.same(p.checks.map((c) => c.id), ['cpu:utilization', 'cpu:throttling']);
+  t.same(
+    p.checks.map((c) => c.id),
+    ['cpu:utilization', 'cpu:throttling'],
+  );
   t.ok(p.metrics.some((d) => d.name === 'vigil_cpu_seconds_total' && d.kind === 'counter'));
   await p.stop();
 });

@@ -64,10 +64,15 @@ t.test('a tmpfs filled at a steady rate: the estimate meets df and the rate writ
   const chunk = Buffer.alloc(128 * KiB, 1); // 640 KiB/s: 8 MiB full in about 13 s
   let last: Collection | undefined;
   const statuses: string[] = [];
-  const started = await paced(25, () => appendFileSync(join(mount, 'growing.log'), chunk), probe, (c) => {
-    last = c;
-    statuses.push(verdict(checkOf(c, 'disk:time_to_full', mount))?.status ?? 'none');
-  });
+  const started = await paced(
+    25,
+    () => appendFileSync(join(mount, 'growing.log'), chunk),
+    probe,
+    (c) => {
+      last = c;
+      statuses.push(verdict(checkOf(c, 'disk:time_to_full', mount))?.status ?? 'none');
+    },
+  );
   const c = last as Collection;
   const ttf = checkOf(c, 'disk:time_to_full', mount);
   const avail = sampleOf(c, filesystemAvail, mount) as number;
@@ -76,7 +81,9 @@ t.test('a tmpfs filled at a steady rate: the estimate meets df and the rate writ
   const rate = (chunk.length * 1000) / STEP_MS;
   const truth = df / rate;
   const estimate = ttf?.observedValue as number;
-  t.comment(`time to full: estimate ${estimate} s, truth ${truth.toFixed(2)} s (df avail ${df} B at ${rate} B/s written), ${ttf?.output}; ran ${Date.now() - started} ms`);
+  t.comment(
+    `time to full: estimate ${estimate} s, truth ${truth.toFixed(2)} s (df avail ${df} B at ${rate} B/s written), ${ttf?.output}; ran ${Date.now() - started} ms`,
+  );
   t.ok(Math.abs(estimate - truth) <= 1, `estimate ${estimate} s within 1 s of ${truth.toFixed(2)} s`);
   t.equal(sampleOf(c, filesystemTimeToFull, mount), estimate);
   t.same(verdict(ttf), { status: 'fail', severity: 'SEV2' });

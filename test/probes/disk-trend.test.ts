@@ -28,10 +28,16 @@ t.test('a steady fill: time until the line reaches 0', async (t) => {
 t.test('a steady fill with noise still fits; full now reads 0', async (t) => {
   let seed = 7;
   const noise = () => ((seed = (seed * 48271) % 2147483647) / 2147483647 - 0.5) * 64 * 2 ** 20; // ±32 MiB
-  const trend = fillTrend(series(600, 15, (s) => 10 * GiB - s * 512 * 1024 + noise()), OPTIONS);
+  const trend = fillTrend(
+    series(600, 15, (s) => 10 * GiB - s * 512 * 1024 + noise()),
+    OPTIONS,
+  );
   t.equal(trend.kind, 'filling');
   if (trend.kind === 'filling') t.ok(trend.r2 > 0.99 && trend.r2 < 1, `R² ${trend.r2}`);
-  const full = fillTrend(series(100, 15, (s) => 2 ** 20 * (99 * 15 - s)), OPTIONS);
+  const full = fillTrend(
+    series(100, 15, (s) => 2 ** 20 * (99 * 15 - s)),
+    OPTIONS,
+  );
   t.ok(full.kind === 'filling' && full.seconds < 1e-6, 'a line at 0 now: full in 0 s');
 });
 
@@ -41,7 +47,10 @@ t.test('a sawtooth (written, then rotated) is not a fill, whatever its phase', a
     let worst = 0;
     for (let phase = 0; phase < 1; phase += 0.05) {
       const periodS = (6 * 3600) / teeth;
-      const trend = fillTrend(series(1441, 15, (s) => 50 * GiB - 2 * GiB * (((s / periodS + phase) % 1 + 1) % 1)), OPTIONS);
+      const trend = fillTrend(
+        series(1441, 15, (s) => 50 * GiB - 2 * GiB * ((((s / periodS + phase) % 1) + 1) % 1)),
+        OPTIONS,
+      );
       t.not(trend.kind, 'filling', `${teeth} teeth, phase ${phase.toFixed(2)}: ${JSON.stringify(trend)}`);
       if (trend.kind === 'unsteady') worst = Math.max(worst, trend.r2);
     }
@@ -50,13 +59,46 @@ t.test('a sawtooth (written, then rotated) is not a fill, whatever its phase', a
 });
 
 t.test('flat, growing and too short are not judged', async (t) => {
-  t.match(fillTrend(series(100, 15, () => 5 * GiB), OPTIONS), { kind: 'not_filling', bytesPerSecond: 0 });
-  t.match(fillTrend(series(100, 15, (s) => 5 * GiB + s * 1000), OPTIONS), { kind: 'not_filling' });
-  t.match(fillTrend(series(OPTIONS.minSamples - 1, 15, (s) => 5 * GiB - s * 2 ** 20), OPTIONS), { kind: 'too_few', samples: OPTIONS.minSamples - 1 });
+  t.match(
+    fillTrend(
+      series(100, 15, () => 5 * GiB),
+      OPTIONS,
+    ),
+    { kind: 'not_filling', bytesPerSecond: 0 },
+  );
+  t.match(
+    fillTrend(
+      series(100, 15, (s) => 5 * GiB + s * 1000),
+      OPTIONS,
+    ),
+    { kind: 'not_filling' },
+  );
+  t.match(
+    fillTrend(
+      series(OPTIONS.minSamples - 1, 15, (s) => 5 * GiB - s * 2 ** 20),
+      OPTIONS,
+    ),
+    { kind: 'too_few', samples: OPTIONS.minSamples - 1 },
+  );
   t.match(fillTrend([], OPTIONS), { kind: 'too_few', samples: 0 });
   // min_samples 1 still needs two points for a line.
-  t.match(fillTrend(series(1, 15, () => GiB), { minSamples: 1, minR2: 0 }), { kind: 'too_few' });
-  t.match(fillTrend([{ at: T0, availBytes: 2 }, { at: T0, availBytes: 1 }], { minSamples: 2, minR2: 0 }), { kind: 'too_few' });
+  t.match(
+    fillTrend(
+      series(1, 15, () => GiB),
+      { minSamples: 1, minR2: 0 },
+    ),
+    { kind: 'too_few' },
+  );
+  t.match(
+    fillTrend(
+      [
+        { at: T0, availBytes: 2 },
+        { at: T0, availBytes: 1 },
+      ],
+      { minSamples: 2, minR2: 0 },
+    ),
+    { kind: 'too_few' },
+  );
 });
 
 t.test('the history keeps the window, thins short intervals and restarts on resize', async (t) => {

@@ -46,7 +46,10 @@ t.test('mount table parsing', async (t) => {
   const data = mounts.filter((x) => x.mountPoint === '/var/lib/data');
   t.equal(data.length, 1, 'a mount point listed twice appears once');
   t.same(data[0], { device: '/dev/vdb1', mountPoint: '/var/lib/data', fsType: 'xfs', readOnly: false }, 'the last entry wins');
-  t.ok(mounts.find((x) => x.mountPoint === '/mnt/My Photos'), 'spaces decoded');
+  t.ok(
+    mounts.find((x) => x.mountPoint === '/mnt/My Photos'),
+    'spaces decoded',
+  );
   t.equal(mounts.find((x) => x.device === '/dev/vde1')?.mountPoint, '/mnt/odd\tname\\x');
   t.equal(mounts.find((x) => x.device === '/dev/vde1')?.readOnly, true, 'ro option');
   t.same(parseMounts('\n  \nshort line\n'), [], 'blank and malformed lines are skipped');
@@ -59,12 +62,27 @@ t.test('default exclusions keep real filesystems only (overlay paths, not the ov
   t.same(selected.sort(), ['/', '/mnt/My Photos', '/mnt/nfs', '/mnt/odd\tname\\x', '/run', '/var/lib/data', '/var/lib/docker'].sort());
 
   const sidecar = selectMounts(parseMounts(await readFile(join(fixture('cgroup-v1').proc, '1/mounts'), 'utf8')), options);
-  t.same(sidecar.map((x) => [x.mountPoint, x.fsType]), [['/', 'overlay'], ['/etc/hosts', 'ext4']], "a container's overlay / is kept");
+  t.same(
+    sidecar.map((x) => [x.mountPoint, x.fsType]),
+    [
+      ['/', 'overlay'],
+      ['/etc/hosts', 'ext4'],
+    ],
+    "a container's overlay / is kept",
+  );
 
   const only = settingsOf(diskKind, { mount_points_include: '^/mnt/' }).options;
-  t.same(selectMounts(parseMounts(text), only).map((x) => x.mountPoint).sort(), ['/mnt/My Photos', '/mnt/nfs', '/mnt/odd\tname\\x']);
+  t.same(
+    selectMounts(parseMounts(text), only)
+      .map((x) => x.mountPoint)
+      .sort(),
+    ['/mnt/My Photos', '/mnt/nfs', '/mnt/odd\tname\\x'],
+  );
 
-  const custom = settingsOf(diskKind, { fs_types_exclude: '^nfs4$', mount_points_exclude: '^/(proc|sys|dev|run|var/lib/docker/.+|var/lib/kubelet/.+)($|/)' }).options;
+  const custom = settingsOf(diskKind, {
+    fs_types_exclude: '^nfs4$',
+    mount_points_exclude: '^/(proc|sys|dev|run|var/lib/docker/.+|var/lib/kubelet/.+)($|/)',
+  }).options;
   const customSelected = selectMounts(parseMounts(text), custom).map((x) => x.mountPoint);
   t.notOk(customSelected.includes('/mnt/nfs'), 'custom fs type exclusion replaces the default');
   t.ok(customSelected.includes('/snap/core20/2105'), 'squashfs no longer excluded');
@@ -74,21 +92,36 @@ t.test('config schema and resolve', async (t) => {
   const bad = diskKind.schema.safeParse({ mount_points_exclude: '(', unknown_key: 1 });
   t.notOk(bad.success);
   const issues = bad.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
-  t.ok(issues.some((i) => /^mount_points_exclude: must be a regular expression: Invalid regular expression/.test(i)), issues.join('\n'));
+  t.ok(
+    issues.some((i) => /^mount_points_exclude: must be a regular expression: Invalid regular expression/.test(i)),
+    issues.join('\n'),
+  );
   t.ok(bad.error?.issues.some((i) => i.code === 'unrecognized_keys'));
 
   const thresholds = diskKind.schema.safeParse({ thresholds: { warn: 90, high: 80 } });
-  t.same(thresholds.error?.issues.map((i) => i.path.join('.')), ['thresholds.high']);
+  t.same(
+    thresholds.error?.issues.map((i) => i.path.join('.')),
+    ['thresholds.high'],
+  );
 
-  t.same(diskKind.resolve({ section: { enabled: false }, defaults: BUILTIN_SCHEDULE, env: {} }, () => t.fail('no problem expected')), []);
-  t.same(diskKind.resolve({ section: undefined, defaults: { ...BUILTIN_SCHEDULE, enabled: false }, env: {} }, () => {}), []);
+  t.same(
+    diskKind.resolve({ section: { enabled: false }, defaults: BUILTIN_SCHEDULE, env: {} }, () => t.fail('no problem expected')),
+    [],
+  );
+  t.same(
+    diskKind.resolve({ section: undefined, defaults: { ...BUILTIN_SCHEDULE, enabled: false }, env: {} }, () => {}),
+    [],
+  );
 
   const settings = settingsOf(diskKind, { interval: '30s', timeout: '10s', inode_thresholds: { warn: 50 } });
   t.equal(settings.name, 'disk');
   t.equal(settings.kind, 'disk');
   t.equal(settings.schedule.intervalMs, 30_000);
   t.equal(settings.options.statfsTimeoutMs, 8_000, 'statfs deadline defaults to 80 % of the timeout');
-  t.same(settings.options.inodeThresholds.levels.map((l) => l.at), [50, 95]);
+  t.same(
+    settings.options.inodeThresholds.levels.map((l) => l.at),
+    [50, 95],
+  );
   t.ok(Object.isFrozen(settings.options));
 
   const problems: string[] = [];
@@ -264,7 +297,10 @@ t.test('probe declarations', async (t) => {
   const probe = diskKind.create(settingsOf(diskKind), context(fixture('mounts')));
   t.equal(probe.kind, 'disk');
   t.equal(probe.name, 'disk');
-  t.same(probe.checks.map((c) => c.id), ['disk:utilization', 'disk:inodes', 'disk:writable', 'disk:time_to_full']);
+  t.same(
+    probe.checks.map((c) => c.id),
+    ['disk:utilization', 'disk:inodes', 'disk:writable', 'disk:time_to_full'],
+  );
   t.ok(probe.metrics.every((d) => d.name.startsWith('vigil_filesystem_')));
   await probe.start(live());
   await probe.stop();
@@ -272,9 +308,18 @@ t.test('probe declarations', async (t) => {
 
 t.test('disk:time_to_full follows the fill of successive runs, from the configured window and fit', async (t) => {
   const section = { time_to_full_window: '2s', time_to_full_min_samples: 5, time_to_full_min_r2: 0.9, time_to_full_thresholds: { warn: 3600, fail: 60 } };
-  t.same(diskKind.schema.safeParse({ time_to_full_min_r2: 1.5 }).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`), ['time_to_full_min_r2: must be a number from 0 to 1']);
-  t.same(diskKind.schema.safeParse({ time_to_full_min_samples: 1 }).error?.issues.map((i) => i.message), ['must be an integer ≥ 2 (a line needs two points)']);
-  t.same(diskKind.schema.safeParse({ time_to_full_thresholds: { warn: 60, fail: 3600 } }).error?.issues.map((i) => i.path.join('.')), ['time_to_full_thresholds.fail']);
+  t.same(
+    diskKind.schema.safeParse({ time_to_full_min_r2: 1.5 }).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+    ['time_to_full_min_r2: must be a number from 0 to 1'],
+  );
+  t.same(
+    diskKind.schema.safeParse({ time_to_full_min_samples: 1 }).error?.issues.map((i) => i.message),
+    ['must be an integer ≥ 2 (a line needs two points)'],
+  );
+  t.same(
+    diskKind.schema.safeParse({ time_to_full_thresholds: { warn: 60, fail: 3600 } }).error?.issues.map((i) => i.path.join('.')),
+    ['time_to_full_thresholds.fail'],
+  );
   const host = fixture('no-cgroup');
   // 100 GiB available at first, 1 GiB lost per second of the clock: full in about 100 s.
   const started = Date.now();
@@ -319,6 +364,10 @@ t.test('disk:time_to_full passes without a value on a flat or sawtooth disk', as
     c = await probe.collect(live());
     t.not(verdict(checkOf(c, 'disk:time_to_full', '/'))?.status, 'fail');
   }
-  t.match(checkOf(c, 'disk:time_to_full', '/'), { status: 'pass', observedValue: null, output: /^(no steady trend: R² 0\.\d+ < 0\.9 over \d+ samples|not filling up over 10s)/ });
+  t.match(checkOf(c, 'disk:time_to_full', '/'), {
+    status: 'pass',
+    observedValue: null,
+    output: /^(no steady trend: R² 0\.\d+ < 0\.9 over \d+ samples|not filling up over 10s)/,
+  });
   t.equal(seriesOf(c, m.filesystemTimeToFull).length, 0);
 });

@@ -31,11 +31,7 @@ export async function copyScenario(t: { testdir: () => string }, scenario: strin
 }
 
 /** Validates `section` with the kind's schema and resolves it; throws on any problem. */
-export function settingsOf<Raw, Options>(
-  kind: ProbeKind<Raw, Options>,
-  section?: unknown,
-  defaults: ProbeSchedule = BUILTIN_SCHEDULE,
-): ProbeSettings<Options> {
+export function settingsOf<Raw, Options>(kind: ProbeKind<Raw, Options>, section?: unknown, defaults: ProbeSchedule = BUILTIN_SCHEDULE): ProbeSettings<Options> {
   const raw = section === undefined ? undefined : kind.schema.parse(section);
   const problems: string[] = [];
   const [settings] = kind.resolve({ section: raw, defaults, env: {} }, (path, message) => problems.push(`${path}: ${message}`));

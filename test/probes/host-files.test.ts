@@ -57,10 +57,16 @@ t.test('ascendingPercents merges with defaults and requires ascending levels', a
 
   const tooLow = schema.safeParse({ fail: 80 });
   t.notOk(tooLow.success);
-  t.same(tooLow.error?.issues.map((i) => [i.path.join('.'), i.message]), [['fail', 'must be greater than high (85, the default)']]);
+  t.same(
+    tooLow.error?.issues.map((i) => [i.path.join('.'), i.message]),
+    [['fail', 'must be greater than high (85, the default)']],
+  );
 
   const inverted = schema.safeParse({ warn: 90, high: 80, fail: 99 });
-  t.same(inverted.error?.issues.map((i) => [i.path.join('.'), i.message]), [['high', 'must be greater than warn (90)']]);
+  t.same(
+    inverted.error?.issues.map((i) => [i.path.join('.'), i.message]),
+    [['high', 'must be greater than warn (90)']],
+  );
 
   const pushesDefault = schema.safeParse({ warn: 90 });
   t.same(
@@ -92,10 +98,14 @@ t.test('orderedLevels below: a falling ratio (cache hit rate) must descend', asy
     schema.safeParse({ warn: 40 }).error?.issues.map((i) => [i.path.join('.'), i.message]),
     [['warn', 'must be greater than fail (50, the default)']],
   );
-  const ladder = levelLadder({ warn: 80 }, [
-    { key: 'warn', status: 'warn', severity: 'SEV3', default: 70 },
-    { key: 'fail', status: 'fail', severity: 'SEV2', default: 50 },
-  ], 'below');
+  const ladder = levelLadder(
+    { warn: 80 },
+    [
+      { key: 'warn', status: 'warn', severity: 'SEV3', default: 70 },
+      { key: 'fail', status: 'fail', severity: 'SEV2', default: 50 },
+    ],
+    'below',
+  );
   t.equal(evaluate(79, ladder).status, 'warn');
   t.equal(evaluate(49, ladder).status, 'fail');
   t.equal(evaluate(80, ladder).status, 'pass');
@@ -107,11 +117,14 @@ t.test('orderedLevels below: a falling ratio (cache hit rate) must descend', asy
 
 t.test('percentLadder and judgePercent', async (t) => {
   const ladder = percentLadder({ high: 80 }, diskUtilization.ladder!.levels);
-  t.same(ladder.levels.map((l) => [l.status, l.at, l.severity]), [
-    ['warn', 70, 'SEV4'],
-    ['warn', 80, 'SEV3'],
-    ['fail', 95, 'SEV2'],
-  ]);
+  t.same(
+    ladder.levels.map((l) => [l.status, l.at, l.severity]),
+    [
+      ['warn', 70, 'SEV4'],
+      ['warn', 80, 'SEV3'],
+      ['fail', 95, 'SEV2'],
+    ],
+  );
   const obs = judgePercent(diskUtilization, '/var', 72.4049, ladder, 'used', '12.1 GiB free of 50 GiB');
   t.equal(obs.observedValue, 72.4);
   t.equal(obs.output, '72.4 % used (warn ≥ 70 %), 12.1 GiB free of 50 GiB');

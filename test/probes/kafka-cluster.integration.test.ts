@@ -64,26 +64,36 @@ for (const version of kafkaVersions()) {
     t.equal(value(c, m.groupStatus.name, { cluster, group: orphan }), 5);
 
     // Once the controller fences the stopped broker its partitions have no leader: offline.
-    await waitFor(async () => {
-      c = await collect();
-      return find(c, 'kafka:partitions', cluster)?.status === 'fail';
-    }, 90_000, 1000);
+    await waitFor(
+      async () => {
+        c = await collect();
+        return find(c, 'kafka:partitions', cluster)?.status === 'fail';
+      },
+      90_000,
+      1000,
+    );
     // __consumer_offsets partitions the stopped broker led are offline too.
     t.ok((value(c, m.offline.name, { cluster }) ?? 0) >= onVictim, `${value(c, m.offline.name, { cluster })} offline partitions counted`);
     t.match(find(c, 'kafka:partitions', cluster)?.output, new RegExp(`\\d+ offline.*${topic}/\\d`));
     t.equal(value(c, m.lagSum.name, { cluster, group }), 4 * (4 - onVictim), 'the rest is still measured');
 
     await victim.start();
-    await waitFor(async () => {
-      c = await collect();
-      // The restarted broker may answer "coordinator loading" for a few cycles: wait for all green.
-      return (
-        find(c, 'kafka:partitions', cluster)?.status === 'pass' &&
-        find(c, 'kafka:cluster', cluster)?.status === 'pass' &&
-        value(c, m.lagSum.name, { cluster, group }) === 16
+    await waitFor(
+      async () => {
+        c = await collect();
+        // The restarted broker may answer "coordinator loading" for a few cycles: wait for all green.
+        return (
+          find(c, 'kafka:partitions', cluster)?.status === 'pass' &&
+          find(c, 'kafka:cluster', cluster)?.status === 'pass' &&
+          value(c, m.lagSum.name, { cluster, group }) === 16
+        );
+      },
+      90_000,
+      1000,
+    ).catch((err: unknown) => {
+      throw new Error(
+        `not recovered: ${String(err)}; last: ${JSON.stringify(c.checks.filter((o) => o.check.id === 'kafka:cluster'))} ${JSON.stringify(c.errors)}`,
       );
-    }, 90_000, 1000).catch((err: unknown) => {
-      throw new Error(`not recovered: ${String(err)}; last: ${JSON.stringify(c.checks.filter((o) => o.check.id === 'kafka:cluster'))} ${JSON.stringify(c.errors)}`);
     });
     t.pass('recovered without a new probe');
     t.equal(find(c, 'kafka:consumer_status', `${cluster}/${orphan}`)?.observedValue !== 'ERR', true, 'the orphaned group is read again');

@@ -15,7 +15,10 @@ function run(raw: unknown, env: NodeJS.ProcessEnv = {}) {
 t.test('VIGIL_KAFKA_BROKERS: a comma list is one cluster named after its first broker; ; separates clusters', async (t) => {
   const { out, problems, options } = run(undefined, { VIGIL_KAFKA_BROKERS: 'kafka-0:9092, kafka-1:9092;other:9093' });
   t.same(problems, []);
-  t.same(out.map((s) => s.name), ['kafka/kafka-0:9092', 'kafka/other:9093']);
+  t.same(
+    out.map((s) => s.name),
+    ['kafka/kafka-0:9092', 'kafka/other:9093'],
+  );
   t.same(options[0]?.connection.brokers, ['kafka-0:9092', 'kafka-1:9092']);
   t.equal(options[0]?.cluster, 'kafka-0:9092');
   t.same(run(undefined, { VIGIL_KAFKA_BROKERS: 'nonsense' }).problems, ['(VIGIL_KAFKA_BROKERS item 1).brokers.0: must be host:port']);
@@ -28,8 +31,17 @@ t.test('defaults: internal groups excluded, runbook thresholds, per-partition se
   t.ok(o.groupsExclude?.test('_confluent-controlcenter'));
   t.notOk(o.groupsExclude?.test('orders'));
   t.equal(o.groupsInclude, null);
-  t.same(o.lagSecondsThresholds.levels.map((l) => [l.status, l.at, l.severity]), [['warn', 30, 'SEV3'], ['fail', 60, 'SEV2']]);
-  t.same(o.lagMessagesThresholds.levels.map((l) => [l.status, l.at]), [['warn', 1000]]);
+  t.same(
+    o.lagSecondsThresholds.levels.map((l) => [l.status, l.at, l.severity]),
+    [
+      ['warn', 30, 'SEV3'],
+      ['fail', 60, 'SEV2'],
+    ],
+  );
+  t.same(
+    o.lagMessagesThresholds.levels.map((l) => [l.status, l.at]),
+    [['warn', 1000]],
+  );
   t.equal(o.perPartitionMetrics, 'auto', 'per-partition series decided by size unless set');
   t.equal(o.statusWindow, 10);
 });
@@ -38,9 +50,15 @@ t.test('section-wide options apply to every target unless it overrides them', as
   const { options } = run({
     per_partition_metrics: false,
     groups_include: '^orders',
-    targets: [{ name: 'a', brokers: ['a:1'] }, { name: 'b', brokers: ['b:1'], per_partition_metrics: true, groups_exclude: '' }],
+    targets: [
+      { name: 'a', brokers: ['a:1'] },
+      { name: 'b', brokers: ['b:1'], per_partition_metrics: true, groups_exclude: '' },
+    ],
   });
-  t.same(options.map((o) => o.perPartitionMetrics), [false, true]);
+  t.same(
+    options.map((o) => o.perPartitionMetrics),
+    [false, true],
+  );
   t.ok(options[1]?.groupsInclude?.test('orders-eu'));
   t.equal(options[1]?.groupsExclude, null, 'an empty exclude pattern excludes nothing');
 });
@@ -62,12 +80,28 @@ t.test('SASL passwords come from exactly one source; env at resolve time, files 
 t.test('missing secret and certificate files do not fail config validation; connecting says which file', async (t) => {
   const missing = '/nonexistent/vigil-test';
   const { problems, options } = run({
-    targets: [{ name: 'a', brokers: ['a:1'], sasl: { mechanism: 'plain', username: 'u', password_file: `${missing}/pw` }, tls: { ca_file: `${missing}/ca.pem`, cert_file: `${missing}/c.pem`, key_file: `${missing}/k.pem` } }],
+    targets: [
+      {
+        name: 'a',
+        brokers: ['a:1'],
+        sasl: { mechanism: 'plain', username: 'u', password_file: `${missing}/pw` },
+        tls: { ca_file: `${missing}/ca.pem`, cert_file: `${missing}/c.pem`, key_file: `${missing}/k.pem` },
+      },
+    ],
   });
   t.same(problems, [], 'config check passes without the mounted files');
   await t.rejects(readConnectionSecrets(options[0]!.connection), { message: `cannot read tls.ca_file ${missing}/ca.pem: no such file` });
   const dir = t.testdir({ 'ca.pem': 'CA', 'c.pem': 'CERT', 'k.pem': 'KEY', pw: 'secret' });
-  const ok = run({ targets: [{ name: 'a', brokers: ['a:1'], sasl: { mechanism: 'plain', username: 'u', password_file: `${dir}/pw` }, tls: { ca_file: `${dir}/ca.pem`, cert_file: `${dir}/c.pem`, key_file: `${dir}/k.pem`, insecure_skip_verify: true } }] });
+  const ok = run({
+    targets: [
+      {
+        name: 'a',
+        brokers: ['a:1'],
+        sasl: { mechanism: 'plain', username: 'u', password_file: `${dir}/pw` },
+        tls: { ca_file: `${dir}/ca.pem`, cert_file: `${dir}/c.pem`, key_file: `${dir}/k.pem`, insecure_skip_verify: true },
+      },
+    ],
+  });
   t.same(await readConnectionSecrets(ok.options[0]!.connection), {
     ssl: { ca: 'CA', cert: 'CERT', key: 'KEY', rejectUnauthorized: false },
     sasl: { mechanism: 'plain', username: 'u', password: 'secret' },

@@ -16,14 +16,26 @@ t.test('duplicateJsonKeys finds keys given twice at any depth', async (t) => {
   t.same(duplicateJsonKeys('{"a":[{"k":1},{"k":2}],"b":"{\\"a\\":1}"}'), []);
 });
 
-t.test('every line the Kafka probe logs, with its client\'s, has each key once', async (t) => {
+t.test("every line the Kafka probe logs, with its client's, has each key once", async (t) => {
   // A port nothing listens on: the client fails to connect and logs about it.
   const server = createServer().listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as { port: number };
   server.close();
   await once(server, 'close');
-  const config = resolveConfig({ probes: { disk: { enabled: false }, memory: { enabled: false }, cpu: { enabled: false }, kafka: { timeout: '2s', targets: [{ name: 'events', brokers: [`127.0.0.1:${port}`] }] } } }, null, {}, PROBE_KINDS);
+  const config = resolveConfig(
+    {
+      probes: {
+        disk: { enabled: false },
+        memory: { enabled: false },
+        cpu: { enabled: false },
+        kafka: { timeout: '2s', targets: [{ name: 'events', brokers: [`127.0.0.1:${port}`] }] },
+      },
+    },
+    null,
+    {},
+    PROBE_KINDS,
+  );
   const logs = captureLogs('debug');
   const settings = config.probes[0] as ProbeSettings<KafkaOptions>;
   const probe = new KafkaProbe(settings, { logger: componentLogger(logs.logger, 'probe.kafka'), host: config.host });

@@ -31,6 +31,13 @@ t.test('REWIND wins over every other rule', async (t) => {
 
 t.test('the window slides: an old rewind leaves it', async (t) => {
   const window = new StatusWindow(3);
-  for (const [committed, lag] of [[10, 5], [3, 12], [5, 10], [8, 7], [11, 4]] as const) window.add({ at: committed * 1000, committed, lag });
+  for (const [committed, lag] of [
+    [10, 5],
+    [3, 12],
+    [5, 10],
+    [8, 7],
+    [11, 4],
+  ] as const)
+    window.add({ at: committed * 1000, committed, lag });
   t.equal(window.evaluate(true).status, 'OK');
 });

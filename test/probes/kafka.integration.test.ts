@@ -9,7 +9,20 @@ import type { KafkaProbe } from '../../src/probes/kafka/probe.ts';
 import type { Collection } from '../../src/probes/types.ts';
 import { PER_PARTITION_AUTO_MAX } from '../../src/probes/kafka/config.ts';
 import { waitFor } from '../helpers.ts';
-import { adminFor, brokerFor, createTopic, describeWithTool, kafkaVersions, probeFor, produce, publishedGroup, requestsSent, setOffsets, startConsumer, unique } from '../kafka/broker.ts';
+import {
+  adminFor,
+  brokerFor,
+  createTopic,
+  describeWithTool,
+  kafkaVersions,
+  probeFor,
+  produce,
+  publishedGroup,
+  requestsSent,
+  setOffsets,
+  startConsumer,
+  unique,
+} from '../kafka/broker.ts';
 
 function check(collection: Collection, id: string, componentId: string) {
   const found = collection.checks.find((c) => c.check.id === id && c.componentId === componentId);
@@ -87,7 +100,10 @@ for (const version of kafkaVersions()) {
       t.equal(sample(c, m.lagSum, { cluster, group: partial }), 18, 'sum over committed partitions: 30−12 + 20−20');
       t.equal(sample(c, m.lagMax, { cluster, group: partial }), 18);
       t.equal(sample(c, m.topicLagSum, { cluster, group: partial, topic }), 18);
-      t.match(check(c, 'kafka:consumer_lag', `${cluster}/${partial}`).output, /18 message\(s\) behind on 2 partition\(s\), max 18 on .*\/0; 1 partition\(s\) without a committed offset/);
+      t.match(
+        check(c, 'kafka:consumer_lag', `${cluster}/${partial}`).output,
+        /18 message\(s\) behind on 2 partition\(s\), max 18 on .*\/0; 1 partition\(s\) without a committed offset/,
+      );
     });
 
     await t.test('an Empty group: state and zero members', async (t) => {
@@ -174,7 +190,10 @@ for (const version of kafkaVersions()) {
       const perPartition = c.samples.filter((s) => [m.partitionLag, m.partitionCommitted, m.partitionEnd].includes(s.metric)).length;
       t.equal(perPartition, 0, `no per-partition series for ${PER_PARTITION_AUTO_MAX + 1} group partitions`);
       const forced = probeFor(t, broker, { groupsInclude: `^${bigGroup}$`, perPartitionMetrics: true });
-      t.ok((await collect(forced)).samples.filter((s) => s.metric === m.partitionEnd).length > PER_PARTITION_AUTO_MAX, 'per_partition_metrics: true keeps them');
+      t.ok(
+        (await collect(forced)).samples.filter((s) => s.metric === m.partitionEnd).length > PER_PARTITION_AUTO_MAX,
+        'per_partition_metrics: true keeps them',
+      );
     });
 
     await t.test("a deleted group's series disappear", async (t) => {
@@ -188,28 +207,48 @@ for (const version of kafkaVersions()) {
       store.publish(probe.name, probe.metrics, c.samples);
       t.equal(store.value(m.lagSum, { cluster, group: partial }), undefined);
       t.equal(store.value(m.partitionCommitted, { cluster, group: partial, topic, partition: '0' }), undefined);
-      t.notOk(c.checks.some((o) => o.componentId === `${cluster}/${partial}`), 'no checks for it');
+      t.notOk(
+        c.checks.some((o) => o.componentId === `${cluster}/${partial}`),
+        'no checks for it',
+      );
       t.not(store.value(m.lagSum, { cluster, group: live }), undefined, 'other groups stay');
     });
 
     if (broker.major >= 4) {
       await t.test('a KIP-848 (consumer protocol) group is reported as not supported, never healthy', async (t) => {
         const modern = `${prefix}-kip848`;
-        const java = broker.spawnConsoleConsumer(['--topic', topic, '--group', modern, '--from-beginning', '--consumer-property', 'group.protocol=consumer', '--consumer-property', 'auto.commit.interval.ms=500']);
+        const java = broker.spawnConsoleConsumer([
+          '--topic',
+          topic,
+          '--group',
+          modern,
+          '--from-beginning',
+          '--consumer-property',
+          'group.protocol=consumer',
+          '--consumer-property',
+          'auto.commit.interval.ms=500',
+        ]);
         t.teardown(() => {
           if (java.pid !== undefined) process.kill(-java.pid, 'SIGKILL');
         });
-        await waitFor(async () => {
-          const offsets = await admin.fetchOffsets({ groupId: modern }).catch(() => []);
-          return offsets.some((o) => o.partitions.some((p) => Number(p.offset) > 0));
-        }, 60_000, 500);
+        await waitFor(
+          async () => {
+            const offsets = await admin.fetchOffsets({ groupId: modern }).catch(() => []);
+            return offsets.some((o) => o.partitions.some((p) => Number(p.offset) > 0));
+          },
+          60_000,
+          500,
+        );
         const c = await collect(probe);
         const status = check(c, 'kafka:consumer_status', `${cluster}/${modern}`);
         t.equal(status.status, 'warn');
         t.equal(status.observedValue, 'unknown');
         t.match(status.output, /group protocol not supported/);
         t.equal(sample(c, m.groupStatus, { cluster, group: modern }), -1);
-        t.ok(report(c, modern).partitions.some((p) => p.committed !== null), 'its committed offsets are still read');
+        t.ok(
+          report(c, modern).partitions.some((p) => p.committed !== null),
+          'its committed offsets are still read',
+        );
       });
     }
   });

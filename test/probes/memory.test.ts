@@ -18,11 +18,14 @@ function collect(host: ReturnType<typeof fixture>, section?: unknown) {
 
 t.test('parseMeminfo converts kB to bytes', async (t) => {
   const fields = parseMeminfo('MemTotal:       16 kB\nHugePages_Total:       3\nbogus line\nMemAvailable:    8 kB\n');
-  t.same([...fields], [
-    ['MemTotal', 16 * KiB],
-    ['HugePages_Total', 3],
-    ['MemAvailable', 8 * KiB],
-  ]);
+  t.same(
+    [...fields],
+    [
+      ['MemTotal', 16 * KiB],
+      ['HugePages_Total', 3],
+      ['MemAvailable', 8 * KiB],
+    ],
+  );
 });
 
 t.test('hostMemoryFrom', async (t) => {
@@ -108,7 +111,10 @@ t.test('collect: no cgroup, old kernel', async (t) => {
   t.equal(valueOf(c, m.memoryAvailable), 3407872 * KiB);
   t.equal(checkOf(c, 'memory:utilization', 'host')?.observedValue, 59.38);
   t.equal(c.samples.filter((s) => s.metric.name.startsWith('vigil_container_')).length, 0);
-  t.same(c.checks.map((o) => o.check.id), ['memory:utilization']);
+  t.same(
+    c.checks.map((o) => o.check.id),
+    ['memory:utilization'],
+  );
   t.same(c.errors, []);
 });
 
@@ -128,16 +134,25 @@ t.test('collect: without meminfo the run fails', async (t) => {
 });
 
 t.test('kind', async (t) => {
-  t.same(memoryKind.resolve({ section: { enabled: false }, defaults: BUILTIN_SCHEDULE, env: {} }, () => {}), []);
+  t.same(
+    memoryKind.resolve({ section: { enabled: false }, defaults: BUILTIN_SCHEDULE, env: {} }, () => {}),
+    [],
+  );
   const settings = settingsOf(memoryKind, { thresholds: { warn: 70 } });
   t.equal(settings.name, 'memory');
-  t.same(settings.options.thresholds.levels.map((l) => [l.status, l.at, l.severity]), [
-    ['warn', 70, 'SEV3'],
-    ['fail', 90, 'SEV2'],
-  ]);
+  t.same(
+    settings.options.thresholds.levels.map((l) => [l.status, l.at, l.severity]),
+    [
+      ['warn', 70, 'SEV3'],
+      ['fail', 90, 'SEV2'],
+    ],
+  );
   t.notOk(memoryKind.schema.safeParse({ thresholds: { warn: 95 } }).success, 'warn above the default fail');
   t.notOk(memoryKind.schema.safeParse({ swap: true }).success, 'unknown key');
   const probe = memoryKind.create(settings, context(fixture('no-cgroup')));
   t.equal(probe.kind, 'memory');
-  t.same(probe.checks.map((c) => c.id), ['memory:utilization', 'memory:container_utilization']);
+  t.same(
+    probe.checks.map((c) => c.id),
+    ['memory:utilization', 'memory:container_utilization'],
+  );
 });

@@ -16,7 +16,9 @@ failureModeTests<PgServer>({
   portOf: (server) => server.port,
   urlAt: (port) => `postgres://postgres@127.0.0.1:${port}/postgres`,
   async sessions(server, target) {
-    const rows = await server.query<{ id: string }>("SELECT pid || '@' || backend_start AS id FROM pg_stat_activity WHERE application_name = $1", [`vigil:${target}`]);
+    const rows = await server.query<{ id: string }>("SELECT pid || '@' || backend_start AS id FROM pg_stat_activity WHERE application_name = $1", [
+      `vigil:${target}`,
+    ]);
     return rows.map((r) => r.id);
   },
   stop: (server) => server.stop(),

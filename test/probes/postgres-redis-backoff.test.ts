@@ -77,9 +77,15 @@ t.test('use(): an error reply keeps the connection, anything else drops it', asy
   const fake = fakeConnector(['ok']);
   const conn = new PersistentConnection(fake.connector, { initialMs: 1000, maxMs: 1000 });
   const reply = Object.assign(new Error('ERR unknown command'), { name: 'ReplyError' });
-  await t.rejects(conn.use(live(), async () => Promise.reject(reply)), /unknown command/);
+  await t.rejects(
+    conn.use(live(), async () => Promise.reject(reply)),
+    /unknown command/,
+  );
   t.ok(conn.connected, 'kept after an error reply');
-  await t.rejects(conn.use(live(), async () => Promise.reject(new Error('Command timed out'))), /timed out/);
+  await t.rejects(
+    conn.use(live(), async () => Promise.reject(new Error('Command timed out'))),
+    /timed out/,
+  );
   t.notOk(conn.connected, 'dropped after a timeout');
   t.same(fake.closed, [1]);
   t.equal(await conn.use(live(), async (c) => c), 2, 'the next use reconnects');

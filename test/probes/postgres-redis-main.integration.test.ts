@@ -38,12 +38,18 @@ t.test('env-configured targets through node src/main.ts', async (t) => {
   const pgName = `${pgServer.host}:${pgServer.port}`;
   const redisName = `${redisServer.host}:${redisServer.port}`;
   let metrics = '';
-  await waitFor(async () => {
-    metrics = (await (await fetch(`${base}/metrics`).catch(() => null))?.text()) ?? '';
-    return samplesOf(metrics, 'vigil_postgres_up').some((s) => s.labels.target === pgName && s.value === 1)
-      && samplesOf(metrics, 'vigil_redis_up').some((s) => s.labels.target === redisName && s.value === 1)
-      && samplesOf(metrics, 'vigil_redis_up').some((s) => s.labels.target === '127.0.0.1:1' && s.value === 0);
-  }, 30_000, 200);
+  await waitFor(
+    async () => {
+      metrics = (await (await fetch(`${base}/metrics`).catch(() => null))?.text()) ?? '';
+      return (
+        samplesOf(metrics, 'vigil_postgres_up').some((s) => s.labels.target === pgName && s.value === 1) &&
+        samplesOf(metrics, 'vigil_redis_up').some((s) => s.labels.target === redisName && s.value === 1) &&
+        samplesOf(metrics, 'vigil_redis_up').some((s) => s.labels.target === '127.0.0.1:1' && s.value === 0)
+      );
+    },
+    30_000,
+    200,
+  );
   t.pass('targets named host:port, the dead one reported down');
 
   const promtool = spawnSync('promtool', ['check', 'metrics'], { input: metrics, encoding: 'utf8' });
@@ -51,7 +57,11 @@ t.test('env-configured targets through node src/main.ts', async (t) => {
   t.equal(promtool.status, 0);
   const readme = (await import('node:fs')).readFileSync(`${ROOT}/README.md`, 'utf8');
   const families = [...metrics.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1] as string);
-  t.same(families.filter((name) => !readme.includes(`\`${name}\``)), [], 'every exported metric is documented in README.md');
+  t.same(
+    families.filter((name) => !readme.includes(`\`${name}\``)),
+    [],
+    'every exported metric is documented in README.md',
+  );
 
   const detailed = await (await fetch(`${base}/health/detailed`)).text();
   t.match(detailed, /redis:\/\/:\*\*\*@127\.0\.0\.1:1: /, 'the dead target is named by its redacted URL');

@@ -32,7 +32,11 @@ t.test('replication lag on a replica and per standby on the primary', async (t) 
 
   // Idle primary: one write, then nothing. The naive now() - last replay grows; Vigil says 0.
   await primary.query('INSERT INTO ticks DEFAULT VALUES');
-  await waitFor(async () => (await admin.query('SELECT pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() AS caught_up')).rows[0]?.caught_up === true, 10_000, 50);
+  await waitFor(
+    async () => (await admin.query('SELECT pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() AS caught_up')).rows[0]?.caught_up === true,
+    10_000,
+    50,
+  );
   await new Promise((resolve) => setTimeout(resolve, 3500));
   const naive = Number((await admin.query('SELECT extract(epoch FROM now() - pg_last_xact_replay_timestamp()) AS s')).rows[0]?.s);
   const idle = await agent.check('postgres:replication_lag', 'replica');
@@ -65,11 +69,15 @@ t.test('replication lag on a replica and per standby on the primary', async (t) 
   // The primary's view of the same standby: bytes not yet replayed.
   let bytes: number | undefined;
   let truth = 0;
-  await waitFor(async () => {
-    bytes = metricValue(await text(), 'vigil_postgres_stat_replication_lag_bytes', { target: 'primary', standby });
-    truth = Number((await primary.query<{ b: string }>('SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn) AS b FROM pg_stat_replication'))[0]?.b);
-    return bytes !== undefined && bytes > 0 && Math.abs(bytes - truth) <= Math.max(1024, truth * 0.05);
-  }, 10_000, 200).catch(() => undefined);
+  await waitFor(
+    async () => {
+      bytes = metricValue(await text(), 'vigil_postgres_stat_replication_lag_bytes', { target: 'primary', standby });
+      truth = Number((await primary.query<{ b: string }>('SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn) AS b FROM pg_stat_replication'))[0]?.b);
+      return bytes !== undefined && bytes > 0 && Math.abs(bytes - truth) <= Math.max(1024, truth * 0.05);
+    },
+    10_000,
+    200,
+  ).catch(() => undefined);
   t.ok(bytes !== undefined && bytes > 0, `the primary reports ${bytes} bytes not replayed on ${standby}`);
   t.ok(Math.abs((bytes ?? 0) - truth) <= Math.max(1024, truth * 0.05), `close to the primary's own pg_wal_lsn_diff (${truth})`);
 
@@ -84,7 +92,11 @@ t.test('replication lag on a replica and per standby on the primary', async (t) 
   await agent.until('postgres:replication_lag', 'replica', 'pass', 15_000);
   await waitFor(async () => metricValue(await text(), 'vigil_postgres_replication_lag_seconds', { target: 'replica' }) === 0, 15_000, 100);
   t.pass('caught up: lag back to 0');
-  await waitFor(async () => samplesOf(await text(), 'vigil_postgres_stat_replication_replay_lag_seconds').some((s) => s.labels.target === 'primary'), 15_000, 100);
+  await waitFor(
+    async () => samplesOf(await text(), 'vigil_postgres_stat_replication_replay_lag_seconds').some((s) => s.labels.target === 'primary'),
+    15_000,
+    100,
+  );
   t.pass('the primary reports replay_lag seconds per standby');
   t.equal((await agent.get('/ready')).status, 200);
 });

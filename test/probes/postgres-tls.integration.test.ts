@@ -12,7 +12,27 @@ import { startAgent } from '../servers/agent.ts';
 t.test('sslmode require / verify-full / unknown CA', async (t) => {
   const dir = t.testdir();
   const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
   const server = await ownPostgres(t);
   // The server reads its key as the postgres OS user and insists on mode 0600.
   const serverCert = join(server.dataDir!, 'server.crt');
@@ -42,7 +62,14 @@ t.test('sslmode require / verify-full / unknown CA', async (t) => {
   const ssl = await server.query<{ application_name: string; ssl: boolean }>(
     "SELECT a.application_name, s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.application_name LIKE 'vigil:%' ORDER BY 1",
   );
-  t.same(ssl, [{ application_name: 'vigil:require', ssl: true }, { application_name: 'vigil:verified', ssl: true }], 'both sessions are encrypted');
+  t.same(
+    ssl,
+    [
+      { application_name: 'vigil:require', ssl: true },
+      { application_name: 'vigil:verified', ssl: true },
+    ],
+    'both sessions are encrypted',
+  );
 });
 
 /** A CA and certificates it signed (server and client), made with openssl in `dir`. */
@@ -53,12 +80,35 @@ function certificates(dir: string) {
   const signed = (name: string, subject: string, extensions: string) => {
     openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', file(`${name}.key`), '-out', file(`${name}.csr`), '-subj', subject);
     writeFileSync(file(`${name}.ext`), `${extensions}\n`);
-    openssl('x509', '-req', '-in', file(`${name}.csr`), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial', '-out', file(`${name}.pem`), '-days', '1', '-extfile', file(`${name}.ext`));
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      file(`${name}.csr`),
+      '-CA',
+      file('ca.pem'),
+      '-CAkey',
+      file('ca.key'),
+      '-CAcreateserial',
+      '-out',
+      file(`${name}.pem`),
+      '-days',
+      '1',
+      '-extfile',
+      file(`${name}.ext`),
+    );
   };
   signed('server', '/CN=127.0.0.1', 'subjectAltName=IP:127.0.0.1,DNS:db.vigil.test');
   signed('client', '/CN=mtls', 'extendedKeyUsage=clientAuth');
   openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('other.key'), '-out', file('other-ca.pem'), '-days', '1', '-subj', '/CN=another CA');
-  return { ca: file('ca.pem'), otherCa: file('other-ca.pem'), serverCert: file('server.pem'), serverKey: file('server.key'), clientCert: file('client.pem'), clientKey: file('client.key') };
+  return {
+    ca: file('ca.pem'),
+    otherCa: file('other-ca.pem'),
+    serverCert: file('server.pem'),
+    serverKey: file('server.key'),
+    clientCert: file('client.pem'),
+    clientKey: file('client.key'),
+  };
 }
 
 t.test('the tls: block: verify-full without sslmode, server_name, insecure_skip_verify, a client certificate, a rotated CA', async (t) => {

@@ -34,7 +34,7 @@ t.test('figures match the server, seen through a pg_monitor-only role, and no se
   );
   t.same(roleInfo[0], { rolsuper: false, member_of: ['pg_monitor'] }, 'the role has pg_monitor and nothing else');
 
-  const dir = t.testdir({ 'pw': `${secret}\n` });
+  const dir = t.testdir({ pw: `${secret}\n` });
   const agent = await startAgent(t, {
     postgres: {
       interval: '1s',
@@ -51,13 +51,17 @@ t.test('figures match the server, seen through a pg_monitor-only role, and no se
 
   let text = (await agent.get('/metrics')).body;
   const [maxConnections] = await server.query<{ max_connections: string }>('SHOW max_connections');
-  t.equal(metricValue(text, 'vigil_postgres_max_connections', { target: 'main' }), Number(maxConnections?.max_connections), 'max_connections = SHOW max_connections');
+  t.equal(
+    metricValue(text, 'vigil_postgres_max_connections', { target: 'main' }),
+    Number(maxConnections?.max_connections),
+    'max_connections = SHOW max_connections',
+  );
   t.equal(metricValue(text, 'vigil_postgres_up', { target: 'main' }), 1);
   t.equal(metricValue(text, 'vigil_postgres_replication_is_replica', { target: 'main' }), 0);
   const [version] = await server.query<{ server_version: string }>('SHOW server_version');
   t.equal(samplesOf(text, 'vigil_postgres_version_info').find((s) => s.labels.target === 'main')?.labels.version, version?.server_version.split(' ')[0]);
   const app = await server.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'vigil:main'`);
-  t.equal(app[0]?.n, 1, "one connection named vigil:main in pg_stat_activity");
+  t.equal(app[0]?.n, 1, 'one connection named vigil:main in pg_stat_activity');
 
   // Other users' idle sessions: without pg_monitor their state would read as unknown (NULL).
   const extra: pg.Client[] = [];
@@ -74,14 +78,27 @@ t.test('figures match the server, seen through a pg_monitor-only role, and no se
   // own session, idle now, was active while it counted.
   let vigil: Record<string, number> = {};
   let truth: Record<string, number> = {};
-  const sorted = (o: Record<string, number>) => JSON.stringify(Object.entries(o).filter(([, n]) => n > 0).sort());
-  await waitFor(async () => {
-    text = (await agent.get('/metrics')).body;
-    vigil = Object.fromEntries(samplesOf(text, 'vigil_postgres_connections').filter((s) => s.labels.target === 'main').map((s) => [s.labels.state as string, s.value]));
-    truth = await byState();
-    truth.idle = (truth.idle ?? 0) - 1;
-    return sorted(vigil) === sorted(truth);
-  }, 30_000, 300).catch(() => undefined);
+  const sorted = (o: Record<string, number>) =>
+    JSON.stringify(
+      Object.entries(o)
+        .filter(([, n]) => n > 0)
+        .sort(),
+    );
+  await waitFor(
+    async () => {
+      text = (await agent.get('/metrics')).body;
+      vigil = Object.fromEntries(
+        samplesOf(text, 'vigil_postgres_connections')
+          .filter((s) => s.labels.target === 'main')
+          .map((s) => [s.labels.state as string, s.value]),
+      );
+      truth = await byState();
+      truth.idle = (truth.idle ?? 0) - 1;
+      return sorted(vigil) === sorted(truth);
+    },
+    30_000,
+    300,
+  ).catch(() => undefined);
   t.equal(sorted(vigil), sorted(truth), 'connections by state match pg_stat_activity');
   t.ok((vigil.idle ?? 0) >= 3, `other users' idle sessions are seen (${vigil.idle} idle)`);
   t.notOk('unknown' in vigil, 'no session state hidden from the pg_monitor role');

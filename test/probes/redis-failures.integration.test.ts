@@ -14,7 +14,10 @@ failureModeTests<RedisServer>({
   async sessions(server, target) {
     const list = (await server.command('CLIENT', 'LIST')) as string;
     // The client's own address: ids restart from 1 with the server, ephemeral ports do not repeat.
-    return list.split('\n').filter((line) => line.includes(` name=vigil:${target} `)).map((line) => / addr=(\S+)/.exec(line)?.[1] ?? line);
+    return list
+      .split('\n')
+      .filter((line) => line.includes(` name=vigil:${target} `))
+      .map((line) => / addr=(\S+)/.exec(line)?.[1] ?? line);
   },
   stop: (server) => server.stop(),
   start: (server) => server.start(),

@@ -26,14 +26,21 @@ t.test('replica link up, then down when the master stops or goes away', async (t
   t.match(up?.output, new RegExp(`link to master 127\\.0\\.0\\.1:${master.port} up, last I/O \\d+ s ago`));
   // Each target runs on its own schedule: the master's first run may come after the replica's.
   let text = '';
-  await waitFor(async () => {
-    text = (await agent.get('/metrics')).body;
-    return metricValue(text, 'vigil_redis_connected_slaves', { target: 'master' }) !== undefined;
-  }, 15_000, 100);
+  await waitFor(
+    async () => {
+      text = (await agent.get('/metrics')).body;
+      return metricValue(text, 'vigil_redis_connected_slaves', { target: 'master' }) !== undefined;
+    },
+    15_000,
+    100,
+  );
   t.equal(metricValue(text, 'vigil_redis_master_link_up', { target: 'replica' }), 1);
   t.equal(metricValue(text, 'vigil_redis_connected_slaves', { target: 'master' }), 1);
   t.equal(metricValue(text, 'vigil_redis_instance_info', { target: 'replica', role: 'slave' }), 1);
-  t.notOk((await agent.health()).checks['redis:replication']?.some((e) => e.componentId === 'master'), 'no link check on the master');
+  t.notOk(
+    (await agent.health()).checks['redis:replication']?.some((e) => e.componentId === 'master'),
+    'no link check on the master',
+  );
 
   // The master stops: the link goes down, the check fails.
   await master.stop();
@@ -43,7 +50,11 @@ t.test('replica link up, then down when the master stops or goes away', async (t
   t.match(down?.output, /link to master .* down/);
   t.equal((await agent.get('/ready')).status, 503, 'a critical replica without its master fails /ready');
   t.equal((await agent.get('/health')).status, 200);
-  await waitFor(async () => (metricValue((text = (await agent.get('/metrics')).body), 'vigil_redis_master_link_down_since_seconds', { target: 'replica' }) ?? -1) >= 1, 15_000, 100);
+  await waitFor(
+    async () => (metricValue((text = (await agent.get('/metrics')).body), 'vigil_redis_master_link_down_since_seconds', { target: 'replica' }) ?? -1) >= 1,
+    15_000,
+    100,
+  );
   t.pass('link age reported while down');
 
   // Back up, then break the link without stopping anything: point it at a dead port.

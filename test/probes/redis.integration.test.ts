@@ -15,14 +15,7 @@ const ACL = '+ping +info +client|setname';
 t.test('a managed-style server: CONFIG disabled, ACL user with only PING and INFO; figures match INFO', async (t) => {
   const secret = `pw-${Math.random().toString(36).slice(2)}-Rk7`;
   const server = await ownRedis(t, {
-    config: [
-      'rename-command CONFIG ""',
-      `user vigil on >${secret} ${ACL}`,
-      'maxmemory 4mb',
-      'maxmemory-policy allkeys-lru',
-      'maxclients 20',
-      'appendonly yes',
-    ],
+    config: ['rename-command CONFIG ""', `user vigil on >${secret} ${ACL}`, 'maxmemory 4mb', 'maxmemory-policy allkeys-lru', 'maxclients 20', 'appendonly yes'],
   });
   await t.rejects(server.command('CONFIG', 'GET', 'maxmemory'), /unknown command/i, 'CONFIG is disabled on this server');
   const dir = t.testdir({ pw: `${secret}\n` });
@@ -68,7 +61,11 @@ t.test('a managed-style server: CONFIG disabled, ACL user with only PING and INF
   for (let i = 0; i < 200; i++) burst.get('present');
   for (let i = 0; i < 100; i++) burst.get(`absent-${i}`);
   await burst.exec();
-  await waitFor(async () => (metricValue((text = (await agent.get('/metrics')).body), 'vigil_redis_keyspace_hits_total', { target: 'main' }) ?? 0) >= hitsBefore + 200, 10_000, 50);
+  await waitFor(
+    async () => (metricValue((text = (await agent.get('/metrics')).body), 'vigil_redis_keyspace_hits_total', { target: 'main' }) ?? 0) >= hitsBefore + 200,
+    10_000,
+    50,
+  );
   const ratio = await agent.check('redis:hit_ratio', 'main');
   t.equal(ratio?.observedValue, 66.67, `hit ratio of the interval: ${ratio?.output}`);
   t.equal(ratio?.status, 'warn', 'below 70 %: warn');
@@ -103,7 +100,10 @@ t.test('a managed-style server: CONFIG disabled, ACL user with only PING and INF
     const c = new Redis({ host: server.host, port: server.port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
     c.on('error', () => undefined);
     extra.push(c);
-    await c.connect().then(() => c.ping()).catch(() => undefined);
+    await c
+      .connect()
+      .then(() => c.ping())
+      .catch(() => undefined);
   }
   await agent.until('redis:rejected_connections', 'main', 'warn', 10_000);
   t.match(await agent.check('redis:rejected_connections', 'main'), { status: 'warn', severity: 'SEV3' });
@@ -127,7 +127,27 @@ t.test('a managed-style server: CONFIG disabled, ACL user with only PING and INF
 t.test('TLS (rediss://) with a CA file; an unknown certificate fails the check; the tls: block and its former keys', async (t) => {
   const dir = t.testdir();
   const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
   const server = await ownRedis(t, { tls: { cert, key, ca: cert } });
   const agent = await startAgent(t, {
     redis: {

@@ -37,7 +37,10 @@ t.test('config targets and env targets become named instances with merged schedu
     { VIGIL_FAKE_URL: ' x://c:3 , ,x://d:4' },
   );
   t.same(problems, []);
-  t.same(out.map((s) => s.name), ['fake/orders', 'fake/b:2', 'fake/c:3', 'fake/d:4']);
+  t.same(
+    out.map((s) => s.name),
+    ['fake/orders', 'fake/b:2', 'fake/c:3', 'fake/d:4'],
+  );
   t.equal(out[0]?.schedule.critical, true);
   t.equal(out[0]?.schedule.timeoutMs, 2000);
   t.equal(out[0]?.schedule.intervalMs, 30_000, 'section interval applies to each target');

@@ -55,14 +55,27 @@ function tlsOf(config: ResolvedConfig, kind: Kind) {
   return options<PostgresOptions | RedisOptions>(config, kind).tls;
 }
 
-const FULL_BLOCK = { ca_file: '/etc/ssl/ca.pem', cert_file: '/etc/vigil/client.pem', key_file: '/etc/vigil/client.key', server_name: 'db.internal', insecure_skip_verify: true };
+const FULL_BLOCK = {
+  ca_file: '/etc/ssl/ca.pem',
+  cert_file: '/etc/vigil/client.pem',
+  key_file: '/etc/vigil/client.key',
+  server_name: 'db.internal',
+  insecure_skip_verify: true,
+};
 
 t.test('every network kind accepts the same block, each field resolved, no file read', async (t) => {
   for (const kind of KINDS) {
     const config = resolve(target(kind, { tls: FULL_BLOCK }));
     t.same(
       tlsOf(config, kind),
-      { caFile: '/etc/ssl/ca.pem', certFile: '/etc/vigil/client.pem', keyFile: '/etc/vigil/client.key', serverName: 'db.internal', insecure: true, keys: { caFile: 'tls.ca_file', certFile: 'tls.cert_file', keyFile: 'tls.key_file' } },
+      {
+        caFile: '/etc/ssl/ca.pem',
+        certFile: '/etc/vigil/client.pem',
+        keyFile: '/etc/vigil/client.key',
+        serverName: 'db.internal',
+        insecure: true,
+        keys: { caFile: 'tls.ca_file', certFile: 'tls.cert_file', keyFile: 'tls.key_file' },
+      },
       `${kind}: every field`,
     );
     t.ok(Object.isFrozen(tlsOf(config, kind)), `${kind}: frozen`);
@@ -89,15 +102,24 @@ t.test('bad input in the block is reported with its path, for every kind', async
     t.same(problems(target(kind, { tls: { cert_file: '/c.pem' } })), [`${at}: cert_file and key_file go together`], `${kind}: a certificate needs its key`);
     t.same(problems(target(kind, { tls: { key_file: '/k.pem' } })), [`${at}: cert_file and key_file go together`], `${kind}: a key needs its certificate`);
   }
-  t.same(problems(target('kafka', { tls: 'yes' })), ['probes.kafka.targets.0.tls: must be true, false or a TLS block (ca_file, cert_file, key_file, server_name, insecure_skip_verify)']);
-  t.same(problems(target('redis', { url: 'redis://cache', tls: { ca_file: '/ca.pem' } })), ['probes.redis.targets.0.url: TLS settings need a rediss:// URL'], 'redis:// with a block');
+  t.same(problems(target('kafka', { tls: 'yes' })), [
+    'probes.kafka.targets.0.tls: must be true, false or a TLS block (ca_file, cert_file, key_file, server_name, insecure_skip_verify)',
+  ]);
+  t.same(
+    problems(target('redis', { url: 'redis://cache', tls: { ca_file: '/ca.pem' } })),
+    ['probes.redis.targets.0.url: TLS settings need a rediss:// URL'],
+    'redis:// with a block',
+  );
 });
 
 t.test('Kafka: true is the block with nothing set; false and absent are plaintext', async (t) => {
   t.equal(tlsOf(resolve(target('kafka', { tls: true })), 'kafka'), DEFAULT_TLS);
   t.equal(tlsOf(resolve(target('kafka', { tls: false })), 'kafka'), null);
   t.equal(tlsOf(resolve(target('kafka', {})), 'kafka'), null);
-  t.same(await readConnectionSecrets(options<KafkaOptions>(resolve(target('kafka', { tls: true })), 'kafka').connection), { ssl: { rejectUnauthorized: true }, sasl: undefined });
+  t.same(await readConnectionSecrets(options<KafkaOptions>(resolve(target('kafka', { tls: true })), 'kafka').connection), {
+    ssl: { rejectUnauthorized: true },
+    sasl: undefined,
+  });
 });
 
 t.test('Redis: rediss:// without a block verifies against the system CAs; redis:// has no TLS', async (t) => {
@@ -106,7 +128,8 @@ t.test('Redis: rediss:// without a block verifies against the system CAs; redis:
 });
 
 t.test("PostgreSQL: the URL's sslmode and the block combine", async (t) => {
-  const mode = (url: string, extra: object = {}) => options<PostgresOptions>(resolve({ postgres: { targets: [{ name: 'pg', url, ...extra }] } }), 'postgres').sslMode;
+  const mode = (url: string, extra: object = {}) =>
+    options<PostgresOptions>(resolve({ postgres: { targets: [{ name: 'pg', url, ...extra }] } }), 'postgres').sslMode;
   const base = 'postgres://vigil@db:5432/app';
   t.equal(mode(base), 'disable', 'no sslmode, no block: plaintext as before');
   for (const m of ['require', 'verify-ca', 'verify-full']) t.equal(mode(`${base}?sslmode=${m}`), m, `sslmode=${m} alone`);
@@ -120,9 +143,15 @@ t.test("PostgreSQL: the URL's sslmode and the block combine", async (t) => {
   t.equal(mode(`${base}?sslmode=verify-ca`, { tls: { ca_file: '/ca.pem' } }), 'verify-ca');
   t.equal(mode(`${base}?sslmode=verify-full`, { tls: { ca_file: '/ca.pem', server_name: 'db.internal' } }), 'verify-full');
   for (const m of ['disable', 'allow', 'prefer']) {
-    t.same(problems({ postgres: { targets: [{ name: 'pg', url: `${base}?sslmode=${m}`, tls: {} }] } }), [`probes.postgres.targets.0.tls: is set but the URL's sslmode=${m} turns TLS off: drop one of them`]);
+    t.same(problems({ postgres: { targets: [{ name: 'pg', url: `${base}?sslmode=${m}`, tls: {} }] } }), [
+      `probes.postgres.targets.0.tls: is set but the URL's sslmode=${m} turns TLS off: drop one of them`,
+    ]);
   }
-  t.same(problems({ postgres: { targets: [{ name: 'pg', url: `${base}?sslmode=sometimes`, tls: {} }] } }), ['probes.postgres.targets.0.url: sslmode must be one of disable, allow, prefer, require, verify-ca, verify-full'], 'a bad sslmode is one problem');
+  t.same(
+    problems({ postgres: { targets: [{ name: 'pg', url: `${base}?sslmode=sometimes`, tls: {} }] } }),
+    ['probes.postgres.targets.0.url: sslmode must be one of disable, allow, prefer, require, verify-ca, verify-full'],
+    'a bad sslmode is one problem',
+  );
   // The former key keeps its meaning: a CA for verify-ca / verify-full, never TLS by itself.
   t.equal(mode(base, { ssl_ca_file: '/ca.pem' }), 'disable', 'ssl_ca_file alone does not turn TLS on');
   t.equal(mode(`${base}?sslmode=require`, { ssl_ca_file: '/ca.pem' }), 'require', 'ssl_ca_file does not make require verify');
@@ -133,7 +162,13 @@ t.test('PostgreSQL: pg gets the files of the block and the checks of its mode', 
   const dir = t.testdir({ 'ca.pem': 'CA', 'c.pem': 'CERT', 'k.pem': 'KEY' });
   const pg = (url: string, tls: object) => options<PostgresOptions>(resolve({ postgres: { targets: [{ name: 'pg', url, tls }] } }), 'postgres');
   const files = { ca_file: `${dir}/ca.pem`, cert_file: `${dir}/c.pem`, key_file: `${dir}/k.pem` };
-  t.equal(await sslConfig(options<PostgresOptions>(resolve({ postgres: { targets: [{ name: 'pg', url: 'postgres://db/app', ssl_ca_file: '/nonexistent' }] } }), 'postgres')), false, 'disable: no TLS, nothing read');
+  t.equal(
+    await sslConfig(
+      options<PostgresOptions>(resolve({ postgres: { targets: [{ name: 'pg', url: 'postgres://db/app', ssl_ca_file: '/nonexistent' }] } }), 'postgres'),
+    ),
+    false,
+    'disable: no TLS, nothing read',
+  );
 
   const full = await sslConfig(pg('postgres://db/app', files));
   t.match(full, { ca: 'CA', cert: 'CERT', key: 'KEY' });
@@ -156,14 +191,24 @@ t.test('PostgreSQL: pg gets the files of the block and the checks of its mode', 
 
 t.test('files are read at every connect; an unreadable one names its key and path', async (t) => {
   const dir = t.testdir({ 'ca.pem': 'CA-1', 'c.pem': 'CERT', 'k.pem': 'KEY' });
-  const config = resolve(target('redis', { tls: { ca_file: `${dir}/ca.pem`, cert_file: `${dir}/c.pem`, key_file: `${dir}/k.pem`, server_name: 'cache.internal' } }));
+  const config = resolve(
+    target('redis', { tls: { ca_file: `${dir}/ca.pem`, cert_file: `${dir}/c.pem`, key_file: `${dir}/k.pem`, server_name: 'cache.internal' } }),
+  );
   const tls = tlsOf(config, 'redis')!;
   t.same(await tlsConnectOptions(tls), { ca: 'CA-1', cert: 'CERT', key: 'KEY', servername: 'cache.internal', rejectUnauthorized: true });
   writeFileSync(`${dir}/ca.pem`, 'CA-2');
   t.equal((await readTlsFiles(tls)).ca, 'CA-2', 'a rotated CA is read at the next connect');
-  for (const [field, key] of [['ca_file', 'tls.ca_file'], ['cert_file', 'tls.cert_file'], ['key_file', 'tls.key_file']] as const) {
+  for (const [field, key] of [
+    ['ca_file', 'tls.ca_file'],
+    ['cert_file', 'tls.cert_file'],
+    ['key_file', 'tls.key_file'],
+  ] as const) {
     const block = { ca_file: `${dir}/ca.pem`, cert_file: `${dir}/c.pem`, key_file: `${dir}/k.pem`, [field]: `${dir}/missing.pem` };
-    await t.rejects(readTlsFiles(tlsOf(resolve(target('redis', { tls: block })), 'redis')!), { message: `cannot read ${key} ${dir}/missing.pem: no such file` }, field);
+    await t.rejects(
+      readTlsFiles(tlsOf(resolve(target('redis', { tls: block })), 'redis')!),
+      { message: `cannot read ${key} ${dir}/missing.pem: no such file` },
+      field,
+    );
   }
 });
 
@@ -194,19 +239,30 @@ t.test('former keys keep working, mapped onto the block, each with a deprecation
     {
       path: 'probes.postgres.targets.0.ssl_ca_file',
       replacement: 'probes.postgres.targets.0.tls.ca_file',
-      message: 'probes.postgres.targets.0.ssl_ca_file is deprecated: write probes.postgres.targets.0.tls.ca_file instead (the old key is removed in the next release)',
+      message:
+        'probes.postgres.targets.0.ssl_ca_file is deprecated: write probes.postgres.targets.0.tls.ca_file instead (the old key is removed in the next release)',
     },
   ]);
   t.ok(Object.isFrozen(pg.deprecations) && Object.isFrozen(pg.deprecations[0]), 'frozen with the rest of the config');
 
-  const redis = resolve({ redis: { targets: [{ url: 'rediss://a:6380', tls_ca_file: '/etc/ssl/r-ca.pem' }, { name: 'b', url: 'rediss://b:6380', tls_insecure_skip_verify: true }] } });
+  const redis = resolve({
+    redis: {
+      targets: [
+        { url: 'rediss://a:6380', tls_ca_file: '/etc/ssl/r-ca.pem' },
+        { name: 'b', url: 'rediss://b:6380', tls_insecure_skip_verify: true },
+      ],
+    },
+  });
   const [a, b] = redis.probes.filter((p) => p.kind === 'redis').map((p) => (p.options as RedisOptions).tls);
   t.match(a, { caFile: '/etc/ssl/r-ca.pem', insecure: false, keys: { caFile: 'tls_ca_file' } });
   t.match(b, { caFile: undefined, insecure: true });
-  t.same(redis.deprecations.map((d) => [d.path, d.replacement]), [
-    ['probes.redis.targets.0.tls_ca_file', 'probes.redis.targets.0.tls.ca_file'],
-    ['probes.redis.targets.1.tls_insecure_skip_verify', 'probes.redis.targets.1.tls.insecure_skip_verify'],
-  ]);
+  t.same(
+    redis.deprecations.map((d) => [d.path, d.replacement]),
+    [
+      ['probes.redis.targets.0.tls_ca_file', 'probes.redis.targets.0.tls.ca_file'],
+      ['probes.redis.targets.1.tls_insecure_skip_verify', 'probes.redis.targets.1.tls.insecure_skip_verify'],
+    ],
+  );
 
   // The former key and its replacement together: one of them is a leftover.
   t.same(problems({ redis: { targets: [{ url: 'rediss://a:6380', tls_ca_file: '/old.pem', tls: { ca_file: '/new.pem' } }] } }), [
@@ -218,12 +274,21 @@ t.test('former keys keep working, mapped onto the block, each with a deprecation
   // A former key next to other block fields is merged with them.
   const merged = resolve({ redis: { targets: [{ url: 'rediss://a:6380', tls_ca_file: '/old.pem', tls: { server_name: 'cache.internal' } }] } });
   t.match(tlsOf(merged, 'redis'), { caFile: '/old.pem', serverName: 'cache.internal' });
-  t.same(problems({ postgres: { targets: [{ url: 'postgres://db/app', ssl_ca_file: 3 }] } }), ['probes.postgres.targets.0.ssl_ca_file: must be a file path'], 'former keys are still validated');
+  t.same(
+    problems({ postgres: { targets: [{ url: 'postgres://db/app', ssl_ca_file: 3 }] } }),
+    ['probes.postgres.targets.0.ssl_ca_file: must be a file path'],
+    'former keys are still validated',
+  );
 
   // A file named by a former key is reported by that key when it cannot be read.
-  await t.rejects(readTlsFiles(tlsOf(resolve({ postgres: { targets: [{ url: 'postgres://db/app?sslmode=verify-full', ssl_ca_file: '/nonexistent/ca.pem' }] } }), 'postgres')!), {
-    message: 'cannot read ssl_ca_file /nonexistent/ca.pem: no such file',
-  });
+  await t.rejects(
+    readTlsFiles(
+      tlsOf(resolve({ postgres: { targets: [{ url: 'postgres://db/app?sslmode=verify-full', ssl_ca_file: '/nonexistent/ca.pem' }] } }), 'postgres')!,
+    ),
+    {
+      message: 'cannot read ssl_ca_file /nonexistent/ca.pem: no such file',
+    },
+  );
 });
 
 t.test('deprecations are logged once as WARN config.deprecated, and printed by vigil config check', async (t) => {
@@ -233,8 +298,18 @@ t.test('deprecations are logged once as WARN config.deprecated, and printed by v
   t.same(
     logs.lines.map((l) => [l.level, l.event, l.message, l.details]),
     [
-      ['WARN', 'config.deprecated', 'probes.redis.targets.0.tls_ca_file is deprecated: write probes.redis.targets.0.tls.ca_file instead (the old key is removed in the next release)', { key: 'probes.redis.targets.0.tls_ca_file', replacement: 'probes.redis.targets.0.tls.ca_file' }],
-      ['WARN', 'config.deprecated', 'probes.redis.targets.0.tls_insecure_skip_verify is deprecated: write probes.redis.targets.0.tls.insecure_skip_verify instead (the old key is removed in the next release)', { key: 'probes.redis.targets.0.tls_insecure_skip_verify', replacement: 'probes.redis.targets.0.tls.insecure_skip_verify' }],
+      [
+        'WARN',
+        'config.deprecated',
+        'probes.redis.targets.0.tls_ca_file is deprecated: write probes.redis.targets.0.tls.ca_file instead (the old key is removed in the next release)',
+        { key: 'probes.redis.targets.0.tls_ca_file', replacement: 'probes.redis.targets.0.tls.ca_file' },
+      ],
+      [
+        'WARN',
+        'config.deprecated',
+        'probes.redis.targets.0.tls_insecure_skip_verify is deprecated: write probes.redis.targets.0.tls.insecure_skip_verify instead (the old key is removed in the next release)',
+        { key: 'probes.redis.targets.0.tls_insecure_skip_verify', replacement: 'probes.redis.targets.0.tls.insecure_skip_verify' },
+      ],
     ],
   );
   for (const line of logs.lines) t.same(logLineErrors(line), [], 'a valid log line');
@@ -246,13 +321,23 @@ t.test('deprecations are logged once as WARN config.deprecated, and printed by v
   const cli = async (file: string) => {
     let stdout = '';
     let stderr = '';
-    const code = await runCli({ argv: ['config', 'check', `${dir}/${file}`], env: {}, stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), isTty: false, kinds: PROBE_KINDS });
+    const code = await runCli({
+      argv: ['config', 'check', `${dir}/${file}`],
+      env: {},
+      stdout: (s) => (stdout += s),
+      stderr: (s) => (stderr += s),
+      isTty: false,
+      kinds: PROBE_KINDS,
+    });
     return { code, stdout, stderr };
   };
   const old = await cli('old.yaml');
   t.equal(old.code, 0, 'still valid');
   t.match(old.stdout, /valid \(4 probes: disk, memory, cpu, postgres\/db:5432\)/);
-  t.equal(old.stderr, 'vigil: warning: probes.postgres.targets.0.ssl_ca_file is deprecated: write probes.postgres.targets.0.tls.ca_file instead (the old key is removed in the next release)\n');
+  t.equal(
+    old.stderr,
+    'vigil: warning: probes.postgres.targets.0.ssl_ca_file is deprecated: write probes.postgres.targets.0.tls.ca_file instead (the old key is removed in the next release)\n',
+  );
   const now = await cli('new.yaml');
   t.equal(now.code, 0);
   t.equal(now.stderr, '', 'nothing to warn about');
@@ -262,7 +347,12 @@ t.test('the agent logs each deprecation once, as it starts', async (t) => {
   const config = resolveConfig(
     {
       http: { host: '127.0.0.1', port: await freePort(), drain_delay: '1ms' },
-      probes: { disk: { enabled: false }, memory: { enabled: false }, cpu: { enabled: false }, postgres: { interval: '1h', targets: [{ name: 'old', url: 'postgres://127.0.0.1:1/x?sslmode=verify-full', ssl_ca_file: '/ca.pem' }] } },
+      probes: {
+        disk: { enabled: false },
+        memory: { enabled: false },
+        cpu: { enabled: false },
+        postgres: { interval: '1h', targets: [{ name: 'old', url: 'postgres://127.0.0.1:1/x?sslmode=verify-full', ssl_ca_file: '/ca.pem' }] },
+      },
     },
     null,
     {},
@@ -273,6 +363,8 @@ t.test('the agent logs each deprecation once, as it starts', async (t) => {
   t.teardown(() => agent.shutdown('test over'));
   await agent.start();
   const warned = logs.lines.filter((l) => l.event === 'config.deprecated');
-  t.match(warned, [{ level: 'WARN', message: /^probes\.postgres\.targets\.0\.ssl_ca_file is deprecated: write probes\.postgres\.targets\.0\.tls\.ca_file instead/ }]);
+  t.match(warned, [
+    { level: 'WARN', message: /^probes\.postgres\.targets\.0\.ssl_ca_file is deprecated: write probes\.postgres\.targets\.0\.tls\.ca_file instead/ },
+  ]);
   t.ok(logs.lines.findIndex((l) => l.event === 'config.deprecated') < logs.lines.findIndex((l) => l.event === 'agent.started'), 'before agent.started');
 });

@@ -113,10 +113,14 @@ export function failureModeTests<S>(ds: Datastore<S>): void {
     const backAt = Date.now();
     // The old session died with the server; the next run reconnects and passes.
     let entry: Awaited<ReturnType<typeof agent.check>>;
-    await waitFor(async () => {
-      entry = await agent.check(ds.check, 'restarted');
-      return entry?.status === 'pass' && new Date(entry.time).getTime() > backAt;
-    }, 15_000, 20);
+    await waitFor(
+      async () => {
+        entry = await agent.check(ds.check, 'restarted');
+        return entry?.status === 'pass' && new Date(entry.time).getTime() > backAt;
+      },
+      15_000,
+      20,
+    );
     const recoverMs = new Date(entry!.time).getTime() - backAt;
     t.ok(recoverMs <= INTERVAL_MS * 1.1 + 1500, `passing again ${recoverMs} ms after the restart finished`);
     const after = await ds.sessions(server, 'restarted');

@@ -42,7 +42,10 @@ export async function outage(t: Asserts, agent: TestAgent, spec: OutageSpec): Pr
   if (spec.breakIt) await spec.breakIt();
   await agent.until(spec.check, spec.target, 'fail', failBound + 10_000);
   const failMs = Date.now() - brokeAt;
-  t.ok(failMs <= failBound, `${spec.target}: failed ${failMs} ms after the outage began (bound: timeout + interval = ${spec.timeoutMs + spec.intervalMs} ms + jitter/slack)`);
+  t.ok(
+    failMs <= failBound,
+    `${spec.target}: failed ${failMs} ms after the outage began (bound: timeout + interval = ${spec.timeoutMs + spec.intervalMs} ms + jitter/slack)`,
+  );
 
   let healthMs = 0;
   let healthStatus = 0;
@@ -61,7 +64,10 @@ export async function outage(t: Asserts, agent: TestAgent, spec: OutageSpec): Pr
   const backAt = Date.now();
   await agent.until(spec.check, spec.target, 'pass', recoverBound + 10_000);
   const recoverMs = Date.now() - backAt;
-  t.ok(recoverMs <= recoverBound, `${spec.target}: recovered ${recoverMs} ms after the server returned (bound: one interval = ${spec.intervalMs} ms + jitter/slack)`);
+  t.ok(
+    recoverMs <= recoverBound,
+    `${spec.target}: recovered ${recoverMs} ms after the server returned (bound: one interval = ${spec.intervalMs} ms + jitter/slack)`,
+  );
   t.equal((await agent.get('/ready')).status, 200, '/ready 200 again');
   return { failMs, recoverMs, healthStatus, healthMs, readyStatus, failOutput };
 }

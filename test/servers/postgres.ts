@@ -35,7 +35,9 @@ interface Teardown {
 function binDir(): string {
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) throw new Error('PostgreSQL is not installed (scripts/test-deps.sh installs the postgresql package)');
-  const versions = readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+  const versions = readdirSync(root)
+    .filter((v) => /^\d+$/.test(v))
+    .sort((a, b) => Number(b) - Number(a));
   if (!versions[0]) throw new Error(`no PostgreSQL version under ${root}`);
   return join(root, versions[0], 'bin');
 }
@@ -192,8 +194,23 @@ export async function ownReplica(t: Teardown, primary: PgServer, settings: Recor
   const root = ownedTempDir('vigil-pg-replica-');
   const dataDir = join(root, 'data');
   const port = await freePort();
-  await pgBin('pg_basebackup', ['-h', primary.host, '-p', String(primary.port), '-U', 'postgres', '-D', dataDir, '-R', '-X', 'stream', '--no-sync', '-c', 'fast']);
-  appendFileSync(join(dataDir, 'postgresql.auto.conf'), "hot_standby = on\n");
+  await pgBin('pg_basebackup', [
+    '-h',
+    primary.host,
+    '-p',
+    String(primary.port),
+    '-U',
+    'postgres',
+    '-D',
+    dataDir,
+    '-R',
+    '-X',
+    'stream',
+    '--no-sync',
+    '-c',
+    'fast',
+  ]);
+  appendFileSync(join(dataDir, 'postgresql.auto.conf'), 'hot_standby = on\n');
   const ctl = control(dataDir, port, { hot_standby_feedback: 'on', ...settings });
   stopAtTeardown(t, dataDir, root);
   await ctl.start();

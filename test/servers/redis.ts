@@ -39,7 +39,16 @@ export interface OwnRedisOptions {
 }
 
 async function ping(options: RedisOptions): Promise<boolean> {
-  const client = new Redis({ ...options, lazyConnect: true, protocol: 2, enableReadyCheck: false, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 1000, enableOfflineQueue: false });
+  const client = new Redis({
+    ...options,
+    lazyConnect: true,
+    protocol: 2,
+    enableReadyCheck: false,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 1000,
+    enableOfflineQueue: false,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -55,7 +64,17 @@ function handle(port: number, own: boolean, adminOptions: RedisOptions, control:
   const host = '127.0.0.1';
   const scheme = adminOptions.tls ? 'rediss' : 'redis';
   const admin = async () => {
-    const client = new Redis({ host, port, ...adminOptions, lazyConnect: true, protocol: 2, enableReadyCheck: false, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 2000 });
+    const client = new Redis({
+      host,
+      port,
+      ...adminOptions,
+      lazyConnect: true,
+      protocol: 2,
+      enableReadyCheck: false,
+      retryStrategy: () => null,
+      maxRetriesPerRequest: 0,
+      connectTimeout: 2000,
+    });
     client.on('error', () => undefined);
     await client.connect();
     return client;
@@ -65,7 +84,10 @@ function handle(port: number, own: boolean, adminOptions: RedisOptions, control:
     port,
     own,
     url: (user?: string, password?: string) => {
-      const auth = user !== undefined || password !== undefined ? `${encodeURIComponent(user ?? '')}${password !== undefined ? `:${encodeURIComponent(password)}` : ''}@` : '';
+      const auth =
+        user !== undefined || password !== undefined
+          ? `${encodeURIComponent(user ?? '')}${password !== undefined ? `:${encodeURIComponent(password)}` : ''}@`
+          : '';
       return `${scheme}://${auth}${host}:${port}`;
     },
     admin,
@@ -99,9 +121,25 @@ export function machineRedis(): Promise<RedisServer | null> {
 export async function ownRedis(t: Teardown, options: OwnRedisOptions = {}): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-redis-'));
   const port = options.port ?? (await freePort());
-  const lines = ['bind 127.0.0.1', 'protected-mode no', `dir ${dir}`, 'save ""', 'appendonly no', 'daemonize no', 'loglevel warning', `logfile ${join(dir, 'redis.log')}`];
+  const lines = [
+    'bind 127.0.0.1',
+    'protected-mode no',
+    `dir ${dir}`,
+    'save ""',
+    'appendonly no',
+    'daemonize no',
+    'loglevel warning',
+    `logfile ${join(dir, 'redis.log')}`,
+  ];
   if (options.tls) {
-    lines.push('port 0', `tls-port ${port}`, `tls-cert-file ${options.tls.cert}`, `tls-key-file ${options.tls.key}`, `tls-ca-cert-file ${options.tls.ca}`, 'tls-auth-clients no');
+    lines.push(
+      'port 0',
+      `tls-port ${port}`,
+      `tls-cert-file ${options.tls.cert}`,
+      `tls-key-file ${options.tls.key}`,
+      `tls-ca-cert-file ${options.tls.ca}`,
+      'tls-auth-clients no',
+    );
   } else {
     lines.push(`port ${port}`);
   }

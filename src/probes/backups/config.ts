@@ -5,7 +5,18 @@ import { commonProbeFields, duration, innerTimeoutMs, positiveInt, resolveSchedu
 import { parseDuration } from '../../config/duration.ts';
 import type { ProbeKind } from '../kind.ts';
 
-const SIZE_UNITS: Readonly<Record<string, number>> = { B: 1, kB: 1e3, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30, TiB: 2 ** 40 };
+const SIZE_UNITS: Readonly<Record<string, number>> = {
+  B: 1,
+  kB: 1e3,
+  KB: 1e3,
+  MB: 1e6,
+  GB: 1e9,
+  TB: 1e12,
+  KiB: 2 ** 10,
+  MiB: 2 ** 20,
+  GiB: 2 ** 30,
+  TiB: 2 ** 40,
+};
 const SIZE = /^(\d+(?:\.\d+)?)\s*(B|kB|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/;
 const SIZE_ERROR = 'must be a number of bytes or a size such as 500KiB, 1MiB, 2GB';
 
@@ -16,25 +27,34 @@ export function parseSize(size: number | string): number {
   return Math.round(Number(amount) * (SIZE_UNITS[unit as string] as number));
 }
 
-const size = z.union([z.number({ error: SIZE_ERROR }).int({ error: SIZE_ERROR }).min(0, { error: SIZE_ERROR }), z.string({ error: SIZE_ERROR }).regex(SIZE, { error: SIZE_ERROR })], { error: SIZE_ERROR });
+const size = z.union(
+  [
+    z.number({ error: SIZE_ERROR }).int({ error: SIZE_ERROR }).min(0, { error: SIZE_ERROR }),
+    z.string({ error: SIZE_ERROR }).regex(SIZE, { error: SIZE_ERROR }),
+  ],
+  { error: SIZE_ERROR },
+);
 
-const pattern = z
-  .string({ error: 'must be an absolute path, * ? […] allowed in its segments' })
-  .superRefine((path, ctx) => {
-    if (!path.startsWith('/')) ctx.addIssue({ code: 'custom', message: 'must be an absolute path, as the host sees it (the host root is prefixed)' });
-    const parts = path.split('/');
-    if (parts.includes('..')) ctx.addIssue({ code: 'custom', message: 'must not contain `..`' });
-    if (parts.some((p) => p.includes('**'))) ctx.addIssue({ code: 'custom', message: '`**` is not supported: one `*` per directory level' });
-    if (path.endsWith('/')) ctx.addIssue({ code: 'custom', message: 'must name files, not a directory' });
-  });
+const pattern = z.string({ error: 'must be an absolute path, * ? […] allowed in its segments' }).superRefine((path, ctx) => {
+  if (!path.startsWith('/')) ctx.addIssue({ code: 'custom', message: 'must be an absolute path, as the host sees it (the host root is prefixed)' });
+  const parts = path.split('/');
+  if (parts.includes('..')) ctx.addIssue({ code: 'custom', message: 'must not contain `..`' });
+  if (parts.some((p) => p.includes('**'))) ctx.addIssue({ code: 'custom', message: '`**` is not supported: one `*` per directory level' });
+  if (path.endsWith('/')) ctx.addIssue({ code: 'custom', message: 'must name files, not a directory' });
+});
 
 export const DEFAULT_MIN_SIZE = 1;
 
 const rule = z.strictObject({
-  name: z.string({ error: 'must be a name (the `rule` label and the check component)' }).min(1, { error: 'must not be empty' }).describe('The `rule` label and the check component'),
+  name: z
+    .string({ error: 'must be a name (the `rule` label and the check component)' })
+    .min(1, { error: 'must not be empty' })
+    .describe('The `rule` label and the check component'),
   path: pattern.describe('Glob of the backup files as the host sees it, `*` `?` `[…]` per segment: `/backups/*/orchestrator-full.sql`'),
   max_age: duration.describe('The newest match older than this fails (e.g. 26h for a daily backup)'),
-  min_size: size.optional().describe(`The newest match smaller than this fails (bytes or 500KiB, 1MiB, 2GB; default ${DEFAULT_MIN_SIZE}: an empty file is no backup)`),
+  min_size: size
+    .optional()
+    .describe(`The newest match smaller than this fails (bytes or 500KiB, 1MiB, 2GB; default ${DEFAULT_MIN_SIZE}: an empty file is no backup)`),
   min_count: positiveInt.optional().describe('Fewer matching files than this warns (retention: "keep 30 days" of daily backups is 30)'),
 });
 

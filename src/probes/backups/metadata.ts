@@ -7,8 +7,16 @@ import { defineMetadata } from '../kind.ts';
 
 const LABELS = ['rule'] as const;
 
-export const backupNewestAge = gauge('vigil_backup_newest_age_seconds', "Age of the rule's newest matching file (now − mtime) in seconds; absent when none matches.", LABELS);
-export const backupNewestMtime = gauge('vigil_backup_newest_mtime_seconds', "Modification time of the rule's newest matching file, seconds since the epoch (stat -c %Y).", LABELS);
+export const backupNewestAge = gauge(
+  'vigil_backup_newest_age_seconds',
+  "Age of the rule's newest matching file (now − mtime) in seconds; absent when none matches.",
+  LABELS,
+);
+export const backupNewestMtime = gauge(
+  'vigil_backup_newest_mtime_seconds',
+  "Modification time of the rule's newest matching file, seconds since the epoch (stat -c %Y).",
+  LABELS,
+);
 export const backupNewestSize = gauge('vigil_backup_newest_size_bytes', "Size of the rule's newest matching file in bytes (stat -c %s).", LABELS);
 export const backupFiles = gauge('vigil_backup_files', 'Regular files matching the rule (symlinks leaving the host root not counted).', LABELS);
 export const backupMaxAge = gauge('vigil_backup_max_age_seconds', "The rule's max_age in seconds.", LABELS);

@@ -35,7 +35,11 @@ export const diskSchema = z.strictObject({
   statfs_timeout: duration.optional().describe("Per-mount statfs deadline; default 80 % of the probe's timeout"),
   thresholds: ladderField(diskUtilization),
   inode_thresholds: ladderField(diskInodes),
-  time_to_full_window: duration.optional().describe(`Samples of available space the time-to-full line is fitted over (default ${formatDuration(TIME_TO_FULL_DEFAULTS.windowMs)}, as the node-mixin's predict_linear)`),
+  time_to_full_window: duration
+    .optional()
+    .describe(
+      `Samples of available space the time-to-full line is fitted over (default ${formatDuration(TIME_TO_FULL_DEFAULTS.windowMs)}, as the node-mixin's predict_linear)`,
+    ),
   time_to_full_min_samples: z
     .number({ error: 'must be an integer ≥ 2' })
     .int({ error: 'must be an integer ≥ 2' })

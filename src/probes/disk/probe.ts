@@ -134,7 +134,13 @@ export class DiskProbe extends DeclaredProbe<DiskOptions> implements Probe {
     const ttf = this.options.timeToFull;
     switch (trend.kind) {
       case 'too_few':
-        return { check: m.diskTimeToFull, componentId: id, observedValue: null, status: 'pass', output: `no estimate yet: ${trend.samples} of ${ttf.minSamples} samples over ${formatDuration(ttf.windowMs)}` };
+        return {
+          check: m.diskTimeToFull,
+          componentId: id,
+          observedValue: null,
+          status: 'pass',
+          output: `no estimate yet: ${trend.samples} of ${ttf.minSamples} samples over ${formatDuration(ttf.windowMs)}`,
+        };
       case 'not_filling':
         return { check: m.diskTimeToFull, componentId: id, observedValue: null, status: 'pass', output: `not filling up over ${formatDuration(ttf.windowMs)}` };
       case 'unsteady':
@@ -147,7 +153,15 @@ export class DiskProbe extends DeclaredProbe<DiskOptions> implements Probe {
         };
       case 'filling': {
         const seconds = Math.round(trend.seconds);
-        return judge(m.diskTimeToFull, id, seconds, ttf.thresholds, `full in ${formatDuration(seconds * 1000)}`, ` at ${formatBytes(-trend.bytesPerSecond)}/s (R² ${round2(trend.r2)}, ${trend.samples} samples)`, 's');
+        return judge(
+          m.diskTimeToFull,
+          id,
+          seconds,
+          ttf.thresholds,
+          `full in ${formatDuration(seconds * 1000)}`,
+          ` at ${formatBytes(-trend.bytesPerSecond)}/s (R² ${round2(trend.r2)}, ${trend.samples} samples)`,
+          's',
+        );
       }
     }
   }

@@ -41,9 +41,7 @@ const regex = z.string({ error: 'must be a regular expression' }).superRefine((s
   }
 });
 
-const broker = z
-  .string({ error: 'must be host:port' })
-  .regex(/^[^\s:,;]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, { error: 'must be host:port' });
+const broker = z.string({ error: 'must be host:port' }).regex(/^[^\s:,;]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, { error: 'must be host:port' });
 
 const sasl = z
   .strictObject({
@@ -67,7 +65,9 @@ const sharedOptions = {
   per_partition_metrics: z
     .boolean({ error: 'must be true or false' })
     .optional()
-    .describe(`Per-partition lag and offset series. Default: on while the watched consumer groups' partitions number ${PER_PARTITION_AUTO_MAX} or fewer, off above (group-level series stay); true or false forces it`),
+    .describe(
+      `Per-partition lag and offset series. Default: on while the watched consumer groups' partitions number ${PER_PARTITION_AUTO_MAX} or fewer, off above (group-level series stay); true or false forces it`,
+    ),
   lag_seconds_thresholds: ladderField(lagSecondsCheck),
   lag_messages_thresholds: ladderField(lagMessagesCheck),
   status_window: positiveInt.optional().describe('Samples (probe runs) in the consumer status window (default 10, as Burrow)'),
@@ -77,13 +77,18 @@ const sharedOptions = {
 
 export const kafkaTarget = z.strictObject({
   ...targetFields,
-  brokers: z.array(broker, { error: 'must be a list of host:port' }).min(1, { error: 'must list at least one broker' }).describe('Bootstrap brokers of the cluster'),
+  brokers: z
+    .array(broker, { error: 'must be a list of host:port' })
+    .min(1, { error: 'must list at least one broker' })
+    .describe('Bootstrap brokers of the cluster'),
   sasl: sasl.optional(),
   tls: tls.optional(),
   ...sharedOptions,
 });
 
-export const kafkaSchema = targetsSection(kafkaTarget, sharedOptions) as unknown as z.ZodType<z.infer<ReturnType<typeof targetsSection<typeof kafkaTarget>>> & SharedOptions>;
+export const kafkaSchema = targetsSection(kafkaTarget, sharedOptions) as unknown as z.ZodType<
+  z.infer<ReturnType<typeof targetsSection<typeof kafkaTarget>>> & SharedOptions
+>;
 
 export type KafkaTarget = z.infer<typeof kafkaTarget>;
 /** targetsSection() types its extra keys loosely; these are the section-wide option keys. */
@@ -163,13 +168,7 @@ function resolveKafkaTls(target: KafkaTarget, report: ReportProblem): TlsSetting
   return resolveTls(t, [], report, () => undefined) ?? DEFAULT_TLS;
 }
 
-export function resolveKafkaOptions(
-  name: string,
-  target: KafkaTarget,
-  section: KafkaSection,
-  env: NodeJS.ProcessEnv,
-  report: ReportProblem,
-): KafkaOptions {
+export function resolveKafkaOptions(name: string, target: KafkaTarget, section: KafkaSection, env: NodeJS.ProcessEnv, report: ReportProblem): KafkaOptions {
   const pick = <K extends keyof typeof sharedOptions>(key: K) => target[key] ?? section[key];
   const include = pick('groups_include');
   const exclude = pick('groups_exclude') ?? DEFAULT_GROUPS_EXCLUDE;
@@ -202,7 +201,20 @@ export function resolveKafka(): ProbeKind<KafkaSection, KafkaOptions>['resolve']
     // targetInstances splits its env list on commas; a cluster's brokers are joined by commas,
     // so clusters are re-joined with commas and their brokers with spaces before it splits.
     const raw = input.env[ENV_VAR];
-    const clusters = raw === undefined ? undefined : raw.split(';').map((c) => c.split(',').map((b) => b.trim()).filter(Boolean).join(' ')).filter(Boolean).join(',');
+    const clusters =
+      raw === undefined
+        ? undefined
+        : raw
+            .split(';')
+            .map((c) =>
+              c
+                .split(',')
+                .map((b) => b.trim())
+                .filter(Boolean)
+                .join(' '),
+            )
+            .filter(Boolean)
+            .join(',');
     const resolveTargets = targetInstances<KafkaSection, KafkaTarget, KafkaOptions>({
       key: KAFKA.key,
       envVar: ENV_VAR,

@@ -47,8 +47,9 @@ function loadKafkajs() {
       createLogger(args: { level: number; logCreator: (level: number) => (entry: KjsLogEntry) => void }): unknown;
       LEVELS: { NOTHING: number; ERROR: number; WARN: number; INFO: number; DEBUG: number };
     }),
-    MemberAssignment: (require('kafkajs') as { AssignerProtocol: { MemberAssignment: { decode(buffer: Buffer): { assignment: Record<string, number[]> } | null } } }).AssignerProtocol
-      .MemberAssignment,
+    MemberAssignment: (
+      require('kafkajs') as { AssignerProtocol: { MemberAssignment: { decode(buffer: Buffer): { assignment: Record<string, number[]> } | null } } }
+    ).AssignerProtocol.MemberAssignment,
     defaultSocketFactory: require('kafkajs/src/network/socketFactory.js') as () => unknown,
     ...(require('kafkajs/src/protocol/error.js') as { createErrorFromCode(code: number): Error & { type?: string } }),
   };
@@ -234,7 +235,10 @@ export class KafkajsAdminClient implements KafkaAdminClient {
       }
       const { answers, failures } = await perBroker([...byLeader.keys()], async (nodeId) => {
         const broker = await cluster.findBroker({ nodeId });
-        const topics = [...(byLeader.get(nodeId) ?? [])].map(([topic, ids]) => ({ topic, partitions: ids.map((partition) => ({ partition, timestamp: LATEST })) }));
+        const topics = [...(byLeader.get(nodeId) ?? [])].map(([topic, ids]) => ({
+          topic,
+          partitions: ids.map((partition) => ({ partition, timestamp: LATEST })),
+        }));
         return (await broker.listOffsets({ replicaId: -1, isolationLevel: READ_UNCOMMITTED, topics })).responses;
       });
       const offsets = answers.flat().flatMap(({ topic, partitions: ps }) => ps.map(({ partition, offset }) => ({ topic, partition, offset: Number(offset) })));

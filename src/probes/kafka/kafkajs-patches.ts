@@ -8,7 +8,10 @@ const require = createRequire(import.meta.url);
 interface KjsBroker {
   listGroups(): Promise<{ groups: { groupId: string; protocolType: string }[] }>;
   describeGroups(args: { groupIds: string[] }): Promise<{ groups: KjsGroup[] }>;
-  offsetFetch(args: { groupId: string; topics: unknown[] }): Promise<{ responses: { topic: string; partitions: { partition: number; offset: string; errorCode?: number }[] }[] }>;
+  offsetFetch(args: {
+    groupId: string;
+    topics: unknown[];
+  }): Promise<{ responses: { topic: string; partitions: { partition: number; offset: string; errorCode?: number }[] }[] }>;
   findGroupCoordinator(args: { groupId: string; coordinatorType: number }): Promise<{ coordinator: { nodeId: number } }>;
   listOffsets(args: {
     replicaId: number;
@@ -96,15 +99,25 @@ export function tolerateOfflinePartitions(cluster: KjsCluster): void {
  */
 export function patchNegativeTimeout(): void {
   const RequestQueue = require('kafkajs/src/network/requestQueue/index.js') as {
-    prototype: { scheduleCheckPendingRequests(this: { throttledUntil: number; throttleCheckTimeoutId: NodeJS.Timeout | null; pending: unknown[]; checkPendingRequests(): void }): void };
+    prototype: {
+      scheduleCheckPendingRequests(this: {
+        throttledUntil: number;
+        throttleCheckTimeoutId: NodeJS.Timeout | null;
+        pending: unknown[];
+        checkPendingRequests(): void;
+      }): void;
+    };
   };
   RequestQueue.prototype.scheduleCheckPendingRequests = function scheduleCheckPendingRequests() {
     if (this.throttleCheckTimeoutId) return;
     let scheduleAt = this.throttledUntil - Date.now();
     if (this.pending.length > 0 && scheduleAt <= 0) scheduleAt = 10; // kafkajs's CHECK_PENDING_REQUESTS_INTERVAL
-    this.throttleCheckTimeoutId = setTimeout(() => {
-      this.throttleCheckTimeoutId = null;
-      this.checkPendingRequests();
-    }, Math.max(0, scheduleAt));
+    this.throttleCheckTimeoutId = setTimeout(
+      () => {
+        this.throttleCheckTimeoutId = null;
+        this.checkPendingRequests();
+      },
+      Math.max(0, scheduleAt),
+    );
   };
 }

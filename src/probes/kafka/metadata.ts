@@ -27,17 +27,29 @@ export const groupStatus = gauge(
 );
 export const lagSum = gauge('vigil_kafka_consumergroup_lag_sum', 'Sum of the lag (messages) over the committed partitions of the group.', G);
 export const lagMax = gauge('vigil_kafka_consumergroup_lag_max', 'Largest partition lag (messages) of the group.', G);
-export const lagSeconds = gauge('vigil_kafka_consumergroup_lag_seconds', 'Age of the oldest unconsumed message of the group (interpolated from log-end offset history).', G);
+export const lagSeconds = gauge(
+  'vigil_kafka_consumergroup_lag_seconds',
+  'Age of the oldest unconsumed message of the group (interpolated from log-end offset history).',
+  G,
+);
 export const lagSecondsLowerBound = gauge(
   'vigil_kafka_consumergroup_lag_seconds_lower_bound',
   'Whether vigil_kafka_consumergroup_lag_seconds is only a lower bound (1): the committed offset predates the offset history.',
   G,
 );
-export const uncommitted = gauge('vigil_kafka_consumergroup_uncommitted_partitions', 'Partitions of the consumed topics on which the group never committed.', G);
+export const uncommitted = gauge(
+  'vigil_kafka_consumergroup_uncommitted_partitions',
+  'Partitions of the consumed topics on which the group never committed.',
+  G,
+);
 export const topicLagSum = gauge('vigil_kafka_consumergroup_topic_lag_sum', 'Sum of the lag (messages) of the group on one topic.', GT);
 export const partitionLag = gauge('vigil_kafka_consumergroup_lag', 'Lag (messages) of the group on a partition: log-end offset minus committed offset.', GTP);
 export const partitionCommitted = gauge('vigil_kafka_consumergroup_current_offset', 'Committed offset of the group on a partition.', GTP);
-export const partitionEnd = gauge('vigil_kafka_topic_partition_current_offset', 'Log-end offset (high watermark) of a partition the watched groups consume.', ['cluster', 'topic', 'partition']);
+export const partitionEnd = gauge('vigil_kafka_topic_partition_current_offset', 'Log-end offset (high watermark) of a partition the watched groups consume.', [
+  'cluster',
+  'topic',
+  'partition',
+]);
 
 const KAFKA_METRICS = [
   brokers,

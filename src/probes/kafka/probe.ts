@@ -119,7 +119,8 @@ export class KafkaProbe extends DeclaredProbe<KafkaOptions> implements Probe {
       const committed = offsets.get(g.groupId);
       if (Array.isArray(committed)) for (const o of committed) topics.add(o.topic);
       const description = descriptions.get(g.groupId);
-      for (const member of description instanceof Error ? [] : (description?.members ?? [])) for (const topic of member.assignment?.keys() ?? []) topics.add(topic);
+      for (const member of description instanceof Error ? [] : (description?.members ?? []))
+        for (const topic of member.assignment?.keys() ?? []) topics.add(topic);
       consumed.set(g.groupId, topics);
     }
     let topicsMeta = meta;
@@ -133,7 +134,10 @@ export class KafkaProbe extends DeclaredProbe<KafkaOptions> implements Probe {
     this.unknownTopics = new Set(unknown.filter((t) => !topicsMeta.topics.has(t)));
     // per_partition_metrics unset: per-partition series only while the group-partition pairs
     // watched stay at PER_PARTITION_AUTO_MAX or fewer (107 groups × 50 partitions would be 11k series).
-    const groupPartitions = [...consumed.values()].reduce((n, topics) => n + [...topics].reduce((k, topic) => k + (topicsMeta.topics.get(topic)?.length ?? 0), 0), 0);
+    const groupPartitions = [...consumed.values()].reduce(
+      (n, topics) => n + [...topics].reduce((k, topic) => k + (topicsMeta.topics.get(topic)?.length ?? 0), 0),
+      0,
+    );
     const setting = this.options.perPartitionMetrics;
     const perPartition = setting === 'auto' ? groupPartitions <= PER_PARTITION_AUTO_MAX : setting;
     if (setting === 'auto' && perPartition !== this.perPartition) {
@@ -147,7 +151,11 @@ export class KafkaProbe extends DeclaredProbe<KafkaOptions> implements Probe {
     const wantedKeys = new Set<string>();
     for (const topic of allTopics) {
       const parts = topicsMeta.topics.get(topic);
-      if (parts) wantedPartitions.set(topic, parts.map((p) => p.partition));
+      if (parts)
+        wantedPartitions.set(
+          topic,
+          parts.map((p) => p.partition),
+        );
       for (const p of parts ?? []) wantedKeys.add(partitionKey(topic, p.partition));
     }
     const ends = await this.step(signal, 'cannot read log-end offsets', () => this.client.logEndOffsets(wantedPartitions, signal));
@@ -223,15 +231,34 @@ export class KafkaProbe extends DeclaredProbe<KafkaOptions> implements Probe {
     for (const [nodeId, error] of unreachable) out.errors.push({ componentId: cluster, message: `broker ${nodeId}: ${error}` });
     out.checks.push(
       !controllerKnown
-        ? { check: m.clusterCheck, componentId: cluster, observedValue: meta.brokers.length, status: 'fail', output: brokersText + (unreachableText ? `; ${unreachableText}` : '') }
+        ? {
+            check: m.clusterCheck,
+            componentId: cluster,
+            observedValue: meta.brokers.length,
+            status: 'fail',
+            output: brokersText + (unreachableText ? `; ${unreachableText}` : ''),
+          }
         : unreachable.size > 0
-          ? { check: m.clusterCheck, componentId: cluster, observedValue: meta.brokers.length, status: 'warn', severity: 'SEV3', output: `${brokersText}; ${unreachableText}` }
+          ? {
+              check: m.clusterCheck,
+              componentId: cluster,
+              observedValue: meta.brokers.length,
+              status: 'warn',
+              severity: 'SEV3',
+              output: `${brokersText}; ${unreachableText}`,
+            }
           : { check: m.clusterCheck, componentId: cluster, observedValue: meta.brokers.length, status: 'pass', output: brokersText },
     );
     const detail = `${offline.length} offline, ${underReplicated} under-replicated of ${partitionCount}`;
     out.checks.push(
       offline.length > 0
-        ? { check: m.partitionsCheck, componentId: cluster, observedValue: offline.length, status: 'fail', output: `${detail} (${offline.slice(0, 5).join(', ')}${offline.length > 5 ? ', …' : ''})` }
+        ? {
+            check: m.partitionsCheck,
+            componentId: cluster,
+            observedValue: offline.length,
+            status: 'fail',
+            output: `${detail} (${offline.slice(0, 5).join(', ')}${offline.length > 5 ? ', …' : ''})`,
+          }
         : underReplicated > 0
           ? { check: m.partitionsCheck, componentId: cluster, observedValue: underReplicated, status: 'warn', severity: 'SEV3', output: detail }
           : { check: m.partitionsCheck, componentId: cluster, observedValue: 0, status: 'pass', output: detail },
@@ -248,7 +275,10 @@ export class KafkaProbe extends DeclaredProbe<KafkaOptions> implements Probe {
       return out;
     } catch (err) {
       signal.throwIfAborted();
-      this.logger.debug({ event: 'kafka.describe_batch_failed', details: { cluster: this.options.cluster, error: reason(err) } }, 'DescribeGroups batch failed, describing groups one by one');
+      this.logger.debug(
+        { event: 'kafka.describe_batch_failed', details: { cluster: this.options.cluster, error: reason(err) } },
+        'DescribeGroups batch failed, describing groups one by one',
+      );
     }
     await Promise.all(
       ids.map(async (id) => {
@@ -353,7 +383,13 @@ export class KafkaProbe extends DeclaredProbe<KafkaOptions> implements Probe {
     if (report.error !== null && report.partitions.length === 0) {
       out.errors.push({ componentId, message: report.error });
       out.samples.push({ metric: m.groupStatus, labels, value: STATUS_CODE.ERR });
-      const failed = (check: typeof m.lagSecondsCheck): CheckObservation => ({ check, componentId, observedValue: null, status: 'fail', output: report.error ?? '' });
+      const failed = (check: typeof m.lagSecondsCheck): CheckObservation => ({
+        check,
+        componentId,
+        observedValue: null,
+        status: 'fail',
+        output: report.error ?? '',
+      });
       out.checks.push(failed(m.lagSecondsCheck), failed(m.lagMessagesCheck), { ...failed(m.statusCheck), observedValue: 'ERR' });
       return;
     }
@@ -380,7 +416,10 @@ export class KafkaProbe extends DeclaredProbe<KafkaOptions> implements Probe {
       if (p.lag > max || maxAt === '') [max, maxAt] = [p.lag, `${p.topic}/${p.partition}`];
       topicSums.set(p.topic, (topicSums.get(p.topic) ?? 0) + p.lag);
       if (this.perPartition) {
-        out.samples.push({ metric: m.partitionLag, labels: partitionLabels, value: p.lag }, { metric: m.partitionCommitted, labels: partitionLabels, value: p.committed });
+        out.samples.push(
+          { metric: m.partitionLag, labels: partitionLabels, value: p.lag },
+          { metric: m.partitionCommitted, labels: partitionLabels, value: p.committed },
+        );
       }
       const history = this.histories.get(key);
       if (history && p.lag > 0) seconds = maxLag(seconds, history.lagSeconds(p.committed, now));
@@ -397,11 +436,7 @@ export class KafkaProbe extends DeclaredProbe<KafkaOptions> implements Probe {
     for (const key of memory.windows.keys()) if (!seen.has(key)) memory.windows.delete(key);
 
     const committedCount = report.partitions.length - uncommitted;
-    out.samples.push(
-      { metric: m.lagSum, labels, value: sum },
-      { metric: m.lagMax, labels, value: max },
-      { metric: m.uncommitted, labels, value: uncommitted },
-    );
+    out.samples.push({ metric: m.lagSum, labels, value: sum }, { metric: m.lagMax, labels, value: max }, { metric: m.uncommitted, labels, value: uncommitted });
     for (const [topic, value] of topicSums) out.samples.push({ metric: m.topicLagSum, labels: { ...labels, topic }, value });
     const uncommittedNote =
       (uncommitted > 0 ? `; ${uncommitted} partition(s) without a committed offset` : '') +
@@ -412,14 +447,30 @@ export class KafkaProbe extends DeclaredProbe<KafkaOptions> implements Probe {
       const output = report.partitions.length === 0 ? 'no partitions consumed' : `no committed offset on any of ${report.partitions.length} partition(s)`;
       const unknown = report.partitions.length > 0;
       const obs = (check: typeof m.lagSecondsCheck): CheckObservation =>
-        unknown ? { check, componentId, observedValue: null, status: 'warn', severity: 'SEV4', output } : { check, componentId, observedValue: 0, status: 'pass', output };
+        unknown
+          ? { check, componentId, observedValue: null, status: 'warn', severity: 'SEV4', output }
+          : { check, componentId, observedValue: 0, status: 'pass', output };
       out.checks.push(obs(m.lagSecondsCheck), obs(m.lagMessagesCheck));
     } else {
       const secondsValue = round2(seconds.seconds);
       out.samples.push({ metric: m.lagSeconds, labels, value: secondsValue }, { metric: m.lagSecondsLowerBound, labels, value: seconds.atLeast ? 1 : 0 });
       out.checks.push(
-        judge(m.lagSecondsCheck, componentId, secondsValue, this.options.lagSecondsThresholds, `${seconds.atLeast ? 'at least ' : ''}${secondsValue} s behind`, uncommittedNote),
-        judge(m.lagMessagesCheck, componentId, sum, this.options.lagMessagesThresholds, `${sum} message(s) behind on ${committedCount} partition(s), max ${max}${maxAt ? ` on ${maxAt}` : ''}`, uncommittedNote),
+        judge(
+          m.lagSecondsCheck,
+          componentId,
+          secondsValue,
+          this.options.lagSecondsThresholds,
+          `${seconds.atLeast ? 'at least ' : ''}${secondsValue} s behind`,
+          uncommittedNote,
+        ),
+        judge(
+          m.lagMessagesCheck,
+          componentId,
+          sum,
+          this.options.lagMessagesThresholds,
+          `${sum} message(s) behind on ${committedCount} partition(s), max ${max}${maxAt ? ` on ${maxAt}` : ''}`,
+          uncommittedNote,
+        ),
       );
     }
 
@@ -446,5 +497,4 @@ export class KafkaProbe extends DeclaredProbe<KafkaOptions> implements Probe {
       output: `${status}: ${why} (${report.state}, ${report.members ?? '?'} member(s))`,
     });
   }
-
 }

@@ -19,7 +19,7 @@ const thresholdsSchema = z
     oldest_transaction: ladderField(oldestTransactionCheck),
     lock_waits: ladderField(lockWaitsCheck),
   })
-  .describe('Check thresholds; a target\'s own replace the section\'s, key by key');
+  .describe("Check thresholds; a target's own replace the section's, key by key");
 
 const targetSchema = z.strictObject({
   ...targetFields,
@@ -38,7 +38,9 @@ const targetSchema = z.strictObject({
     .string({ error: 'must be a file path' })
     .optional()
     .meta({ deprecated: true })
-    .describe('Deprecated (removed in the next release): use tls.ca_file. CA certificate (PEM) for sslmode verify-ca / verify-full; does not turn TLS on by itself'),
+    .describe(
+      'Deprecated (removed in the next release): use tls.ca_file. CA certificate (PEM) for sslmode verify-ca / verify-full; does not turn TLS on by itself',
+    ),
   thresholds: thresholdsSchema.optional(),
 });
 
@@ -110,7 +112,14 @@ export function postgresSslMode(urlMode: string | null, block: TlsInput | undefi
   return given;
 }
 
-function resolveOptions(target: PostgresTarget, section: PostgresSection, schedule: ProbeSchedule, report: ReportProblem, deprecated: ReportDeprecated, name: string): PostgresOptions {
+function resolveOptions(
+  target: PostgresTarget,
+  section: PostgresSection,
+  schedule: ProbeSchedule,
+  report: ReportProblem,
+  deprecated: ReportDeprecated,
+  name: string,
+): PostgresOptions {
   const url = parseUrl(target.url, /^postgres(ql)?:$/, 'a postgres:// URL', report);
   const query = url.searchParams;
   const sslMode = postgresSslMode(query.get('sslmode'), target.tls, report);

@@ -18,7 +18,10 @@ export const reservedConnections = gauge(
   'Connection slots reserved for superusers and pg_use_reserved_connections (superuser_reserved_connections + reserved_connections).',
   T,
 );
-export const connections = gauge('vigil_postgres_connections', 'Client backends by state (active, idle, idle in transaction…), from pg_stat_activity.', ['target', 'state']);
+export const connections = gauge('vigil_postgres_connections', 'Client backends by state (active, idle, idle in transaction…), from pg_stat_activity.', [
+  'target',
+  'state',
+]);
 export const connectionsUsedRatio = gauge(
   'vigil_postgres_connections_used_ratio',
   'Client backends over the slots available to ordinary roles (max_connections minus reserved), 0–1.',

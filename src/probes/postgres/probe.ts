@@ -16,7 +16,6 @@ interface Measured {
 }
 
 export class PostgresProbe extends ConnectedProbe<pg.Client, PostgresOptions, Measured> {
-
   constructor(settings: ProbeSettings<PostgresOptions>, _ctx: ProbeContext) {
     super(m.POSTGRES, settings, (onLost) => postgresConnector(settings.options, onLost), m.up, m.reachable);
   }
@@ -34,7 +33,11 @@ export class PostgresProbe extends ConnectedProbe<pg.Client, PostgresOptions, Me
     out.samples.push(
       { metric: m.up, labels, value: 1 },
       { metric: m.roundTrip, labels, value: seconds },
-      { metric: m.versionInfo, labels: { target: o.target, version: row.version.split(' ')[0] ?? row.version, version_num: String(row.version_num) }, value: 1 },
+      {
+        metric: m.versionInfo,
+        labels: { target: o.target, version: row.version.split(' ')[0] ?? row.version, version_num: String(row.version_num) },
+        value: 1,
+      },
       { metric: m.isReplica, labels, value: row.in_recovery ? 1 : 0 },
     );
     const role = row.in_recovery ? 'replica' : 'primary';
@@ -49,7 +52,9 @@ export class PostgresProbe extends ConnectedProbe<pg.Client, PostgresOptions, Me
     this.reportReplication(row, out);
 
     out.samples.push({ metric: m.oldestTransaction, labels, value: row.oldest_transaction });
-    out.checks.push(judgeValue(m.oldestTransactionCheck, o.target, round2(row.oldest_transaction), o.thresholds.oldestTransaction, 's', 'oldest open transaction'));
+    out.checks.push(
+      judgeValue(m.oldestTransactionCheck, o.target, round2(row.oldest_transaction), o.thresholds.oldestTransaction, 's', 'oldest open transaction'),
+    );
     out.samples.push({ metric: m.lockWaits, labels, value: row.lock_waits });
     out.checks.push(judgeValue(m.lockWaitsCheck, o.target, row.lock_waits, o.thresholds.lockWaits, '', 'lock requests waiting'));
     return out;
@@ -64,9 +69,16 @@ export class PostgresProbe extends ConnectedProbe<pg.Client, PostgresOptions, Me
       { metric: m.maxConnections, labels, value: row.max_connections },
       { metric: m.reservedConnections, labels, value: row.reserved_connections },
     );
-    for (const [state, count] of Object.entries(row.connections)) out.samples.push({ metric: m.connections, labels: { target: o.target, state }, value: count });
+    for (const [state, count] of Object.entries(row.connections))
+      out.samples.push({ metric: m.connections, labels: { target: o.target, state }, value: count });
     if (usable <= 0) {
-      out.checks.push(failedObservation(m.connectionsCheck, o.target, `no slot left for ordinary roles: max_connections ${row.max_connections}, ${row.reserved_connections} reserved`));
+      out.checks.push(
+        failedObservation(
+          m.connectionsCheck,
+          o.target,
+          `no slot left for ordinary roles: max_connections ${row.max_connections}, ${row.reserved_connections} reserved`,
+        ),
+      );
       return;
     }
     out.samples.push({ metric: m.connectionsUsedRatio, labels, value: inUse / usable });
@@ -74,7 +86,16 @@ export class PostgresProbe extends ConnectedProbe<pg.Client, PostgresOptions, Me
       .sort(([, a], [, b]) => b - a)
       .map(([state, n]) => `${n} ${state}`)
       .join(', ');
-    out.checks.push(judgePercent(m.connectionsCheck, o.target, (inUse / usable) * 100, o.thresholds.connections, 'of connections in use', `${inUse} of ${usable} (${states})`));
+    out.checks.push(
+      judgePercent(
+        m.connectionsCheck,
+        o.target,
+        (inUse / usable) * 100,
+        o.thresholds.connections,
+        'of connections in use',
+        `${inUse} of ${usable} (${states})`,
+      ),
+    );
   }
 
   private reportReplication(row: ProbeRow, out: Collection): void {
@@ -82,7 +103,13 @@ export class PostgresProbe extends ConnectedProbe<pg.Client, PostgresOptions, Me
     const thresholds = o.thresholds.replicationLag;
     if (row.in_recovery) {
       if (row.replication_lag === null) {
-        out.checks.push({ check: m.replicationLagCheck, componentId: o.target, observedValue: null, status: 'pass', output: 'standby, no transaction replayed yet' });
+        out.checks.push({
+          check: m.replicationLagCheck,
+          componentId: o.target,
+          observedValue: null,
+          status: 'pass',
+          output: 'standby, no transaction replayed yet',
+        });
         return;
       }
       const lag = Math.max(0, row.replication_lag);
@@ -105,7 +132,13 @@ export class PostgresProbe extends ConnectedProbe<pg.Client, PostgresOptions, Me
       const bytes = standby.lag_bytes === null ? 'unknown' : `${Math.max(0, standby.lag_bytes)} bytes`;
       out.checks.push(
         lag === null
-          ? { check: m.replicationLagCheck, componentId, observedValue: null, status: 'pass', output: `standby ${name}: replay lag not measured yet, ${bytes} behind` }
+          ? {
+              check: m.replicationLagCheck,
+              componentId,
+              observedValue: null,
+              status: 'pass',
+              output: `standby ${name}: replay lag not measured yet, ${bytes} behind`,
+            }
           : judgeValue(m.replicationLagCheck, componentId, round2(lag), thresholds, 's', `standby ${name} behind, ${bytes}`),
       );
     }

@@ -85,7 +85,13 @@ export interface RedisOptions {
   };
 }
 
-function resolveOptions(target: RedisTarget, section: RedisSection, schedule: ProbeSchedule, report: ReportProblem, deprecated: ReportDeprecated): RedisOptions {
+function resolveOptions(
+  target: RedisTarget,
+  section: RedisSection,
+  schedule: ProbeSchedule,
+  report: ReportProblem,
+  deprecated: ReportDeprecated,
+): RedisOptions {
   const url = parseUrl(target.url, /^rediss?:$/, 'a redis:// or rediss:// URL', report);
   const name = target.name ?? hostPortName(target.url, DEFAULT_PORT) ?? 'redis';
   const dbText = url.pathname.replace(/^\//, '') || '0';

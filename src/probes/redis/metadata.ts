@@ -9,7 +9,12 @@ const T = ['target'] as const;
 
 export const up = gauge('vigil_redis_up', 'Whether the last PING and INFO succeeded (1) or not (0).', T);
 export const pingSeconds = gauge('vigil_redis_ping_seconds', 'Round-trip time of the last PING, seconds.', T);
-export const instanceInfo = gauge('vigil_redis_instance_info', 'Server version, mode and role (labels); always 1.', ['target', 'redis_version', 'redis_mode', 'role']);
+export const instanceInfo = gauge('vigil_redis_instance_info', 'Server version, mode and role (labels); always 1.', [
+  'target',
+  'redis_version',
+  'redis_mode',
+  'role',
+]);
 export const uptime = gauge('vigil_redis_uptime_in_seconds', 'Seconds since the server started.', T);
 export const memoryUsed = gauge('vigil_redis_memory_used_bytes', 'used_memory: bytes allocated by Redis.', T);
 export const memoryMax = gauge('vigil_redis_memory_max_bytes', 'maxmemory (0: no limit).', T);
@@ -27,7 +32,11 @@ export const evictedKeys = counter('vigil_redis_evicted_keys_total', 'evicted_ke
 export const rejectedConnections = counter('vigil_redis_rejected_connections_total', 'rejected_connections: refused because of maxclients.', T);
 export const connectedSlaves = gauge('vigil_redis_connected_slaves', 'Replicas connected to this server.', T);
 export const masterLinkUp = gauge('vigil_redis_master_link_up', 'On a replica: 1 when master_link_status is up.', T);
-export const masterLastIo = gauge('vigil_redis_master_last_io_seconds_ago', 'On a replica with the link up: seconds since the last interaction with the master.', T);
+export const masterLastIo = gauge(
+  'vigil_redis_master_last_io_seconds_ago',
+  'On a replica with the link up: seconds since the last interaction with the master.',
+  T,
+);
 export const masterLinkDownSince = gauge('vigil_redis_master_link_down_since_seconds', 'On a replica with the link down: seconds since it went down.', T);
 export const rdbLastBgsaveOk = gauge('vigil_redis_rdb_last_bgsave_status', 'rdb_last_bgsave_status: 1 ok, 0 err.', T);
 export const rdbLastSave = gauge('vigil_redis_rdb_last_save_timestamp_seconds', 'rdb_last_save_time: Unix time of the last successful RDB save.', T);
@@ -71,7 +80,13 @@ function check(id: string, facts: Facts): CheckDecl {
 }
 
 /** A `thresholds.<key>` ladder; a target's own levels replace the section's, key by key. */
-function thresholds(key: string, values: LadderSpec['values'], measures: string, levels: readonly LevelSpec[], direction: LadderSpec['direction'] = 'above'): LadderSpec {
+function thresholds(
+  key: string,
+  values: LadderSpec['values'],
+  measures: string,
+  levels: readonly LevelSpec[],
+  direction: LadderSpec['direction'] = 'above',
+): LadderSpec {
   return { config: `thresholds.${key}`, direction, values, measures, levels };
 }
 

@@ -49,9 +49,19 @@ export class RedisProbe extends ConnectedProbe<Redis, RedisOptions, Measured> {
     out.samples.push(
       { metric: m.up, labels, value: 1 },
       { metric: m.pingSeconds, labels, value: pingSeconds },
-      { metric: m.instanceInfo, labels: { target: o.target, redis_version: info.get('redis_version') ?? '', redis_mode: info.get('redis_mode') ?? '', role }, value: 1 },
+      {
+        metric: m.instanceInfo,
+        labels: { target: o.target, redis_version: info.get('redis_version') ?? '', redis_mode: info.get('redis_mode') ?? '', role },
+        value: 1,
+      },
     );
-    out.checks.push({ check: m.reachable, componentId: o.target, observedValue: ms, status: 'pass', output: `Redis ${info.get('redis_version') ?? '?'} ${role}, PING ${ms} ms` });
+    out.checks.push({
+      check: m.reachable,
+      componentId: o.target,
+      observedValue: ms,
+      status: 'pass',
+      output: `Redis ${info.get('redis_version') ?? '?'} ${role}, PING ${ms} ms`,
+    });
     const gauges: [typeof m.up, string][] = [
       [m.uptime, 'uptime_in_seconds'],
       [m.memoryUsed, 'used_memory'],
@@ -86,14 +96,29 @@ export class RedisProbe extends ConnectedProbe<Redis, RedisOptions, Measured> {
     if (used !== undefined) {
       out.checks.push(
         max
-          ? judgePercent(m.memory, o.target, (used / max) * 100, o.thresholds.memory, 'of maxmemory used', `${formatBytes(used)} of ${formatBytes(max)}, policy ${info.get('maxmemory_policy') ?? '?'}`)
-          : { check: m.memory, componentId: o.target, observedValue: null, status: 'pass', output: `${formatBytes(used)} used, no maxmemory set: not evaluated` },
+          ? judgePercent(
+              m.memory,
+              o.target,
+              (used / max) * 100,
+              o.thresholds.memory,
+              'of maxmemory used',
+              `${formatBytes(used)} of ${formatBytes(max)}, policy ${info.get('maxmemory_policy') ?? '?'}`,
+            )
+          : {
+              check: m.memory,
+              componentId: o.target,
+              observedValue: null,
+              status: 'pass',
+              output: `${formatBytes(used)} used, no maxmemory set: not evaluated`,
+            },
       );
     }
     const clients = num(info, 'connected_clients');
     const maxClients = num(info, 'maxclients');
     if (clients !== undefined && maxClients) {
-      out.checks.push(judgePercent(m.clients, o.target, (clients / maxClients) * 100, o.thresholds.clients, 'of maxclients connected', `${clients} of ${maxClients}`));
+      out.checks.push(
+        judgePercent(m.clients, o.target, (clients / maxClients) * 100, o.thresholds.clients, 'of maxclients connected', `${clients} of ${maxClients}`),
+      );
     }
   }
 
@@ -120,16 +145,25 @@ export class RedisProbe extends ConnectedProbe<Redis, RedisOptions, Measured> {
     }
     // After a restart (new run_id, or counters gone down, e.g. CONFIG RESETSTAT) the counters
     // started again from zero: the delta is their current value.
-    const restarted = now.runId !== before.runId || now.hits < before.hits || now.misses < before.misses || now.evicted < before.evicted || now.rejected < before.rejected;
+    const restarted =
+      now.runId !== before.runId || now.hits < before.hits || now.misses < before.misses || now.evicted < before.evicted || now.rejected < before.rejected;
     const delta = (key: 'hits' | 'misses' | 'evicted' | 'rejected') => (restarted ? now[key] : now[key] - before[key]);
     const hits = delta('hits');
     const lookups = hits + delta('misses');
     if (lookups >= o.minLookups) {
       const ratio = hits / lookups;
       out.samples.push({ metric: m.hitRatio, labels: { target: o.target }, value: ratio });
-      out.checks.push(judgePercent(m.hitRatioCheck, o.target, ratio * 100, o.thresholds.hitRatio, 'hits', `${hits} of ${lookups} lookups in the last interval`));
+      out.checks.push(
+        judgePercent(m.hitRatioCheck, o.target, ratio * 100, o.thresholds.hitRatio, 'hits', `${hits} of ${lookups} lookups in the last interval`),
+      );
     } else {
-      out.checks.push({ check: m.hitRatioCheck, componentId: o.target, observedValue: null, status: 'pass', output: `${lookups} lookups in the last interval, fewer than ${o.minLookups}: not evaluated` });
+      out.checks.push({
+        check: m.hitRatioCheck,
+        componentId: o.target,
+        observedValue: null,
+        status: 'pass',
+        output: `${lookups} lookups in the last interval, fewer than ${o.minLookups}: not evaluated`,
+      });
     }
     out.checks.push(
       judgeValue(m.evicted, o.target, delta('evicted'), o.thresholds.evicted, '', 'keys evicted in the last interval'),
@@ -146,7 +180,13 @@ export class RedisProbe extends ConnectedProbe<Redis, RedisOptions, Measured> {
     if (linkUp) {
       const lastIo = num(info, 'master_last_io_seconds_ago') ?? 0;
       out.samples.push({ metric: m.masterLastIo, labels, value: lastIo });
-      out.checks.push({ check: m.replication, componentId: o.target, observedValue: lastIo, status: 'pass', output: `link to master ${master} up, last I/O ${lastIo} s ago` });
+      out.checks.push({
+        check: m.replication,
+        componentId: o.target,
+        observedValue: lastIo,
+        status: 'pass',
+        output: `link to master ${master} up, last I/O ${lastIo} s ago`,
+      });
       return;
     }
     // -1 (or absent) while the link has never been up since the replica started.
@@ -170,7 +210,13 @@ export class RedisProbe extends ConnectedProbe<Redis, RedisOptions, Measured> {
     if (bgsave !== undefined) {
       const ok = bgsave === 'ok';
       out.samples.push({ metric: m.rdbLastBgsaveOk, labels, value: ok ? 1 : 0 });
-      out.checks.push({ check: m.rdbBgsave, componentId: o.target, observedValue: ok, status: ok ? 'pass' : 'fail', output: `last background save: ${bgsave}` });
+      out.checks.push({
+        check: m.rdbBgsave,
+        componentId: o.target,
+        observedValue: ok,
+        status: ok ? 'pass' : 'fail',
+        output: `last background save: ${bgsave}`,
+      });
     }
     const lastSave = num(info, 'rdb_last_save_time');
     const changes = num(info, 'rdb_changes_since_last_save') ?? 0;
@@ -180,7 +226,13 @@ export class RedisProbe extends ConnectedProbe<Redis, RedisOptions, Measured> {
       out.checks.push(
         changes > 0
           ? judgeValue(m.rdbSaveAge, o.target, age, o.thresholds.saveAge, 's', `since the last successful save, ${changes} changes unsaved`)
-          : { check: m.rdbSaveAge, componentId: o.target, observedValue: age, status: 'pass', output: `${age} s since the last successful save, no changes since` },
+          : {
+              check: m.rdbSaveAge,
+              componentId: o.target,
+              observedValue: age,
+              status: 'pass',
+              output: `${age} s since the last successful save, no changes since`,
+            },
       );
     }
     if (info.get('aof_enabled') === '1') {
@@ -188,7 +240,13 @@ export class RedisProbe extends ConnectedProbe<Redis, RedisOptions, Measured> {
       const rewrite = info.get('aof_last_bgrewrite_status') ?? 'unknown';
       out.samples.push({ metric: m.aofLastWriteOk, labels, value: write === 'ok' ? 1 : 0 });
       const ok = write === 'ok' && rewrite !== 'err';
-      out.checks.push({ check: m.aof, componentId: o.target, observedValue: ok, status: ok ? 'pass' : 'fail', output: `AOF last write ${write}, last rewrite ${rewrite}` });
+      out.checks.push({
+        check: m.aof,
+        componentId: o.target,
+        observedValue: ok,
+        status: ok ? 'pass' : 'fail',
+        output: `AOF last write ${write}, last rewrite ${rewrite}`,
+      });
     }
   }
 }
