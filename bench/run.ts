@@ -22,7 +22,7 @@ import { tracingSuite } from './tracing.ts';
 import { dbProbesSuite } from './probes-db.ts';
 import { kafkaSuite } from './kafka.ts';
 import { footprintSuite } from './footprint.ts';
-import { ChildSet, ROOT, formatTable, makeScratchDir, settingsFromEnv, type Suite } from './lib.ts';
+import { ChildSet, ROOT, formatTable, makeScratchDir, settingsFromEnv, type BenchSettings, type Suite } from './lib.ts';
 
 const SUITES: readonly Suite[] = [idleSuite, httpSuite, dbProbesSuite, kafkaSuite, tracingSuite, footprintSuite];
 /** Whole-run limit: a hung server or load run must not hang CI. */
@@ -50,7 +50,7 @@ watchdog.unref();
 const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
 
 async function main(): Promise<number> {
-  let settings;
+  let settings: BenchSettings;
   try {
     settings = settingsFromEnv(process.env);
   } catch (err) {

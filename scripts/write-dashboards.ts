@@ -17,6 +17,7 @@ import * as kafka from '../src/probes/kafka/metadata.ts';
 import * as memory from '../src/probes/memory/metadata.ts';
 import * as postgres from '../src/probes/postgres/metadata.ts';
 import * as redisMeta from '../src/probes/redis/metadata.ts';
+import { formatBytes } from '../src/text.ts';
 
 export const GRAFANA_DIR = fileURLToPath(new URL('../deploy/grafana/', import.meta.url));
 
@@ -42,6 +43,7 @@ interface PanelSpec {
   mappings?: unknown[];
 }
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's own variable syntax, expanded by Grafana at import
 const DS = { type: 'prometheus', uid: '${datasource}' };
 const sel = (extra = '') => `cluster=~"$cluster", node=~"$node"${extra ? `, ${extra}` : ''}`;
 // Kafka series carry the Kafka cluster's name in their own `cluster` label (as kafka_exporter's
@@ -457,6 +459,64 @@ export function datastoresDashboard() {
             min: 0,
             thresholds: panelLevels(postgres.lockWaitsCheck),
             targets: [{ expr: `vigil_postgres_lock_waits{${P}}`, legendFormat: '{{target}}' }],
+          },
+          {
+            title: 'Replication slots: WAL retained',
+            description: `WAL each slot keeps on the server's disk (current LSN − restart_lsn), and what may still be written before it is lost (safe_wal_size, with max_slot_wal_keep_size). Check ${postgres.replicationSlotsCheck.id}: an inactive slot at ${formatBytes(postgres.replicationSlotsCheck.ladder?.levels[0]?.default ?? 0)} warns (SEV3, alert VigilPostgresReplicationSlotRetainingWal after 15 minutes); unreserved or lost fails (SEV2, VigilPostgresReplicationSlotLost), playbook ${postgres.replicationSlotsCheck.playbook}.`,
+            unit: 'bytes',
+            thresholds: panelLevels(postgres.replicationSlotsCheck),
+            targets: [
+              {
+                expr: `max by (target, slot_name, active) (vigil_postgres_replication_slot_retained_bytes{${P}})`,
+                legendFormat: '{{target}} {{slot_name}} retained (active {{active}})',
+              },
+              { expr: `max by (target, slot_name) (vigil_postgres_replication_slot_safe_wal_size_bytes{${P}})`, legendFormat: '{{target}} {{slot_name}} safe' },
+            ],
+          },
+          {
+            title: 'Transaction id age',
+            description: `age(datfrozenxid) and mxid_age(datminmxid) of each database over the 2³¹ limit, where writes stop. Levels: ${levelsText(postgres.xidAgeCheck)} (alerts VigilPostgresXidWraparoundWarning / Critical), playbook ${postgres.xidAgeCheck.playbook}.`,
+            ...pct,
+            thresholds: panelLevels(postgres.xidAgeCheck),
+            targets: [
+              { expr: `max by (target, datname) (vigil_postgres_database_xid_age{${P}}) / ${postgres.XID_LIMIT}`, legendFormat: '{{target}} {{datname}} xid' },
+              {
+                expr: `max by (target, datname) (vigil_postgres_database_mxid_age{${P}}) / ${postgres.XID_LIMIT}`,
+                legendFormat: '{{target}} {{datname}} multixact',
+              },
+            ],
+          },
+          {
+            title: 'WAL archive age',
+            description: `Seconds since the last WAL file was archived (archive_mode on). Judged only while a segment waits: an idle primary archives nothing. Level: ${levelsText(postgres.walArchivingCheck)} (alert VigilPostgresWalArchiveStale), playbook ${postgres.walArchivingCheck.playbook}.`,
+            unit: 's',
+            min: 0,
+            thresholds: panelLevels(postgres.walArchivingCheck),
+            targets: [{ expr: `max by (target) (vigil_postgres_archiver_last_archive_age_seconds{${P}})`, legendFormat: '{{target}}' }],
+          },
+          {
+            title: 'WAL archiving failures and backlog',
+            description:
+              'Failed archive_command runs per interval (any fails postgres:wal_archiving, alert VigilPostgresWalArchiveFailing, SEV2) and complete segments waiting to be archived.',
+            unit: 'short',
+            min: 0,
+            targets: [
+              { expr: `max by (target) (increase(vigil_postgres_archiver_failed_total{${P}}[$__rate_interval]))`, legendFormat: '{{target}} failures' },
+              { expr: `max by (target) (vigil_postgres_archiver_segments_waiting{${P}})`, legendFormat: '{{target}} segments waiting' },
+            ],
+          },
+          {
+            title: 'Standby WAL receiver',
+            description:
+              'On each standby: whether its WAL receiver streams from the primary. Not streaming fails postgres:replication_lag even when replay looks caught up (alert VigilPostgresWalReceiverDown after 1 minute, SEV2, playbook Database Down).',
+            type: 'stat',
+            unit: 'none',
+            thresholds: { fail: 0, warn: 1, descending: true },
+            mappings: [
+              { type: 'value', options: { '0': { text: 'NOT STREAMING', color: 'red', index: 0 }, '1': { text: 'STREAMING', color: 'green', index: 1 } } },
+            ],
+            w: 24,
+            targets: [{ expr: `vigil_postgres_wal_receiver_streaming{${P}}`, legendFormat: '{{target}} from {{node}}', instant: true }],
           },
         ],
       ],

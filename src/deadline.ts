@@ -14,8 +14,14 @@ export function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> 
     signal.addEventListener('abort', onAbort, { once: true });
     const settle = () => signal.removeEventListener('abort', onAbort);
     work.then(
-      (value) => (settle(), resolve(value)),
-      (err) => (settle(), reject(err)),
+      (value) => {
+        settle();
+        resolve(value);
+      },
+      (err) => {
+        settle();
+        reject(err);
+      },
     );
   });
 }

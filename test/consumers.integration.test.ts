@@ -35,6 +35,13 @@ const CONDITIONAL: Readonly<Record<string, string>> = {
   'vigil:container_memory_used:ratio': 'recorded from vigil_container_memory_limit_bytes',
   vigil_container_cpu_throttled_ratio: 'only with CFS counters, i.e. a non-root cgroup with the cpu controller',
   vigil_container_cpu_cfs_periods_total: 'as vigil_container_cpu_throttled_ratio',
+  vigil_postgres_replication_slot_retained_bytes: 'only on a PostgreSQL with replication slots (the single test server has none)',
+  vigil_postgres_replication_slot_safe_wal_size_bytes: 'only for a slot with max_slot_wal_keep_size set',
+  vigil_postgres_replication_slot_wal_status: 'only on a PostgreSQL with replication slots',
+  vigil_postgres_archiver_failed_total: 'only with archive_mode on',
+  vigil_postgres_archiver_last_archive_age_seconds: 'only with archive_mode on, once a WAL file was archived',
+  vigil_postgres_archiver_segments_waiting: 'only on a primary with archive_mode on',
+  vigil_postgres_wal_receiver_streaming: 'only on a PostgreSQL standby',
 };
 
 /** Metric names in a PromQL expression (vigil series, recorded series, `up`, `ALERTS`). */
@@ -270,6 +277,9 @@ t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, al
       for (const p of doc.panels) {
         if (p.type === 'row') continue;
         let series = 0;
+        // A panel whose every query names a series absent here for its CONDITIONAL reason
+        // (the WAL receiver of a standby) is empty here by design.
+        let unconditional = 0;
         for (const target of p.targets ?? []) {
           const expr = fill(target.expr);
           t.notMatch(expr, /\$\w/, `${file} / ${p.title}: every variable filled`);
@@ -277,9 +287,13 @@ t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, al
           queries++;
           series += result.length;
           const conditional = seriesNames(expr).filter((n) => n in CONDITIONAL && !names.has(n));
-          if (conditional.length === 0) t.ok(result.length > 0, `${file} / ${p.title}: ${expr} → ${result.length} series`);
+          if (conditional.length === 0) {
+            unconditional++;
+            t.ok(result.length > 0, `${file} / ${p.title}: ${expr} → ${result.length} series`);
+          }
         }
-        t.ok(series > 0, `${file} / ${p.title} shows data`);
+        if (unconditional > 0) t.ok(series > 0, `${file} / ${p.title} shows data`);
+        else t.comment(`${file} / ${p.title}: every query conditional, ${series} series here`);
       }
     }
     t.comment(`${queries} panel queries run`);

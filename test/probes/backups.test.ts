@@ -230,7 +230,11 @@ t.test('a hung scan fails its rule after scan_timeout, then is not repeated whil
     ],
     { timeout: '1s', scan_timeout: '100ms' },
     {
-      scan: (r: string, p: string) => (p === hung ? (calls++, new Promise<never>(() => {})) : scan(r, p)),
+      scan: (r: string, p: string) => {
+        if (p !== hung) return scan(r, p);
+        calls++;
+        return new Promise<never>(() => {});
+      },
     },
   );
   const started = Date.now();
