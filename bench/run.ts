@@ -23,7 +23,7 @@ import { dbProbesSuite } from './probes-db.ts';
 import { kafkaSuite } from './kafka.ts';
 import { footprintSuite } from './footprint.ts';
 import { httpProbeSuite } from './http-probe.ts';
-import { ChildSet, ROOT, formatTable, makeScratchDir, settingsFromEnv, type Suite } from './lib.ts';
+import { ChildSet, ROOT, formatTable, makeScratchDir, settingsFromEnv, type BenchSettings, type Suite } from './lib.ts';
 
 const SUITES: readonly Suite[] = [idleSuite, httpSuite, dbProbesSuite, httpProbeSuite, kafkaSuite, tracingSuite, footprintSuite];
 /** Whole-run limit: a hung server or load run must not hang CI. */
@@ -51,7 +51,7 @@ watchdog.unref();
 const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
 
 async function main(): Promise<number> {
-  let settings;
+  let settings: BenchSettings;
   try {
     settings = settingsFromEnv(process.env);
   } catch (err) {

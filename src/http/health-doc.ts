@@ -72,7 +72,8 @@ export function healthDocument(input: DocumentInput): HealthDocument {
       if (v.severity) entry.severity = v.severity;
       entry.playbook = v.check.playbook;
     }
-    (checks[v.check.id] ??= []).push(entry);
+    checks[v.check.id] ??= [];
+    checks[v.check.id]!.push(entry);
   }
   let status = overallStatus(input.views);
   const doc: HealthDocument = {

@@ -4,7 +4,17 @@ import { duration, type ProbeSchedule } from '../../config/common.ts';
 import type { Thresholds } from '../../checks/levels.ts';
 import { ladderField, resolveLadder } from '../../config/thresholds.ts';
 import { resolveTls, tlsBlock, type TlsInput, type TlsSettings } from '../../config/tls.ts';
-import { connectionsCheck, lockWaitsCheck, oldestTransactionCheck, POSTGRES, replicationLagCheck, URL_ENV } from './metadata.ts';
+import {
+  connectionsCheck,
+  lockWaitsCheck,
+  oldestTransactionCheck,
+  POSTGRES,
+  replicationLagCheck,
+  replicationSlotsCheck,
+  URL_ENV,
+  walArchivingCheck,
+  xidAgeCheck,
+} from './metadata.ts';
 import type { ReportDeprecated, ReportProblem } from '../kind.ts';
 import { connectionFields, decodeUrlPart, hostPortName, parseUrl, resolveTimeouts } from '../target-config.ts';
 import { redactUrl } from '../../redact.ts';
@@ -16,6 +26,9 @@ const thresholdsSchema = z
   .strictObject({
     connections: ladderField(connectionsCheck),
     replication_lag: ladderField(replicationLagCheck),
+    replication_slot_retained: ladderField(replicationSlotsCheck),
+    xid_age: ladderField(xidAgeCheck),
+    wal_archive_age: ladderField(walArchivingCheck),
     oldest_transaction: ladderField(oldestTransactionCheck),
     lock_waits: ladderField(lockWaitsCheck),
   })
@@ -80,6 +93,9 @@ export interface PostgresOptions {
   readonly thresholds: {
     readonly connections: Thresholds;
     readonly replicationLag: Thresholds;
+    readonly replicationSlotRetained: Thresholds;
+    readonly xidAge: Thresholds;
+    readonly walArchiveAge: Thresholds;
     readonly oldestTransaction: Thresholds;
     readonly lockWaits: Thresholds;
   };
@@ -152,6 +168,9 @@ function resolveOptions(
     thresholds: Object.freeze({
       connections: resolveLadder(connectionsCheck, t.connections),
       replicationLag: resolveLadder(replicationLagCheck, t.replication_lag),
+      replicationSlotRetained: resolveLadder(replicationSlotsCheck, t.replication_slot_retained),
+      xidAge: resolveLadder(xidAgeCheck, t.xid_age),
+      walArchiveAge: resolveLadder(walArchivingCheck, t.wal_archive_age),
       oldestTransaction: resolveLadder(oldestTransactionCheck, t.oldest_transaction),
       lockWaits: resolveLadder(lockWaitsCheck, t.lock_waits),
     }),
