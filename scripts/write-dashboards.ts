@@ -10,9 +10,11 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { CheckDecl, LevelSpec } from '../src/checks/types.ts';
+import * as backups from '../src/probes/backups/metadata.ts';
 import * as certificates from '../src/probes/certificates/metadata.ts';
 import * as cpu from '../src/probes/cpu/metadata.ts';
 import * as disk from '../src/probes/disk/metadata.ts';
+import * as http from '../src/probes/http/metadata.ts';
 import * as kafka from '../src/probes/kafka/metadata.ts';
 import * as memory from '../src/probes/memory/metadata.ts';
 import * as postgres from '../src/probes/postgres/metadata.ts';
@@ -237,7 +239,7 @@ export function nodeDashboard() {
   return dashboard(
     'vigil-node',
     'Vigil / Node',
-    'Disk, memory and CPU of the nodes (and containers) Vigil runs on, at the runbook levels.',
+    'Disk, memory, CPU and backup files of the nodes (and containers) Vigil runs on, at the runbook levels.',
     [clusterVar, nodeVar, queryVar('mountpoint', 'Mount', `label_values(vigil_filesystem_size_bytes{${sel()}}, mountpoint)`)],
     [
       [
@@ -251,16 +253,13 @@ export function nodeDashboard() {
             targets: [{ expr: `vigil:filesystem_used:ratio{${sel('mountpoint=~"$mountpoint"')}}`, legendFormat: '{{node}} {{mountpoint}}' }],
           },
           {
-            title: 'Time until full (linear, 6 h trend)',
-            description: 'Seconds until avail reaches 0 at the growth of the last 6 hours; only mounts that are filling up are shown.',
+            title: 'Time until full',
+            description: `The agent's linear fit of available space over its time_to_full_window (default 6 h), shown for every mount filling steadily, whatever the Mount selection (enough samples, R² ≥ 0.9: a log-rotation sawtooth has none). Check disk:time_to_full levels: ${levelsText(disk.diskTimeToFull)}, alerts VigilDiskFillingUp / VigilDiskFillingUpCritical after 1 h.`,
             unit: 's',
-            thresholds: { warn: 7 * 86400, fail: 86400, descending: true },
-            targets: [
-              {
-                expr: `vigil_filesystem_avail_bytes{${sel('mountpoint=~"$mountpoint"')}} / clamp_min(-deriv(vigil_filesystem_avail_bytes{${sel('mountpoint=~"$mountpoint"')}}[6h]), 1e-9)`,
-                legendFormat: '{{node}} {{mountpoint}}',
-              },
-            ],
+            min: 0,
+            thresholds: panelLevels(disk.diskTimeToFull),
+            // Every filling mount, whatever the Mount selection: one not selected is the one to see.
+            targets: [{ expr: `vigil_filesystem_time_to_full_seconds{${sel()}}`, legendFormat: '{{node}} {{mountpoint}}' }],
           },
           {
             title: 'Available space',
@@ -379,6 +378,41 @@ export function nodeDashboard() {
           },
         ],
       ],
+      [
+        'Backups',
+        [
+          {
+            title: 'Newest backup age',
+            description: `Age of each backup rule's newest file (check ${backups.backupFreshness.id}, playbook ${backups.backupFreshness.playbook}); above its max_age line VigilBackupStale fires (SEV2).`,
+            unit: 's',
+            min: 0,
+            targets: [
+              { expr: `vigil_backup_newest_age_seconds{${sel()}}`, legendFormat: '{{node}} {{rule}}' },
+              { expr: `vigil_backup_max_age_seconds{${sel()}}`, legendFormat: '{{node}} {{rule}} max_age' },
+            ],
+          },
+          {
+            title: 'Newest backup size',
+            description: 'Size of the newest file of each rule, and its min_size (VigilBackupTooSmall, SEV2). A sudden drop is a truncated dump.',
+            unit: 'bytes',
+            min: 0,
+            targets: [
+              { expr: `vigil_backup_newest_size_bytes{${sel()}}`, legendFormat: '{{node}} {{rule}}' },
+              { expr: `vigil_backup_min_size_bytes{${sel()}}`, legendFormat: '{{node}} {{rule}} min_size' },
+            ],
+          },
+          {
+            title: 'Backup files kept',
+            description: 'Files matching each rule, and its min_count where set (retention, VigilBackupRetentionShort, SEV3).',
+            unit: 'short',
+            min: 0,
+            targets: [
+              { expr: `vigil_backup_files{${sel()}}`, legendFormat: '{{node}} {{rule}}' },
+              { expr: `vigil_backup_min_files{${sel()}}`, legendFormat: '{{node}} {{rule}} min_count' },
+            ],
+          },
+        ],
+      ],
     ],
   );
 }
@@ -388,12 +422,14 @@ export function datastoresDashboard() {
   const redis = queryVar('redis_target', 'Redis', `label_values(vigil_redis_up{${sel()}}, target)`);
   const P = sel('target=~"$pg_target"');
   const R = sel('target=~"$redis_target"');
+  const endpoint = queryVar('http_target', 'HTTP endpoint', `label_values(vigil_http_up{${sel()}}, target)`);
+  const H = sel('target=~"$http_target"');
   const upMapping = [{ type: 'value', options: { '0': { text: 'DOWN', color: 'red', index: 0 }, '1': { text: 'UP', color: 'green', index: 1 } } }];
   return dashboard(
     'vigil-datastores',
     'Vigil / Datastores',
-    'PostgreSQL and Redis targets as Vigil sees them from each node, at the runbook levels.',
-    [clusterVar, nodeVar, pg, redis],
+    'PostgreSQL and Redis targets and HTTP endpoints as Vigil sees them from each node, at the runbook levels.',
+    [clusterVar, nodeVar, pg, redis, endpoint],
     [
       [
         'PostgreSQL',
@@ -568,6 +604,43 @@ export function datastoresDashboard() {
               { expr: `rate(vigil_redis_evicted_keys_total{${R}}[$__rate_interval])`, legendFormat: '{{target}} evicted' },
               { expr: `rate(vigil_redis_rejected_connections_total{${R}}[$__rate_interval])`, legendFormat: '{{target}} rejected' },
             ],
+          },
+        ],
+      ],
+      [
+        'HTTP endpoints',
+        [
+          {
+            title: 'Endpoint up',
+            description: 'Whether the last request got an expected answer (alert VigilEndpointDown after 1 minute, SEV2, playbook P1 Incident Response).',
+            type: 'stat',
+            unit: 'none',
+            thresholds: { fail: 0, warn: 1, descending: true },
+            mappings: upMapping,
+            w: 8,
+            targets: [{ expr: `vigil_http_up{${H}}`, legendFormat: '{{target}} from {{node}}', instant: true }],
+          },
+          {
+            title: 'Latency p95',
+            description: `p95 of the request time over the last runs (latency_window). Runbook levels: ${levelsText(http.latency)}, playbook ${http.latency.playbook}.`,
+            unit: 's',
+            min: 0,
+            w: 16,
+            thresholds: panelLevels(http.latency),
+            targets: [{ expr: `vigil_http_latency_p95_seconds{${H}}`, legendFormat: '{{target}} from {{node}}' }],
+          },
+          {
+            title: 'Request phases',
+            description: 'Time of each phase of the last request: resolve, connect and tls (0 on a kept connection) are the network, processing the service.',
+            unit: 's',
+            min: 0,
+            targets: [{ expr: `max by (target, phase) (vigil_http_duration_seconds{${H}})`, legendFormat: '{{target}} {{phase}}' }],
+          },
+          {
+            title: 'Status code',
+            description: 'Status code of the last answer (0: none).',
+            unit: 'none',
+            targets: [{ expr: `max by (target) (vigil_http_status_code{${H}})`, legendFormat: '{{target}}' }],
           },
         ],
       ],

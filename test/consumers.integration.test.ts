@@ -1,5 +1,6 @@
 // Vigil's consumers, for real: a Prometheus server (Debian's) scrapes a real agent (node
-// src/main.ts) that watches PostgreSQL, a Redis of our own, a Kafka broker and a small tmpfs,
+// src/main.ts) that watches PostgreSQL, a Redis of our own, a Kafka broker, a small tmpfs, a
+// second one filling at a steady rate (time to full) and a backup file,
 // with deploy/prometheus/alerts.yaml loaded. One Prometheus, agent and broker serve every
 // assertion: rules healthy, every series a rule or dashboard names exists, every dashboard
 // panel query (variables filled in as Grafana would) returns data, and two alerts fire and
@@ -9,7 +10,7 @@
 // as shipped); the test would otherwise wait 2 minutes for the disk alert.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,6 +74,28 @@ t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, al
     rmSync(mount, { recursive: true, force: true });
   });
 
+  // A 32 MiB tmpfs written at 128 KiB/s: the agent's time-to-full (a 10 s window here) exists
+  // and is minutes, so VigilDiskFillingUpCritical fires. Writing stops at 24 MiB.
+  const growing = mkdtempSync(join(tmpdir(), 'vigil-grow-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=32m,mode=0755', 'tmpfs', growing]);
+  const growth = setInterval(() => {
+    const file = join(growing, 'growing.log');
+    let size = 0;
+    try {
+      size = statSync(file).size;
+    } catch {}
+    if (size < 24 * 1024 * 1024) appendFileSync(file, Buffer.alloc(32 * 1024, 1));
+  }, 250);
+  t.teardown(() => {
+    clearInterval(growth);
+    execFileSync('umount', ['-l', growing]);
+    rmSync(growing, { recursive: true, force: true });
+  });
+  // A backup the backups probe finds fresh: its series exist for the rules and panels.
+  const backupDir = mkdtempSync(join(tmpdir(), 'vigil-backups-'));
+  writeFileSync(join(backupDir, 'dump.rdb'), 'REDIS0011');
+  t.teardown(() => rmSync(backupDir, { recursive: true, force: true }));
+
   const pg = await anyPostgres(t);
   const redis = await ownRedis(t, { config: ['maxmemory 64mb'] });
   const broker = await brokerFor(t, kafkaVersions()[0] as string);
@@ -109,6 +132,7 @@ t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, al
     { stdio: 'ignore' },
   );
 
+  const port = await freePort();
   const dir = t.testdir({
     'vigil.yaml': [
       'defaults:',
@@ -119,7 +143,15 @@ t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, al
       '    interval: 2s', // it measures over ≥ 1 s
       '    timeout: 1500ms',
       '  disk:',
-      `    mount_points_include: '^(/|${mount.replace(/[.]/g, '\\.')})$'`,
+      `    mount_points_include: '^(/|${mount.replace(/[.]/g, '\\.')}|${growing.replace(/[.]/g, '\\.')})$'`,
+      '    time_to_full_window: 10s',
+      '    time_to_full_min_samples: 5',
+      '  backups:',
+      '    rules:',
+      '      - name: redis-dump',
+      `        path: ${backupDir}/dump.rdb`,
+      '        max_age: 1h',
+      '        min_count: 1',
       '  postgres:',
       '    targets:',
       `      - name: main`,
@@ -135,6 +167,15 @@ t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, al
       '  certificates:',
       '    files:',
       `      - ${certificate}`,
+      // The agent's own /health, and PostgreSQL's port: endpoints that stay up.
+      '  http:',
+      '    targets:',
+      '      - name: self',
+      `        url: http://127.0.0.1:${port}/health`,
+      '  tcp:',
+      '    targets:',
+      '      - name: postgres',
+      `        url: tcp://${pg.host}:${pg.port}`,
       '',
     ].join('\n'),
     // As shipped, with every `for:` at 2 s.
@@ -148,7 +189,6 @@ t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, al
     clearInterval(traffic);
     client.disconnect();
   });
-  const port = await freePort();
   // Tracing on, towards a loopback port nobody listens on: the agent's export-failure and drop
   // counters are real, as when a collector is down.
   const otlp = await freePort();
@@ -164,12 +204,13 @@ t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, al
   const prom = await startPrometheus(t, { targets: [`127.0.0.1:${port}`], ruleFiles: [join(dir, 'alerts.yaml')], interval: '1s', labels: { node: NODE } });
 
   // Every probe has succeeded and been scraped (Kafka lag needs two cycles for seconds).
-  const probes = ['disk', 'memory', 'cpu', 'postgres/main', 'redis/cache', 'kafka/events', 'certificates'];
+  const probes = ['disk', 'memory', 'cpu', 'postgres/main', 'redis/cache', 'kafka/events', 'backups', 'http/self', 'tcp/postgres', 'certificates'];
   try {
     await waitFor(
       async () =>
         (await prom.query('vigil_probe_success == 1')).length >= probes.length &&
         (await prom.query('vigil_kafka_consumergroup_lag_seconds')).length > 0 &&
+        (await prom.query('vigil_filesystem_time_to_full_seconds')).length > 0 &&
         (await prom.query('vigil_tracing_export_failures_total > 0')).length > 0,
       60_000,
       500,
@@ -253,6 +294,21 @@ t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, al
     });
     t.notOk(ours(await prom.alerts(), 'VigilCertificateExpiryCritical'));
     t.match(readFileSync(join(ROOT, 'README.md'), 'utf8'), /^### Certificate alerts$/m, 'the runbook_url anchor exists');
+  });
+
+  await t.test("a steady fill fires VigilDiskFillingUpCritical from the agent's own estimate", async (t) => {
+    const filling = (alerts: PromAlert[]) => alerts.find((a) => a.labels.alertname === 'VigilDiskFillingUpCritical' && a.labels.mountpoint === growing);
+    let alert: PromAlert | undefined;
+    await waitFor(async () => (alert = filling(await prom.alerts()))?.state === 'firing', 30_000, 250).catch(() => {});
+    t.equal(alert?.state, 'firing');
+    t.match(alert?.labels, { severity: 'SEV2', alertname_group: 'VigilDiskFillingUp', node: NODE, fstype: 'tmpfs' });
+    t.match(alert?.annotations, {
+      playbook: 'Disk Space Full',
+      runbook_url: 'README.md#disk-alerts',
+      summary: new RegExp(`^Disk ${growing} will be full in \\d+m`),
+    });
+    const [ttf] = await prom.query(`vigil_filesystem_time_to_full_seconds{mountpoint="${growing}"}`);
+    t.comment(`time to full of the steady fill: ${ttf?.value[1]} s (128 KiB/s into 32 MiB)`);
   });
 
   await t.test('every dashboard panel query returns at least one series, variables filled in', async (t) => {
