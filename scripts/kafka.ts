@@ -325,9 +325,9 @@ export async function startBroker(options: BrokerOptions): Promise<KafkaBroker> 
   };
   writeFileSync(
     join(dir, 'server.properties'),
-    Object.entries(properties)
+    `${Object.entries(properties)
       .map(([k, v]) => `${k}=${v}`)
-      .join('\n') + '\n',
+      .join('\n')}\n`,
   );
   for (const [role, level] of [
     ['server', 'INFO'],

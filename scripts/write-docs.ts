@@ -80,10 +80,17 @@ function severitiesText(check: CheckDecl): string {
   return check.failSeverity;
 }
 
+/** Each check or metric once: a shared one (`tls:expiry`) is declared by every kind that reports it. */
+function uniqueByName<T>(items: readonly T[], name: (item: T) => string): T[] {
+  const seen = new Set<string>();
+  return items.filter((item) => !seen.has(name(item)) && !!seen.add(name(item)));
+}
+
 export function checksTable(kinds: readonly ProbeKind[]): string {
-  const rows = kinds.flatMap((kind) =>
-    kind.checks.map((c) => [code(c.id), cell(c.component), cell(c.description), cell(thresholdsText(c)), severitiesText(c), c.playbook]),
-  );
+  const rows = uniqueByName(
+    kinds.flatMap((kind) => kind.checks),
+    (c) => c.id,
+  ).map((c) => [code(c.id), cell(c.component), cell(c.description), cell(thresholdsText(c)), severitiesText(c), c.playbook]);
   return table(['Check', 'Component', 'Observed', 'Thresholds (default)', 'Severity', 'Playbook'], rows);
 }
 
@@ -97,7 +104,7 @@ function metricRows(metrics: readonly DocMetric[]): string[][] {
 }
 
 export function metricsTable(kinds: readonly ProbeKind[]): string {
-  const all = [...AGENT_METRICS, ...kinds.flatMap((k) => k.metrics), ...RUNTIME_METRICS];
+  const all = uniqueByName([...AGENT_METRICS, ...kinds.flatMap((k) => k.metrics), ...RUNTIME_METRICS], (m) => m.name);
   return table(['Metric', 'Type', 'Labels', 'Meaning'], metricRows(all));
 }
 

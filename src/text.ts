@@ -6,6 +6,7 @@
  * `\r`, `\t`, else `\xNN` / `\uNNNN`. Everything else, non-ASCII letters included, is kept.
  */
 export function printable(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this escapes
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
     if (c === '\n') return '\\n';
     if (c === '\r') return '\\r';

@@ -48,7 +48,7 @@ t.test('a % in a URL password never crashes the loader, and the value is never e
   t.match(redisEnv, ['vigil.yaml is invalid', /^probes\.redis\.\(VIGIL_REDIS_URL item 1\)\.url: .*percent-encoding/]);
   t.notMatch([...pgFile, ...pgEnv, ...redisEnv].join('\n'), /50%off/);
   const ok = resolveConfigText('', null, { VIGIL_REDIS_URL: 'redis://:50%25off@cache:6379' }, PROBE_KINDS);
-  t.equal((ok.probes.find((p) => p.kind === 'redis')?.options as { urlPassword: string }).urlPassword, '50%off', 'an encoded % decodes');
+  t.equal((ok.probes.find((p) => p.kind === 'redis')?.options as { urlPassword: string } | undefined)?.urlPassword, '50%off', 'an encoded % decodes');
 });
 
 t.test('undefined YAML aliases and alias bombs are invalid YAML, not crashes', async (t) => {
@@ -61,7 +61,7 @@ t.test('undefined YAML aliases and alias bombs are invalid YAML, not crashes', a
         .join(',')}]`,
     );
   const started = Date.now();
-  t.match(problems(bomb.join('\n') + '\n'), ['vigil.yaml is not valid YAML', /alias/i]);
+  t.match(problems(`${bomb.join('\n')}\n`), ['vigil.yaml is not valid YAML', /alias/i]);
   t.ok(Date.now() - started < 5000, 'refused quickly');
 });
 

@@ -76,7 +76,7 @@ t.test('the NetworkPolicy admits exactly the ports the DaemonSet serves and prob
   const daemonset = read('daemonset.yaml');
   const configMap = daemonset.find((o) => o.kind === 'ConfigMap');
   const { http } = resolveConfigText(configMap?.data['vigil.yaml'], 'daemonset.yaml', {}, kinds);
-  const admitted = (policy?.spec.ingress as { ports: { port: number }[] }[]).flatMap((rule) => rule.ports.map((p) => p.port)).sort();
+  const admitted = ((policy?.spec.ingress ?? []) as { ports: { port: number }[] }[]).flatMap((rule) => rule.ports.map((p) => p.port)).sort();
   t.same(admitted, [http.port, http.probePort].sort(), 'main port for Prometheus, probe port for the kubelet');
   const container = daemonset.find((o) => o.kind === 'DaemonSet')?.spec.template.spec.containers[0];
   t.equal(container.livenessProbe.httpGet.port, http.probePort, 'liveness on the probe port');

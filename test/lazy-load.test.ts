@@ -1,7 +1,9 @@
 // An agent carries only what its config uses: database drivers and the OpenTelemetry SDK are
 // loaded when a target connects or tracing starts, not at start-up (about 18 MiB of RSS).
 import t from 'tap';
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
 import { PROBE_KINDS } from '../src/probes/registry.ts';
 import { resolveConfigText } from '../src/config/load.ts';
 import { assemble } from '../src/agent.ts';
@@ -35,4 +37,28 @@ t.test('a zero-config agent loads no database driver and no tracing SDK', async 
   ]) {
     t.notOk(loaded.has(name), `${name} is not loaded`);
   }
+});
+
+t.test("a started agent has not loaded Node's bundled HTTP client (undici, +14 MiB RSS)", async (t) => {
+  // In a process of its own: the test runner may load undici itself.
+  const port = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+  const code = `
+    const { PROBE_KINDS } = await import('./src/probes/registry.ts');
+    const { resolveConfigText } = await import('./src/config/load.ts');
+    const { Agent } = await import('./src/agent.ts');
+    const { createLogger } = await import('./src/log/logger.ts');
+    const config = resolveConfigText('http:\\n  port: ${port}\\n  host: 127.0.0.1\\n', null, {}, PROBE_KINDS);
+    const agent = new Agent(config, PROBE_KINDS, createLogger({ level: 'silent', service: 'vigil' }), {});
+    await agent.start();
+    const loaded = process.moduleLoadList.filter((m) => m.includes('undici'));
+    await agent.shutdown('SIGTERM');
+    process.stdout.write(JSON.stringify(loaded));
+  `;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: new URL('..', import.meta.url), encoding: 'utf8', timeout: 60_000 });
+  t.same(JSON.parse(out.trim().split('\n').pop() ?? 'null'), [], 'no undici module loaded');
 });

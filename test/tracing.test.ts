@@ -4,7 +4,7 @@ import t from 'tap';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { BasicTracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { resolveConfig } from '../src/config/load.ts';
-import { VigilError } from '../src/errors.ts';
+import type { VigilError } from '../src/errors.ts';
 import { MetricStore } from '../src/metrics/family.ts';
 import { PROBE_KINDS } from '../src/probes/registry.ts';
 import { spansDropped, spansExported, exportFailures } from '../src/telemetry/metrics.ts';

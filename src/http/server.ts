@@ -1,9 +1,10 @@
 // The Node servers under the Fastify apps: every request has a deadline, connections are
 // capped per listener, and the main port may serve TLS from files re-read when they change.
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { FastifyServerFactory } from 'fastify';
 import type { HttpCounters } from './http-metrics.ts';
+import { http } from '../node-http.ts';
 
 export interface ServerLimits {
   /** Headers, handler and answer together; also the idle limit of a connection. */
@@ -36,7 +37,7 @@ export function serverFactory(limits: ServerLimits): FastifyServerFactory {
       res.once('close', () => clearTimeout(timer));
       handler(req, res);
     };
-    const server: Server = limits.tls ? createHttpsServer(options, withDeadline) : createHttpServer(options, withDeadline);
+    const server: Server = limits.tls ? createHttpsServer(options, withDeadline) : http.createServer(options, withDeadline);
     server.timeout = deadline; // idle socket, before or between requests
     server.maxConnections = limits.maxConnections;
     server.on('drop', () => limits.counters.drop(limits.listener));

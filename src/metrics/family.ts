@@ -193,7 +193,7 @@ export class MetricStore {
     const next = new Map<MetricDecl, Set<string>>();
     for (const decl of decls) next.set(decl, new Set());
     for (const sample of samples) {
-      let keys = next.get(sample.metric);
+      const keys = next.get(sample.metric);
       if (!keys) throw new Error(`${owner} emitted undeclared metric ${sample.metric.name}`);
       this.set(sample.metric, sample.labels, sample.value);
       keys.add(seriesKey(sample.metric, sample.labels));

@@ -6,7 +6,7 @@ import { formatDuration } from '../config/duration.ts';
 import { abortable } from '../deadline.ts';
 import type { MetricDecl } from '../metrics/family.ts';
 import { DeclaredProbe, type ProbeMetadata, type ProbeSettings } from './kind.ts';
-import type { CheckDecl, CheckObservation, Collection, Probe } from './types.ts';
+import type { CheckDecl, Collection, Probe } from './types.ts';
 import { readPasswordFile } from './secret-file.ts';
 import { reason } from '../text.ts';
 

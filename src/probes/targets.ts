@@ -25,7 +25,7 @@ export const targetFields = { name: targetName.optional(), ...commonProbeFields 
 export type TargetInput = CommonProbeInput & { name?: string | undefined };
 
 /** A section with section-wide schedule fields and a `targets` list. */
-export function targetsSection<T extends z.ZodType, Extra extends z.ZodRawShape = {}>(target: T, extra: Extra = {} as Extra) {
+export function targetsSection<T extends z.ZodType, Extra extends z.ZodRawShape = Record<never, never>>(target: T, extra: Extra = {} as Extra) {
   return z.strictObject({
     ...commonProbeFields,
     ...extra,
@@ -57,7 +57,7 @@ export function targetInstances<Section extends CommonProbeInput & { targets?: T
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
-    fromEnv.forEach((item, i) => listed.push({ target: spec.fromEnv(item), path: `(${spec.envVar} item ${i + 1})` }));
+    for (const [i, item] of fromEnv.entries()) listed.push({ target: spec.fromEnv(item), path: `(${spec.envVar} item ${i + 1})` });
 
     const seen = new Map<string, string>();
     const out: ProbeSettings<Options>[] = [];

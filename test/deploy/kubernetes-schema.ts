@@ -92,7 +92,7 @@ export function validateStrictFields(items: readonly Located[]): string[] {
   mkdirSync(cache, { recursive: true });
   const dir = mkdtempSync(`${cache}/vigil-manifests-`);
   try {
-    writeFileSync(`${dir}/objects.ts`, lines.join('\n') + '\n');
+    writeFileSync(`${dir}/objects.ts`, `${lines.join('\n')}\n`);
     writeFileSync(
       `${dir}/tsconfig.json`,
       JSON.stringify({

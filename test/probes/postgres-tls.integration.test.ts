@@ -142,7 +142,7 @@ t.test('the tls: block: verify-full without sslmode, server_name, insecure_skip_
         { name: 'block', url: server.url(), tls: { ca_file: certs.ca } },
         { name: 'named', url: server.url(), tls: { ca_file: certs.ca, server_name: 'db.vigil.test' } },
         { name: 'wrong-name', url: server.url(), tls: { ca_file: certs.ca, server_name: 'other.vigil.test' } },
-        { name: 'system-cas', url: server.url() + '?sslmode=verify-full', tls: {} },
+        { name: 'system-cas', url: `${server.url()}?sslmode=verify-full`, tls: {} },
         { name: 'skip-verify', url: server.url(), tls: { insecure_skip_verify: true } },
         { name: 'mtls', url: server.url('postgres', 'mtls'), tls: { ca_file: certs.ca, cert_file: certs.clientCert, key_file: certs.clientKey } },
         { name: 'mtls-no-cert', url: server.url('postgres', 'mtls'), tls: { ca_file: certs.ca } },

@@ -95,7 +95,9 @@ t.test('a managed-style server: CONFIG disabled, ACL user with only PING and INF
 
   // Clients: fill maxclients (20) until one is rejected.
   const extra: Redis[] = [];
-  t.teardown(() => extra.forEach((c) => c.disconnect()));
+  t.teardown(() => {
+    for (const c of extra) c.disconnect();
+  });
   for (let i = 0; i < 22; i++) {
     const c = new Redis({ host: server.host, port: server.port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
     c.on('error', () => undefined);
@@ -109,7 +111,7 @@ t.test('a managed-style server: CONFIG disabled, ACL user with only PING and INF
   t.match(await agent.check('redis:rejected_connections', 'main'), { status: 'warn', severity: 'SEV3' });
   await agent.until('redis:clients', 'main', 'fail', 10_000);
   t.match((await agent.check('redis:clients', 'main'))?.output, /of maxclients connected.*, \d+ of 20$/);
-  extra.forEach((c) => c.disconnect());
+  for (const c of extra) c.disconnect();
 
   // Backup verification: a BGSAVE, then the save age resets.
   await admin.bgsave();

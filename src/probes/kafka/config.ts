@@ -120,7 +120,7 @@ export interface KafkaSecrets {
 export async function readConnectionSecrets(connection: KafkaConnection): Promise<KafkaSecrets> {
   const ssl = connection.tls ? await tlsConnectOptions(connection.tls) : undefined;
   const s = connection.sasl;
-  let sasl: KafkaSecrets['sasl'] = undefined;
+  let sasl: KafkaSecrets['sasl'];
   if (s !== undefined) {
     const password = (await resolvePassword({ password: s.password, passwordFile: s.passwordFile }, 'sasl.password_file')) ?? '';
     sasl = { mechanism: s.mechanism, username: s.username, password };

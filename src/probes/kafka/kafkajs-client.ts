@@ -203,7 +203,7 @@ export class KafkajsAdminClient implements KafkaAdminClient {
   committedOffsets(groupId: string, signal: AbortSignal): Promise<CommittedOffset[]> {
     return this.call('OffsetFetch', signal, async (cluster) => {
       const broker = await cluster.findBroker({ nodeId: await this.coordinatorOf(cluster, groupId) });
-      let answer;
+      let answer: Awaited<ReturnType<typeof broker.offsetFetch>>;
       try {
         answer = await broker.offsetFetch({ groupId, topics: [] }); // empty = every topic (v2+)
       } catch (err) {
@@ -229,7 +229,10 @@ export class KafkajsAdminClient implements KafkaAdminClient {
           const leader = leaders.get(`${topic}\u0000${partition}`);
           if (leader === undefined || leader < 0) continue;
           let topics = byLeader.get(leader);
-          if (!topics) byLeader.set(leader, (topics = new Map()));
+          if (!topics) {
+            topics = new Map();
+            byLeader.set(leader, topics);
+          }
           topics.set(topic, [...(topics.get(topic) ?? []), partition]);
         }
       }

@@ -169,7 +169,10 @@ export class KafkaProbe extends DeclaredProbe<KafkaOptions> implements Probe {
       const key = partitionKey(e.topic, e.partition);
       endOf.set(key, e.offset);
       let history = this.histories.get(key);
-      if (!history) this.histories.set(key, (history = new EndOffsetHistory()));
+      if (!history) {
+        history = new EndOffsetHistory();
+        this.histories.set(key, history);
+      }
       history.add(now, e.offset, this.options.lagHistoryMs);
       if (this.perPartition) {
         out.samples.push({ metric: m.partitionEnd, labels: { cluster, topic: e.topic, partition: String(e.partition) }, value: e.offset });
@@ -378,7 +381,10 @@ export class KafkaProbe extends DeclaredProbe<KafkaOptions> implements Probe {
     if (report.members !== null) out.samples.push({ metric: m.groupMembers, labels, value: report.members });
 
     let memory = this.groups.get(group);
-    if (!memory) this.groups.set(group, (memory = { windows: new Map() }));
+    if (!memory) {
+      memory = { windows: new Map() };
+      this.groups.set(group, memory);
+    }
 
     if (report.error !== null && report.partitions.length === 0) {
       out.errors.push({ componentId, message: report.error });
@@ -425,7 +431,10 @@ export class KafkaProbe extends DeclaredProbe<KafkaOptions> implements Probe {
       if (history && p.lag > 0) seconds = maxLag(seconds, history.lagSeconds(p.committed, now));
 
       let window = memory.windows.get(key);
-      if (!window) memory.windows.set(key, (window = new StatusWindow(this.options.statusWindow)));
+      if (!window) {
+        window = new StatusWindow(this.options.statusWindow);
+        memory.windows.set(key, window);
+      }
       window.add({ at: now, committed: p.committed, lag: p.lag });
       const evaluation = window.evaluate(p.owned);
       if (STATUS_CODE[evaluation.status] > STATUS_CODE[status] || (status === 'OK' && evaluation.status === 'OK')) {
