@@ -22,9 +22,10 @@ import { tracingSuite } from './tracing.ts';
 import { dbProbesSuite } from './probes-db.ts';
 import { kafkaSuite } from './kafka.ts';
 import { footprintSuite } from './footprint.ts';
+import { httpProbeSuite } from './http-probe.ts';
 import { ChildSet, ROOT, formatTable, makeScratchDir, settingsFromEnv, type BenchSettings, type Suite } from './lib.ts';
 
-const SUITES: readonly Suite[] = [idleSuite, httpSuite, dbProbesSuite, kafkaSuite, tracingSuite, footprintSuite];
+const SUITES: readonly Suite[] = [idleSuite, httpSuite, dbProbesSuite, httpProbeSuite, kafkaSuite, tracingSuite, footprintSuite];
 /** Whole-run limit: a hung server or load run must not hang CI. */
 const OVERALL_TIMEOUT_MS = 10 * 60_000;
 

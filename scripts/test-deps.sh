@@ -7,6 +7,7 @@
 # Java 17 and Maven to fetch and run the Apache Kafka brokers of the Kafka integration tests.
 # The prometheus server (same package as promtool) for the live rules/dashboards test; rsyslog
 # with its Elasticsearch output as the real log shipper of the OpenSearch ingestion test.
+# Debian's blackbox_exporter, probed side by side with the http kind (same status code).
 set -eu
 
 need_apt=""
@@ -16,6 +17,7 @@ ls /usr/lib/*/rsyslog/omelasticsearch.so >/dev/null 2>&1 || need_apt="$need_apt 
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt="$need_apt postgresql"
 command -v redis-server >/dev/null 2>&1 || need_apt="$need_apt redis-server"
 command -v openssl >/dev/null 2>&1 || need_apt="$need_apt openssl"
+command -v prometheus-blackbox-exporter >/dev/null 2>&1 || need_apt="$need_apt prometheus-blackbox-exporter"
 command -v java >/dev/null 2>&1 || need_apt="$need_apt openjdk-17-jre-headless"
 command -v mvn >/dev/null 2>&1 || need_apt="$need_apt maven"
 # The image test (test/image.integration.test.ts): rootful podman with runc, buildah, and

@@ -1,5 +1,5 @@
 // Writes the Grafana dashboards under deploy/grafana/ (classic dashboard JSON, importable in
-// Grafana 10+): Node, Datastores, Kafka consumer lag and Vigil itself. Generated so that every
+// Grafana 10+): Node (and the certificates Vigil reads), Datastores, Kafka consumer lag and Vigil itself. Generated so that every
 // panel gets the same datasource, variables, units and runbook thresholds; a test fails when the
 // committed files differ from this script's output (`npm run dashboards` rewrites them).
 //
@@ -10,12 +10,16 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { CheckDecl, LevelSpec } from '../src/checks/types.ts';
+import * as backups from '../src/probes/backups/metadata.ts';
+import * as certificates from '../src/probes/certificates/metadata.ts';
 import * as cpu from '../src/probes/cpu/metadata.ts';
 import * as disk from '../src/probes/disk/metadata.ts';
+import * as http from '../src/probes/http/metadata.ts';
 import * as kafka from '../src/probes/kafka/metadata.ts';
 import * as memory from '../src/probes/memory/metadata.ts';
 import * as postgres from '../src/probes/postgres/metadata.ts';
 import * as redisMeta from '../src/probes/redis/metadata.ts';
+import { formatBytes } from '../src/text.ts';
 
 export const GRAFANA_DIR = fileURLToPath(new URL('../deploy/grafana/', import.meta.url));
 
@@ -224,7 +228,7 @@ function panelLevels(check: CheckDecl): PanelSpec['thresholds'] {
 
 /** `70 % (SEV4), 85 % (SEV3), 95 % (SEV2)`, `below 70 % (SEV4)…`: the default levels for a panel's description. */
 function levelsText(check: CheckDecl): string {
-  const unit = check.unit === 'percent' ? ' %' : check.unit === 's' ? ' s' : '';
+  const unit = check.unit === 'percent' ? ' %' : check.unit === 's' ? ' s' : check.unit === 'days' ? ' days' : '';
   const below = check.ladder?.direction === 'below' ? 'below ' : '';
   return ladderOf(check)
     .map((l) => `${below}${l.default}${unit} (${l.severity})`)
@@ -235,7 +239,7 @@ export function nodeDashboard() {
   return dashboard(
     'vigil-node',
     'Vigil / Node',
-    'Disk, memory and CPU of the nodes (and containers) Vigil runs on, at the runbook levels.',
+    'Disk, memory, CPU and backup files of the nodes (and containers) Vigil runs on, at the runbook levels.',
     [clusterVar, nodeVar, queryVar('mountpoint', 'Mount', `label_values(vigil_filesystem_size_bytes{${sel()}}, mountpoint)`)],
     [
       [
@@ -249,16 +253,13 @@ export function nodeDashboard() {
             targets: [{ expr: `vigil:filesystem_used:ratio{${sel('mountpoint=~"$mountpoint"')}}`, legendFormat: '{{node}} {{mountpoint}}' }],
           },
           {
-            title: 'Time until full (linear, 6 h trend)',
-            description: 'Seconds until avail reaches 0 at the growth of the last 6 hours; only mounts that are filling up are shown.',
+            title: 'Time until full',
+            description: `The agent's linear fit of available space over its time_to_full_window (default 6 h), shown for every mount filling steadily, whatever the Mount selection (enough samples, R² ≥ 0.9: a log-rotation sawtooth has none). Check disk:time_to_full levels: ${levelsText(disk.diskTimeToFull)}, alerts VigilDiskFillingUp / VigilDiskFillingUpCritical after 1 h.`,
             unit: 's',
-            thresholds: { warn: 7 * 86400, fail: 86400, descending: true },
-            targets: [
-              {
-                expr: `vigil_filesystem_avail_bytes{${sel('mountpoint=~"$mountpoint"')}} / clamp_min(-deriv(vigil_filesystem_avail_bytes{${sel('mountpoint=~"$mountpoint"')}}[6h]), 1e-9)`,
-                legendFormat: '{{node}} {{mountpoint}}',
-              },
-            ],
+            min: 0,
+            thresholds: panelLevels(disk.diskTimeToFull),
+            // Every filling mount, whatever the Mount selection: one not selected is the one to see.
+            targets: [{ expr: `vigil_filesystem_time_to_full_seconds{${sel()}}`, legendFormat: '{{node}} {{mountpoint}}' }],
           },
           {
             title: 'Available space',
@@ -357,6 +358,61 @@ export function nodeDashboard() {
           },
         ],
       ],
+      [
+        'Certificates',
+        [
+          {
+            title: 'Certificate days left per source',
+            description: `Days until notAfter of each certificate Vigil reads: files (probes.certificates) and the chains its TLS connections present (source postgres/<target>). Levels: ${levelsText(certificates.tlsExpiry)} (alerts VigilCertificateExpiringSoon / VigilCertificateExpiryCritical), playbook ${certificates.tlsExpiry.playbook}.`,
+            type: 'bargauge',
+            unit: 'd',
+            thresholds: panelLevels(certificates.tlsExpiry),
+            w: 24,
+            targets: [
+              {
+                expr: `min by (source, subject_cn) ((vigil_tls_certificate_not_after_timestamp_seconds{${sel()}} - time()) / 86400)`,
+                legendFormat: '{{source}} {{subject_cn}}',
+                instant: true,
+              },
+            ],
+          },
+        ],
+      ],
+      [
+        'Backups',
+        [
+          {
+            title: 'Newest backup age',
+            description: `Age of each backup rule's newest file (check ${backups.backupFreshness.id}, playbook ${backups.backupFreshness.playbook}); above its max_age line VigilBackupStale fires (SEV2).`,
+            unit: 's',
+            min: 0,
+            targets: [
+              { expr: `vigil_backup_newest_age_seconds{${sel()}}`, legendFormat: '{{node}} {{rule}}' },
+              { expr: `vigil_backup_max_age_seconds{${sel()}}`, legendFormat: '{{node}} {{rule}} max_age' },
+            ],
+          },
+          {
+            title: 'Newest backup size',
+            description: 'Size of the newest file of each rule, and its min_size (VigilBackupTooSmall, SEV2). A sudden drop is a truncated dump.',
+            unit: 'bytes',
+            min: 0,
+            targets: [
+              { expr: `vigil_backup_newest_size_bytes{${sel()}}`, legendFormat: '{{node}} {{rule}}' },
+              { expr: `vigil_backup_min_size_bytes{${sel()}}`, legendFormat: '{{node}} {{rule}} min_size' },
+            ],
+          },
+          {
+            title: 'Backup files kept',
+            description: 'Files matching each rule, and its min_count where set (retention, VigilBackupRetentionShort, SEV3).',
+            unit: 'short',
+            min: 0,
+            targets: [
+              { expr: `vigil_backup_files{${sel()}}`, legendFormat: '{{node}} {{rule}}' },
+              { expr: `vigil_backup_min_files{${sel()}}`, legendFormat: '{{node}} {{rule}} min_count' },
+            ],
+          },
+        ],
+      ],
     ],
   );
 }
@@ -366,12 +422,14 @@ export function datastoresDashboard() {
   const redis = queryVar('redis_target', 'Redis', `label_values(vigil_redis_up{${sel()}}, target)`);
   const P = sel('target=~"$pg_target"');
   const R = sel('target=~"$redis_target"');
+  const endpoint = queryVar('http_target', 'HTTP endpoint', `label_values(vigil_http_up{${sel()}}, target)`);
+  const H = sel('target=~"$http_target"');
   const upMapping = [{ type: 'value', options: { '0': { text: 'DOWN', color: 'red', index: 0 }, '1': { text: 'UP', color: 'green', index: 1 } } }];
   return dashboard(
     'vigil-datastores',
     'Vigil / Datastores',
-    'PostgreSQL and Redis targets as Vigil sees them from each node, at the runbook levels.',
-    [clusterVar, nodeVar, pg, redis],
+    'PostgreSQL and Redis targets and HTTP endpoints as Vigil sees them from each node, at the runbook levels.',
+    [clusterVar, nodeVar, pg, redis, endpoint],
     [
       [
         'PostgreSQL',
@@ -426,6 +484,64 @@ export function datastoresDashboard() {
             thresholds: panelLevels(postgres.lockWaitsCheck),
             targets: [{ expr: `vigil_postgres_lock_waits{${P}}`, legendFormat: '{{target}}' }],
           },
+          {
+            title: 'Replication slots: WAL retained',
+            description: `WAL each slot keeps on the server's disk (current LSN − restart_lsn), and what may still be written before it is lost (safe_wal_size, with max_slot_wal_keep_size). Check ${postgres.replicationSlotsCheck.id}: an inactive slot at ${formatBytes(postgres.replicationSlotsCheck.ladder?.levels[0]?.default ?? 0)} warns (SEV3, alert VigilPostgresReplicationSlotRetainingWal after 15 minutes); unreserved or lost fails (SEV2, VigilPostgresReplicationSlotLost), playbook ${postgres.replicationSlotsCheck.playbook}.`,
+            unit: 'bytes',
+            thresholds: panelLevels(postgres.replicationSlotsCheck),
+            targets: [
+              {
+                expr: `max by (target, slot_name, active) (vigil_postgres_replication_slot_retained_bytes{${P}})`,
+                legendFormat: '{{target}} {{slot_name}} retained (active {{active}})',
+              },
+              { expr: `max by (target, slot_name) (vigil_postgres_replication_slot_safe_wal_size_bytes{${P}})`, legendFormat: '{{target}} {{slot_name}} safe' },
+            ],
+          },
+          {
+            title: 'Transaction id age',
+            description: `age(datfrozenxid) and mxid_age(datminmxid) of each database over the 2³¹ limit, where writes stop. Levels: ${levelsText(postgres.xidAgeCheck)} (alerts VigilPostgresXidWraparoundWarning / Critical), playbook ${postgres.xidAgeCheck.playbook}.`,
+            ...pct,
+            thresholds: panelLevels(postgres.xidAgeCheck),
+            targets: [
+              { expr: `max by (target, datname) (vigil_postgres_database_xid_age{${P}}) / ${postgres.XID_LIMIT}`, legendFormat: '{{target}} {{datname}} xid' },
+              {
+                expr: `max by (target, datname) (vigil_postgres_database_mxid_age{${P}}) / ${postgres.XID_LIMIT}`,
+                legendFormat: '{{target}} {{datname}} multixact',
+              },
+            ],
+          },
+          {
+            title: 'WAL archive age',
+            description: `Seconds since the last WAL file was archived (archive_mode on). Judged only while a segment waits: an idle primary archives nothing. Level: ${levelsText(postgres.walArchivingCheck)} (alert VigilPostgresWalArchiveStale), playbook ${postgres.walArchivingCheck.playbook}.`,
+            unit: 's',
+            min: 0,
+            thresholds: panelLevels(postgres.walArchivingCheck),
+            targets: [{ expr: `max by (target) (vigil_postgres_archiver_last_archive_age_seconds{${P}})`, legendFormat: '{{target}}' }],
+          },
+          {
+            title: 'WAL archiving failures and backlog',
+            description:
+              'Failed archive_command runs per interval (any fails postgres:wal_archiving, alert VigilPostgresWalArchiveFailing, SEV2) and complete segments waiting to be archived.',
+            unit: 'short',
+            min: 0,
+            targets: [
+              { expr: `max by (target) (increase(vigil_postgres_archiver_failed_total{${P}}[$__rate_interval]))`, legendFormat: '{{target}} failures' },
+              { expr: `max by (target) (vigil_postgres_archiver_segments_waiting{${P}})`, legendFormat: '{{target}} segments waiting' },
+            ],
+          },
+          {
+            title: 'Standby WAL receiver',
+            description:
+              'On each standby: whether its WAL receiver streams from the primary. Not streaming fails postgres:replication_lag even when replay looks caught up (alert VigilPostgresWalReceiverDown after 1 minute, SEV2, playbook Database Down).',
+            type: 'stat',
+            unit: 'none',
+            thresholds: { fail: 0, warn: 1, descending: true },
+            mappings: [
+              { type: 'value', options: { '0': { text: 'NOT STREAMING', color: 'red', index: 0 }, '1': { text: 'STREAMING', color: 'green', index: 1 } } },
+            ],
+            w: 24,
+            targets: [{ expr: `vigil_postgres_wal_receiver_streaming{${P}}`, legendFormat: '{{target}} from {{node}}', instant: true }],
+          },
         ],
       ],
       [
@@ -439,7 +555,7 @@ export function datastoresDashboard() {
             thresholds: { fail: 0, warn: 1, descending: true },
             mappings: upMapping,
             w: 8,
-            targets: [{ expr: `vigil_redis_up{${R}}`, legendFormat: '{{target}} from {{node}}', instant: true }],
+            targets: [{ expr: `vigil_redis_up{${R}}`, legendFormat: '{{target}} {{member}} from {{node}}', instant: true }],
           },
           {
             title: 'PING round trip',
@@ -447,7 +563,7 @@ export function datastoresDashboard() {
             unit: 's',
             min: 0,
             w: 16,
-            targets: [{ expr: `vigil_redis_ping_seconds{${R}}`, legendFormat: '{{target}} from {{node}}' }],
+            targets: [{ expr: `vigil_redis_ping_seconds{${R}}`, legendFormat: '{{target}} {{member}} from {{node}}' }],
           },
           {
             title: 'Memory used',
@@ -455,7 +571,7 @@ export function datastoresDashboard() {
             unit: 'bytes',
             min: 0,
             targets: [
-              { expr: `vigil_redis_memory_used_bytes{${R}}`, legendFormat: '{{target}} used' },
+              { expr: `vigil_redis_memory_used_bytes{${R}}`, legendFormat: '{{target}} {{member}} used' },
               { expr: `vigil_redis_memory_max_bytes{${R}} > 0`, legendFormat: '{{target}} maxmemory' },
             ],
           },
@@ -487,6 +603,141 @@ export function datastoresDashboard() {
               { expr: `rate(vigil_redis_commands_processed_total{${R}}[$__rate_interval])`, legendFormat: '{{target}} commands' },
               { expr: `rate(vigil_redis_evicted_keys_total{${R}}[$__rate_interval])`, legendFormat: '{{target}} evicted' },
               { expr: `rate(vigil_redis_rejected_connections_total{${R}}[$__rate_interval])`, legendFormat: '{{target}} rejected' },
+            ],
+          },
+        ],
+      ],
+      [
+        'HTTP endpoints',
+        [
+          {
+            title: 'Endpoint up',
+            description: 'Whether the last request got an expected answer (alert VigilEndpointDown after 1 minute, SEV2, playbook P1 Incident Response).',
+            type: 'stat',
+            unit: 'none',
+            thresholds: { fail: 0, warn: 1, descending: true },
+            mappings: upMapping,
+            w: 8,
+            targets: [{ expr: `vigil_http_up{${H}}`, legendFormat: '{{target}} from {{node}}', instant: true }],
+          },
+          {
+            title: 'Latency p95',
+            description: `p95 of the request time over the last runs (latency_window). Runbook levels: ${levelsText(http.latency)}, playbook ${http.latency.playbook}.`,
+            unit: 's',
+            min: 0,
+            w: 16,
+            thresholds: panelLevels(http.latency),
+            targets: [{ expr: `vigil_http_latency_p95_seconds{${H}}`, legendFormat: '{{target}} from {{node}}' }],
+          },
+          {
+            title: 'Request phases',
+            description: 'Time of each phase of the last request: resolve, connect and tls (0 on a kept connection) are the network, processing the service.',
+            unit: 's',
+            min: 0,
+            targets: [{ expr: `max by (target, phase) (vigil_http_duration_seconds{${H}})`, legendFormat: '{{target}} {{phase}}' }],
+          },
+          {
+            title: 'Status code',
+            description: 'Status code of the last answer (0: none).',
+            unit: 'none',
+            targets: [{ expr: `max by (target) (vigil_http_status_code{${H}})`, legendFormat: '{{target}}' }],
+          },
+        ],
+      ],
+      [
+        // Cluster nodes and sentinel masters appear in the panels above too, one series per member.
+        'Redis Cluster and Sentinel',
+        [
+          {
+            title: 'Cluster state',
+            description: `cluster_state of CLUSTER INFO (alert VigilRedisClusterFailing after 1 minute, SEV2, playbook ${redisMeta.clusterStateCheck.playbook}).`,
+            type: 'stat',
+            unit: 'none',
+            thresholds: { fail: 0, warn: 1, descending: true },
+            mappings: [{ type: 'value', options: { '0': { text: 'FAIL', color: 'red', index: 0 }, '1': { text: 'OK', color: 'green', index: 1 } } }],
+            w: 8,
+            targets: [{ expr: `vigil_redis_cluster_state{${R}}`, legendFormat: '{{target}} from {{node}}', instant: true }],
+          },
+          {
+            title: 'Cluster slots pfail, fail, unassigned',
+            description: 'Slots PFAIL (suspected, SEV3), FAIL (SEV2) and not assigned (SEV3), from CLUSTER INFO.',
+            unit: 'short',
+            min: 0,
+            w: 16,
+            targets: [
+              { expr: `vigil_redis_cluster_slots_pfail{${R}}`, legendFormat: '{{target}} pfail' },
+              { expr: `vigil_redis_cluster_slots_fail{${R}}`, legendFormat: '{{target}} fail' },
+              { expr: `16384 - vigil_redis_cluster_slots_assigned{${R}}`, legendFormat: '{{target}} unassigned' },
+            ],
+          },
+          {
+            title: 'Cluster nodes',
+            description: 'Nodes known, masters serving slots (cluster_size) and nodes probed as members (at most 64).',
+            unit: 'short',
+            min: 0,
+            targets: [
+              { expr: `vigil_redis_cluster_known_nodes{${R}}`, legendFormat: '{{target}} known' },
+              { expr: `vigil_redis_cluster_size{${R}}`, legendFormat: '{{target}} size' },
+              { expr: `vigil_redis_cluster_members_probed{${R}}`, legendFormat: '{{target}} probed' },
+            ],
+          },
+          {
+            title: 'Unhealthy cluster nodes',
+            description: 'Nodes flagged fail or fail?, or failed in CLUSTER SHARDS, and bus links down, as the node read sees them.',
+            unit: 'short',
+            min: 0,
+            targets: [
+              { expr: `count by (target) (vigil_redis_cluster_node_healthy{${R}} == 0)`, legendFormat: '{{target}} unhealthy' },
+              { expr: `count by (target) (vigil_redis_cluster_node_link_up{${R}} == 0)`, legendFormat: '{{target}} links down' },
+            ],
+          },
+          {
+            title: 'Healthy replicas per master',
+            description: `Masters at 0 have no failover (alert VigilRedisClusterMasterWithoutReplica after 5 minutes, SEV3).`,
+            unit: 'short',
+            min: 0,
+            thresholds: { warn: 1, descending: true },
+            targets: [{ expr: `vigil_redis_cluster_master_healthy_replicas{${R}}`, legendFormat: '{{target}} {{member}} ({{shard}})' }],
+          },
+          {
+            title: 'Replication offset',
+            description: 'replication-offset of every node (CLUSTER SHARDS): a replica falling behind its master shows as a gap.',
+            unit: 'bytes',
+            targets: [{ expr: `vigil_redis_cluster_node_replication_offset{${R}}`, legendFormat: '{{member}} {{shard}}' }],
+          },
+          {
+            title: 'Sentinel quorum',
+            description: `SENTINEL CKQUORUM (alert VigilRedisSentinelNoQuorum after 1 minute, SEV2).`,
+            type: 'stat',
+            unit: 'none',
+            thresholds: { fail: 0, warn: 1, descending: true },
+            mappings: [{ type: 'value', options: { '0': { text: 'NO QUORUM', color: 'red', index: 0 }, '1': { text: 'OK', color: 'green', index: 1 } } }],
+            w: 8,
+            targets: [{ expr: `vigil_redis_sentinel_quorum_ok{${R}}`, legendFormat: '{{target}} from {{node}}', instant: true }],
+          },
+          {
+            title: 'Sentinel master flags',
+            description: 'o_down (SEV2), s_down and failover in progress (SEV3) of the master, as the freshest sentinel says.',
+            unit: 'none',
+            min: 0,
+            max: 1,
+            w: 16,
+            targets: [
+              { expr: `vigil_redis_sentinel_master_odown{${R}}`, legendFormat: '{{target}} o_down' },
+              { expr: `vigil_redis_sentinel_master_sdown{${R}}`, legendFormat: '{{target}} s_down' },
+              { expr: `vigil_redis_sentinel_failover_in_progress{${R}}`, legendFormat: '{{target}} failover' },
+            ],
+          },
+          {
+            title: 'Sentinels and replicas',
+            description: 'Sentinels monitoring the master against its quorum; replicas known and up; the current master address in the legend.',
+            unit: 'short',
+            min: 0,
+            targets: [
+              { expr: `vigil_redis_sentinel_sentinels{${R}}`, legendFormat: '{{target}} sentinels' },
+              { expr: `vigil_redis_sentinel_quorum{${R}}`, legendFormat: '{{target}} quorum' },
+              { expr: `vigil_redis_sentinel_replicas{${R}}`, legendFormat: '{{target}} replicas {{state}}' },
+              { expr: `vigil_redis_sentinel_master_info{${R}}`, legendFormat: '{{target}} master {{master}}' },
             ],
           },
         ],

@@ -31,6 +31,7 @@ interface DocMetric {
   readonly help: string;
   readonly kind: string;
   readonly labels: readonly string[];
+  readonly optionalLabels?: readonly string[];
 }
 
 /** The agent's own metrics, before the probe kinds' (HTTP server and trace pipeline included). */
@@ -79,19 +80,31 @@ function severitiesText(check: CheckDecl): string {
   return check.failSeverity;
 }
 
+/** Each check or metric once: a shared one (`tls:expiry`) is declared by every kind that reports it. */
+function uniqueByName<T>(items: readonly T[], name: (item: T) => string): T[] {
+  const seen = new Set<string>();
+  return items.filter((item) => !seen.has(name(item)) && !!seen.add(name(item)));
+}
+
 export function checksTable(kinds: readonly ProbeKind[]): string {
-  const rows = kinds.flatMap((kind) =>
-    kind.checks.map((c) => [code(c.id), cell(c.component), cell(c.description), cell(thresholdsText(c)), severitiesText(c), c.playbook]),
-  );
+  const rows = uniqueByName(
+    kinds.flatMap((kind) => kind.checks),
+    (c) => c.id,
+  ).map((c) => [code(c.id), cell(c.component), cell(c.description), cell(thresholdsText(c)), severitiesText(c), c.playbook]);
   return table(['Check', 'Component', 'Observed', 'Thresholds (default)', 'Severity', 'Playbook'], rows);
 }
 
 function metricRows(metrics: readonly DocMetric[]): string[][] {
-  return metrics.map((m) => [code(m.name), m.kind, m.labels.map(code).join(', '), cell(m.help)]);
+  return metrics.map((m) => [
+    code(m.name),
+    m.kind,
+    m.labels.map(code).join(', ') + (m.optionalLabels?.length ? `; on cluster and sentinel members also ${m.optionalLabels.map(code).join(', ')}` : ''),
+    cell(m.help),
+  ]);
 }
 
 export function metricsTable(kinds: readonly ProbeKind[]): string {
-  const all = [...AGENT_METRICS, ...kinds.flatMap((k) => k.metrics), ...RUNTIME_METRICS];
+  const all = uniqueByName([...AGENT_METRICS, ...kinds.flatMap((k) => k.metrics), ...RUNTIME_METRICS], (m) => m.name);
   return table(['Metric', 'Type', 'Labels', 'Meaning'], metricRows(all));
 }
 

@@ -40,3 +40,34 @@ export async function raceDeadline<T>(work: Promise<T>, ms: number, signal: Abor
     clearTimeout(timer);
   }
 }
+
+/** A call for this key is still pending from an earlier run: no new one was made. */
+export class PendingError extends Error {
+  override name = 'PendingError';
+}
+
+/**
+ * At most one call per key in flight, for work that cannot be cancelled (statfs, a directory
+ * walk on a hung mount): a call holds a libuv thread until the filesystem answers, so calling
+ * again on each run would exhaust the pool.
+ */
+export class OneCallPerKey {
+  private readonly inFlight = new Map<string, Date>();
+
+  /** Rejects with PendingError (no new call), TimeoutError, the work's error, or the signal's reason. */
+  run<T>(key: string, work: () => Promise<T>, timeoutMs: number, signal: AbortSignal, what: string): Promise<T> {
+    signal.throwIfAborted();
+    const since = this.inFlight.get(key);
+    if (since) return Promise.reject(new PendingError(`${what} still pending since ${since.toISOString()}`));
+    this.inFlight.set(key, new Date());
+    let call: Promise<T>;
+    try {
+      call = work();
+    } catch (err) {
+      call = Promise.reject(err);
+    }
+    const forget = () => this.inFlight.delete(key);
+    call.then(forget, forget);
+    return raceDeadline(call, timeoutMs, signal, what);
+  }
+}

@@ -1,5 +1,6 @@
 // Vigil's consumers, for real: a Prometheus server (Debian's) scrapes a real agent (node
-// src/main.ts) that watches PostgreSQL, a Redis of our own, a Kafka broker and a small tmpfs,
+// src/main.ts) that watches PostgreSQL, a Redis of our own, a Kafka broker, a small tmpfs, a
+// second one filling at a steady rate (time to full) and a backup file,
 // with deploy/prometheus/alerts.yaml loaded. One Prometheus, agent and broker serve every
 // assertion: rules healthy, every series a rule or dashboard names exists, every dashboard
 // panel query (variables filled in as Grafana would) returns data, and two alerts fire and
@@ -9,7 +10,7 @@
 // as shipped); the test would otherwise wait 2 minutes for the disk alert.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +35,32 @@ const CONDITIONAL: Readonly<Record<string, string>> = {
   'vigil:container_memory_used:ratio': 'recorded from vigil_container_memory_limit_bytes',
   vigil_container_cpu_throttled_ratio: 'only with CFS counters, i.e. a non-root cgroup with the cpu controller',
   vigil_container_cpu_cfs_periods_total: 'as vigil_container_cpu_throttled_ratio',
+  vigil_redis_cluster_state: 'only for a Redis Cluster target (the Redis here is a single server)',
+  vigil_redis_cluster_slots_assigned: 'only for a Redis Cluster target',
+  vigil_redis_cluster_slots_pfail: 'only for a Redis Cluster target',
+  vigil_redis_cluster_slots_fail: 'only for a Redis Cluster target',
+  vigil_redis_cluster_known_nodes: 'only for a Redis Cluster target',
+  vigil_redis_cluster_size: 'only for a Redis Cluster target',
+  vigil_redis_cluster_members_probed: 'only for a Redis Cluster target',
+  vigil_redis_cluster_node_healthy: 'only for a Redis Cluster target',
+  vigil_redis_cluster_node_link_up: 'only for a Redis Cluster target',
+  vigil_redis_cluster_master_healthy_replicas: 'only for a Redis Cluster target',
+  vigil_redis_cluster_node_replication_offset: 'only for a Redis Cluster target of Redis 7.0 or later (CLUSTER SHARDS)',
+  vigil_redis_sentinel_quorum_ok: 'only for a Redis Sentinel target (the Redis here is a single server)',
+  vigil_redis_sentinel_master_odown: 'only for a Redis Sentinel target',
+  vigil_redis_sentinel_master_sdown: 'only for a Redis Sentinel target',
+  vigil_redis_sentinel_failover_in_progress: 'only for a Redis Sentinel target',
+  vigil_redis_sentinel_sentinels: 'only for a Redis Sentinel target',
+  vigil_redis_sentinel_quorum: 'only for a Redis Sentinel target',
+  vigil_redis_sentinel_replicas: 'only for a Redis Sentinel target',
+  vigil_redis_sentinel_master_info: 'only for a Redis Sentinel target',
+  vigil_postgres_replication_slot_retained_bytes: 'only on a PostgreSQL with replication slots (the single test server has none)',
+  vigil_postgres_replication_slot_safe_wal_size_bytes: 'only for a slot with max_slot_wal_keep_size set',
+  vigil_postgres_replication_slot_wal_status: 'only on a PostgreSQL with replication slots',
+  vigil_postgres_archiver_failed_total: 'only with archive_mode on',
+  vigil_postgres_archiver_last_archive_age_seconds: 'only with archive_mode on, once a WAL file was archived',
+  vigil_postgres_archiver_segments_waiting: 'only on a primary with archive_mode on',
+  vigil_postgres_wal_receiver_streaming: 'only on a PostgreSQL standby',
 };
 
 /** Metric names in a PromQL expression (vigil series, recorded series, `up`, `ALERTS`). */
@@ -66,6 +93,28 @@ t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, al
     rmSync(mount, { recursive: true, force: true });
   });
 
+  // A 32 MiB tmpfs written at 128 KiB/s: the agent's time-to-full (a 10 s window here) exists
+  // and is minutes, so VigilDiskFillingUpCritical fires. Writing stops at 24 MiB.
+  const growing = mkdtempSync(join(tmpdir(), 'vigil-grow-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=32m,mode=0755', 'tmpfs', growing]);
+  const growth = setInterval(() => {
+    const file = join(growing, 'growing.log');
+    let size = 0;
+    try {
+      size = statSync(file).size;
+    } catch {}
+    if (size < 24 * 1024 * 1024) appendFileSync(file, Buffer.alloc(32 * 1024, 1));
+  }, 250);
+  t.teardown(() => {
+    clearInterval(growth);
+    execFileSync('umount', ['-l', growing]);
+    rmSync(growing, { recursive: true, force: true });
+  });
+  // A backup the backups probe finds fresh: its series exist for the rules and panels.
+  const backupDir = mkdtempSync(join(tmpdir(), 'vigil-backups-'));
+  writeFileSync(join(backupDir, 'dump.rdb'), 'REDIS0011');
+  t.teardown(() => rmSync(backupDir, { recursive: true, force: true }));
+
   const pg = await anyPostgres(t);
   const redis = await ownRedis(t, { config: ['maxmemory 64mb'] });
   const broker = await brokerFor(t, kafkaVersions()[0] as string);
@@ -76,6 +125,33 @@ t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, al
   await produce(broker, topic, [40, 20]);
   await setOffsets(broker, group, topic, { 0: 10, 1: 5 }); // 45 messages behind
 
+  // A certificate valid 20 days: the expiry series exist and the Warning fires.
+  const certificateDir = mkdtempSync(join(tmpdir(), 'vigil-cert-'));
+  t.teardown(() => rmSync(certificateDir, { recursive: true, force: true }));
+  const certificate = join(certificateDir, 'api.crt');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      join(certificateDir, 'api.key'),
+      '-out',
+      certificate,
+      '-days',
+      '20',
+      '-subj',
+      '/CN=api.consumers.test',
+    ],
+    { stdio: 'ignore' },
+  );
+
+  const port = await freePort();
   const dir = t.testdir({
     'vigil.yaml': [
       'defaults:',
@@ -86,7 +162,15 @@ t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, al
       '    interval: 2s', // it measures over ≥ 1 s
       '    timeout: 1500ms',
       '  disk:',
-      `    mount_points_include: '^(/|${mount.replace(/[.]/g, '\\.')})$'`,
+      `    mount_points_include: '^(/|${mount.replace(/[.]/g, '\\.')}|${growing.replace(/[.]/g, '\\.')})$'`,
+      '    time_to_full_window: 10s',
+      '    time_to_full_min_samples: 5',
+      '  backups:',
+      '    rules:',
+      '      - name: redis-dump',
+      `        path: ${backupDir}/dump.rdb`,
+      '        max_age: 1h',
+      '        min_count: 1',
       '  postgres:',
       '    targets:',
       `      - name: main`,
@@ -99,6 +183,18 @@ t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, al
       '    targets:',
       '      - name: events',
       `        brokers: ['${broker.bootstrap}']`,
+      '  certificates:',
+      '    files:',
+      `      - ${certificate}`,
+      // The agent's own /health, and PostgreSQL's port: endpoints that stay up.
+      '  http:',
+      '    targets:',
+      '      - name: self',
+      `        url: http://127.0.0.1:${port}/health`,
+      '  tcp:',
+      '    targets:',
+      '      - name: postgres',
+      `        url: tcp://${pg.host}:${pg.port}`,
       '',
     ].join('\n'),
     // As shipped, with every `for:` at 2 s.
@@ -112,7 +208,6 @@ t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, al
     clearInterval(traffic);
     client.disconnect();
   });
-  const port = await freePort();
   // Tracing on, towards a loopback port nobody listens on: the agent's export-failure and drop
   // counters are real, as when a collector is down.
   const otlp = await freePort();
@@ -128,12 +223,13 @@ t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, al
   const prom = await startPrometheus(t, { targets: [`127.0.0.1:${port}`], ruleFiles: [join(dir, 'alerts.yaml')], interval: '1s', labels: { node: NODE } });
 
   // Every probe has succeeded and been scraped (Kafka lag needs two cycles for seconds).
-  const probes = ['disk', 'memory', 'cpu', 'postgres/main', 'redis/cache', 'kafka/events'];
+  const probes = ['disk', 'memory', 'cpu', 'postgres/main', 'redis/cache', 'kafka/events', 'backups', 'http/self', 'tcp/postgres', 'certificates'];
   try {
     await waitFor(
       async () =>
         (await prom.query('vigil_probe_success == 1')).length >= probes.length &&
         (await prom.query('vigil_kafka_consumergroup_lag_seconds')).length > 0 &&
+        (await prom.query('vigil_filesystem_time_to_full_seconds')).length > 0 &&
         (await prom.query('vigil_tracing_export_failures_total > 0')).length > 0,
       60_000,
       500,
@@ -204,6 +300,36 @@ t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, al
     t.comment(`VigilDiskSpaceCritical firing ${Date.now() - fillStarted} ms after the fill (for: 2s, 1 s scrape and evaluation)`);
   });
 
+  await t.test('a certificate with 20 days left fires VigilCertificateExpiringSoon, not the critical one', async (t) => {
+    const ours = (alerts: PromAlert[], name: string) => alerts.find((a) => a.labels.alertname === name && a.labels.source === certificate);
+    let alert: PromAlert | undefined;
+    await waitFor(async () => (alert = ours(await prom.alerts(), 'VigilCertificateExpiringSoon'))?.state === 'firing', 30_000, 250).catch(() => {});
+    t.equal(alert?.state, 'firing');
+    t.match(alert?.labels, { severity: 'SEV3', alertname_group: 'VigilCertificateExpiry', subject_cn: 'api.consumers.test', node: NODE });
+    t.match(alert?.annotations, {
+      playbook: 'Certificate Expiry',
+      runbook_url: 'README.md#certificate-alerts',
+      summary: `Certificate api.consumers.test of ${certificate} expires in 20.0 days`,
+    });
+    t.notOk(ours(await prom.alerts(), 'VigilCertificateExpiryCritical'));
+    t.match(readFileSync(join(ROOT, 'README.md'), 'utf8'), /^### Certificate alerts$/m, 'the runbook_url anchor exists');
+  });
+
+  await t.test("a steady fill fires VigilDiskFillingUpCritical from the agent's own estimate", async (t) => {
+    const filling = (alerts: PromAlert[]) => alerts.find((a) => a.labels.alertname === 'VigilDiskFillingUpCritical' && a.labels.mountpoint === growing);
+    let alert: PromAlert | undefined;
+    await waitFor(async () => (alert = filling(await prom.alerts()))?.state === 'firing', 30_000, 250).catch(() => {});
+    t.equal(alert?.state, 'firing');
+    t.match(alert?.labels, { severity: 'SEV2', alertname_group: 'VigilDiskFillingUp', node: NODE, fstype: 'tmpfs' });
+    t.match(alert?.annotations, {
+      playbook: 'Disk Space Full',
+      runbook_url: 'README.md#disk-alerts',
+      summary: new RegExp(`^Disk ${growing} will be full in \\d+m`),
+    });
+    const [ttf] = await prom.query(`vigil_filesystem_time_to_full_seconds{mountpoint="${growing}"}`);
+    t.comment(`time to full of the steady fill: ${ttf?.value[1]} s (128 KiB/s into 32 MiB)`);
+  });
+
   await t.test('every dashboard panel query returns at least one series, variables filled in', async (t) => {
     let queries = 0;
     for (const { file, doc } of dashboards) {
@@ -223,6 +349,9 @@ t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, al
       for (const p of doc.panels) {
         if (p.type === 'row') continue;
         let series = 0;
+        // A panel whose every query names a series absent here for its CONDITIONAL reason
+        // (the WAL receiver of a standby) is empty here by design.
+        let unconditional = 0;
         for (const target of p.targets ?? []) {
           const expr = fill(target.expr);
           t.notMatch(expr, /\$\w/, `${file} / ${p.title}: every variable filled`);
@@ -230,9 +359,13 @@ t.test('Prometheus scrapes a real agent: rules healthy, dashboards have data, al
           queries++;
           series += result.length;
           const conditional = seriesNames(expr).filter((n) => n in CONDITIONAL && !names.has(n));
-          if (conditional.length === 0) t.ok(result.length > 0, `${file} / ${p.title}: ${expr} → ${result.length} series`);
+          if (conditional.length === 0) {
+            unconditional++;
+            t.ok(result.length > 0, `${file} / ${p.title}: ${expr} → ${result.length} series`);
+          }
         }
-        t.ok(series > 0, `${file} / ${p.title} shows data`);
+        if (unconditional > 0) t.ok(series > 0, `${file} / ${p.title} shows data`);
+        else t.comment(`${file} / ${p.title}: every query conditional, ${series} series here`);
       }
     }
     t.comment(`${queries} panel queries run`);

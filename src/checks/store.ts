@@ -28,6 +28,7 @@ export interface CheckEntry {
   /** Latest observation. */
   observedValue: CheckObservation['observedValue'];
   output: string;
+  details: CheckObservation['details'] | null;
   thresholds: Thresholds | null;
   time: Date;
   /** A different status seen `count` times in a row, not yet settled. */
@@ -46,6 +47,7 @@ export interface CheckView {
   readonly since: Date;
   readonly observedValue: CheckObservation['observedValue'];
   readonly output: string;
+  readonly details: CheckObservation['details'] | null;
   readonly thresholds: Thresholds | null;
   readonly time: Date;
   readonly stale: boolean;
@@ -76,6 +78,7 @@ export class CheckStore {
       seen.add(key);
       const { status, severity } = observationStatus(obs);
       const output = obs.output ?? '';
+      const details = obs.details ?? null;
       const thresholds = obs.thresholds ?? null;
       const existing = this.entries.get(key);
       if (!existing) {
@@ -91,6 +94,7 @@ export class CheckStore {
           since: now,
           observedValue: obs.observedValue,
           output,
+          details,
           thresholds,
           time: now,
           pending: null,
@@ -101,6 +105,7 @@ export class CheckStore {
       }
       existing.observedValue = obs.observedValue;
       existing.output = output;
+      existing.details = details;
       existing.thresholds = thresholds;
       existing.time = now;
       if (status === existing.status) {
@@ -191,6 +196,7 @@ function view(entry: CheckEntry, now: Date): CheckView {
     since: stale ? new Date(entry.time.getTime() + STALE_INTERVALS * entry.intervalMs) : entry.since,
     observedValue: entry.observedValue,
     output: stale ? 'stale' : entry.output,
+    details: entry.details,
     thresholds: entry.thresholds,
     time: entry.time,
     stale,

@@ -47,6 +47,11 @@ export interface CheckDecl {
   readonly judgedBy?: string;
   /** Severities it may report when that is not just the ladder's and failSeverity (docs only). */
   readonly severities?: readonly Severity[];
+  /**
+   * Reported by several kinds (`tls:expiry`: certificate files, database connections…): any kind
+   * may list it whatever its check prefix, and the docs' tables list it once.
+   */
+  readonly shared?: boolean;
 }
 
 /** One measurement of one check for one component (a mount, a target…). */
@@ -63,6 +68,8 @@ export interface CheckObservation {
   readonly severity?: Severity;
   /** Short human explanation, e.g. `statfs timed out after 5s`. */
   readonly output?: string;
+  /** Facts behind the value, shown in /health/detailed (a certificate's subject and SANs). */
+  readonly details?: Readonly<Record<string, unknown>>;
 }
 
 /** Freezes a check declaration (and its ladder) so no probe can change what others read. */

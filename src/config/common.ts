@@ -78,3 +78,15 @@ export function resolveSchedule(section: CommonProbeInput | undefined, base: Pro
     critical: s.critical ?? base.critical,
   });
 }
+
+/**
+ * The deadline of one call inside a run that may hang (statfs, a directory scan on a dead
+ * mount): `given` (key `key`), by default 80 % of the probe's timeout. Shorter than the run's
+ * deadline, so a hung mount fails its own checks before the runner aborts the whole run.
+ */
+export function innerTimeoutMs(given: string | undefined, key: string, schedule: ProbeSchedule, report: (path: string, message: string) => void): number {
+  if (given === undefined) return Math.max(1, Math.round(schedule.timeoutMs * 0.8));
+  const ms = parseDuration(given) as number;
+  if (ms >= schedule.timeoutMs) report(key, `must be shorter than the probe's timeout (${formatDuration(schedule.timeoutMs)}), or the whole run times out`);
+  return ms;
+}

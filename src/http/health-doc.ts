@@ -26,6 +26,8 @@ export interface HealthCheckEntry {
   playbook?: string;
   /** Vigil: whether the check gates /ready. */
   critical: boolean;
+  /** Vigil: facts behind the value (a certificate's subject, issuer, SANs). */
+  details?: Readonly<Record<string, unknown>>;
 }
 
 export interface HealthDocument {
@@ -62,6 +64,7 @@ export function healthDocument(input: DocumentInput): HealthDocument {
       critical: v.critical,
     };
     if (v.output) entry.output = v.output;
+    if (v.details) entry.details = v.details;
     if (v.thresholds) {
       entry.thresholds = {
         direction: v.thresholds.direction,

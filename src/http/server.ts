@@ -4,7 +4,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { FastifyServerFactory } from 'fastify';
 import type { HttpCounters } from './http-metrics.ts';
-import { http } from './node-http.ts';
+import { http } from '../node-http.ts';
 
 export interface ServerLimits {
   /** Headers, handler and answer together; also the idle limit of a connection. */

@@ -15,24 +15,35 @@ export interface MetricDecl {
   readonly help: string;
   readonly kind: MetricKind;
   readonly labels: readonly string[];
+  /**
+   * Labels a series may carry on top of `labels`, kept when given: a Redis Cluster member's
+   * `member` and `shard`, while a single server's series keep only `target`.
+   */
+  readonly optionalLabels?: readonly string[];
 }
 
 // Our own metrics are vigil_*; process_* and nodejs_* keep the names every Node.js dashboard uses.
 const NAME = /^(vigil|process|nodejs)_[a-z0-9_]+$/;
 
-function declare(kind: MetricKind, name: string, help: string, labels: readonly string[]): MetricDecl {
+function declare(kind: MetricKind, name: string, help: string, labels: readonly string[], optionalLabels: readonly string[]): MetricDecl {
   if (!NAME.test(name)) throw new Error(`metric name ${name} must match ${NAME}`);
   if (kind === 'counter' && !name.endsWith('_total')) throw new Error(`counter ${name} must end in _total`);
   if (kind !== 'counter' && name.endsWith('_total')) throw new Error(`gauge ${name} must not end in _total`);
-  return Object.freeze({ name, help, kind, labels: Object.freeze([...labels]) });
+  return Object.freeze({
+    name,
+    help,
+    kind,
+    labels: Object.freeze([...labels]),
+    ...(optionalLabels.length ? { optionalLabels: Object.freeze([...optionalLabels]) } : {}),
+  });
 }
 
-export function gauge(name: string, help: string, labels: readonly string[] = []): MetricDecl {
-  return declare('gauge', name, help, labels);
+export function gauge(name: string, help: string, labels: readonly string[] = [], optionalLabels: readonly string[] = []): MetricDecl {
+  return declare('gauge', name, help, labels, optionalLabels);
 }
 
-export function counter(name: string, help: string, labels: readonly string[] = []): MetricDecl {
-  return declare('counter', name, help, labels);
+export function counter(name: string, help: string, labels: readonly string[] = [], optionalLabels: readonly string[] = []): MetricDecl {
+  return declare('counter', name, help, labels, optionalLabels);
 }
 
 type Labels = Readonly<Record<string, string>>;
@@ -44,7 +55,9 @@ interface Series {
 
 function seriesKey(decl: MetricDecl, labels: Labels): string {
   // Label order comes from the declaration, so the key is stable whatever the caller's order.
-  return decl.labels.map((l) => labels[l] ?? '').join('\u0000');
+  const key = decl.labels.map((l) => labels[l] ?? '');
+  for (const l of decl.optionalLabels ?? []) key.push(labels[l] ?? '');
+  return key.join('\u0000');
 }
 
 class Family {
@@ -153,6 +166,7 @@ export class MetricStore {
     const key = seriesKey(decl, labels);
     const picked: Record<string, string> = {};
     for (const name of decl.labels) picked[name] = labels[name] as string;
+    for (const name of decl.optionalLabels ?? []) if (labels[name] !== undefined) picked[name] = labels[name];
     family.series.set(key, { labels: picked, value });
     this.changed(family);
   }

@@ -33,12 +33,12 @@ export interface ProbeMetadata {
   readonly checks: readonly CheckDecl[];
 }
 
-/** Freezes a kind's facts after checking they belong to it: check ids `prefix:…`, names unique. */
+/** Freezes a kind's facts after checking they belong to it: check ids `prefix:…` (shared checks aside), names unique. */
 export function defineMetadata<M extends ProbeMetadata>(metadata: M): M {
   const ids = new Set<string>();
   const prefix = metadata.checkPrefix ?? metadata.key;
   for (const check of metadata.checks) {
-    if (!check.id.startsWith(`${prefix}:`)) throw new Error(`check ${check.id} of kind ${metadata.key} must be named ${prefix}:…`);
+    if (!check.shared && !check.id.startsWith(`${prefix}:`)) throw new Error(`check ${check.id} of kind ${metadata.key} must be named ${prefix}:…`);
     if (ids.has(check.id)) throw new Error(`check ${check.id} is declared twice`);
     ids.add(check.id);
   }

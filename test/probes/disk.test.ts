@@ -185,6 +185,7 @@ t.test('collect: metrics and checks per mount', async (t) => {
   const ro = checkOf(c, 'disk:utilization', '/mnt/odd\tname\\x');
   t.same(verdict(ro), { status: 'pass', severity: null });
   t.equal(ro?.output, 'read-only, not evaluated');
+  t.match(checkOf(c, 'disk:time_to_full', '/mnt/odd\tname\\x'), { status: 'pass', observedValue: null, output: 'read-only, not evaluated' });
   t.equal(valueOf(c, m.filesystemReadonly, { device: '/dev/vde1', fstype: 'vfat', mountpoint: '/mnt/odd\tname\\x' }), 1);
   t.same(verdict(checkOf(c, 'disk:writable', '/mnt/odd\tname\\x')), { status: 'pass', severity: null }, 'read-only from the start is fine');
 
@@ -279,7 +280,7 @@ t.test('a full disk remounted read-only (errors=remount-ro) keeps failing disk:u
 t.test('falls back to /proc/self/mounts, fails when no mount table is readable', async (t) => {
   const probe = new DiskProbe(settingsOf(diskKind), context(fixture('no-cgroup')), { statfs: async () => fs(GiB, GiB, GiB) });
   const c = await probe.collect(live());
-  t.same(c.checks.map((o) => `${o.check.id} ${o.componentId}`).sort(), ['disk:inodes /', 'disk:utilization /', 'disk:writable /']);
+  t.same(c.checks.map((o) => `${o.check.id} ${o.componentId}`).sort(), ['disk:inodes /', 'disk:time_to_full /', 'disk:utilization /', 'disk:writable /']);
 
   const broken = new DiskProbe(settingsOf(diskKind), context({ ...fixture('cgroup-v1'), proc: '/nonexistent' }), {});
   await t.rejects(broken.collect(live()), /cannot read the mount table/);
@@ -298,9 +299,75 @@ t.test('probe declarations', async (t) => {
   t.equal(probe.name, 'disk');
   t.same(
     probe.checks.map((c) => c.id),
-    ['disk:utilization', 'disk:inodes', 'disk:writable'],
+    ['disk:utilization', 'disk:inodes', 'disk:writable', 'disk:time_to_full'],
   );
   t.ok(probe.metrics.every((d) => d.name.startsWith('vigil_filesystem_')));
   await probe.start(live());
   await probe.stop();
+});
+
+t.test('disk:time_to_full follows the fill of successive runs, from the configured window and fit', async (t) => {
+  const section = { time_to_full_window: '2s', time_to_full_min_samples: 5, time_to_full_min_r2: 0.9, time_to_full_thresholds: { warn: 3600, fail: 60 } };
+  t.same(
+    diskKind.schema.safeParse({ time_to_full_min_r2: 1.5 }).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+    ['time_to_full_min_r2: must be a number from 0 to 1'],
+  );
+  t.same(
+    diskKind.schema.safeParse({ time_to_full_min_samples: 1 }).error?.issues.map((i) => i.message),
+    ['must be an integer ≥ 2 (a line needs two points)'],
+  );
+  t.same(
+    diskKind.schema.safeParse({ time_to_full_thresholds: { warn: 60, fail: 3600 } }).error?.issues.map((i) => i.path.join('.')),
+    ['time_to_full_thresholds.fail'],
+  );
+  const host = fixture('no-cgroup');
+  // 100 GiB available at first, 1 GiB lost per second of the clock: full in about 100 s.
+  const started = Date.now();
+  const statfs: StatFs = async () => {
+    const lost = BigInt(Math.round(((Date.now() - started) / 1000) * Number(GiB)));
+    return fs(200n * GiB, 100n * GiB - lost, 100n * GiB - lost);
+  };
+  const probe = new DiskProbe(settingsOf(diskKind, section), context(host), { statfs });
+  const outputs: string[] = [];
+  let c = await probe.collect(live());
+  outputs.push(checkOf(c, 'disk:time_to_full', '/')?.output ?? '');
+  t.match(checkOf(c, 'disk:time_to_full', '/'), { status: 'pass', observedValue: null, output: 'no estimate yet: 1 of 5 samples over 2s' });
+  t.equal(seriesOf(c, m.filesystemTimeToFull).length, 0, 'no series without an estimate');
+  for (let i = 0; i < 6; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    c = await probe.collect(live());
+  }
+  const ttf = checkOf(c, 'disk:time_to_full', '/');
+  const truth = (100 * 1000 - (Date.now() - started)) / 1000;
+  t.ok(typeof ttf?.observedValue === 'number' && Math.abs((ttf.observedValue as number) - truth) <= 2, `${ttf?.observedValue} s ≈ ${truth} s`);
+  t.match(ttf?.output, /^full in 1m\d+s \(warn < 3600 s\) at (10\d\d MiB|1 GiB)\/s \(R² 1, 7 samples\)$/);
+  t.same(verdict(ttf), { status: 'warn', severity: 'SEV3' });
+  t.equal(valueOf(c, m.filesystemTimeToFull, { device: '/dev/vda1', fstype: 'ext4', mountpoint: '/' }), ttf?.observedValue);
+});
+
+t.test('disk:time_to_full passes without a value on a flat or sawtooth disk', async (t) => {
+  const host = fixture('no-cgroup');
+  let avail = 100n * GiB;
+  let step = 0;
+  const statfs: StatFs = async () => fs(200n * GiB, avail, avail);
+  const probe = new DiskProbe(settingsOf(diskKind, { time_to_full_window: '10s', time_to_full_min_samples: 3 }), context(host), { statfs });
+  let c = await probe.collect(live());
+  for (let i = 0; i < 3; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    c = await probe.collect(live());
+  }
+  t.match(checkOf(c, 'disk:time_to_full', '/'), { status: 'pass', observedValue: null, output: 'not filling up over 10s' });
+  // Written for three runs, rotated, four times over.
+  for (let i = 0; i < 16; i++) {
+    avail = step++ % 4 === 3 ? 100n * GiB : avail - GiB;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    c = await probe.collect(live());
+    t.not(verdict(checkOf(c, 'disk:time_to_full', '/'))?.status, 'fail');
+  }
+  t.match(checkOf(c, 'disk:time_to_full', '/'), {
+    status: 'pass',
+    observedValue: null,
+    output: /^(no steady trend: R² 0\.\d+ < 0\.9 over \d+ samples|not filling up over 10s)/,
+  });
+  t.equal(seriesOf(c, m.filesystemTimeToFull).length, 0);
 });

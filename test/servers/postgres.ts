@@ -217,6 +217,11 @@ export async function ownReplica(t: Teardown, primary: PgServer, settings: Recor
   return handle('127.0.0.1', port, true, dataDir, ctl);
 }
 
+/** The server's own answer: `psql -At -c sql` as the superuser, trimmed. */
+export async function psql(server: PgServer, sql: string, database = 'postgres'): Promise<string> {
+  return (await pgBin('psql', ['-X', '-At', '-h', server.host, '-p', String(server.port), '-U', 'postgres', '-d', database, '-c', sql], 30_000)).trim();
+}
+
 /** A database name unique to this test run (parallel test files share the machine server). */
 export function uniqueName(prefix: string): string {
   return `${prefix}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;

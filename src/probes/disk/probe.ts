@@ -2,21 +2,24 @@
 import { join } from 'node:path';
 import type { Logger } from '../../log/logger.ts';
 import { DeclaredProbe, type ProbeSettings } from '../kind.ts';
-import { emptyCollection, type Collection, type HostPaths, type Probe, type ProbeContext } from '../types.ts';
-import { TimeoutError } from '../../deadline.ts';
+import { emptyCollection, type CheckObservation, type Collection, type HostPaths, type Probe, type ProbeContext } from '../types.ts';
+import { PendingError, TimeoutError } from '../../deadline.ts';
 import type { DiskOptions } from './config.ts';
 import { readMounts, selectMounts, type Mount } from './mounts.ts';
-import { inodesUsedPercent, nodeStatFs, StatFsPendingError, StatFsTracker, usageOf, usedPercent, type FsUsage, type StatFs } from './statfs.ts';
+import { inodesUsedPercent, nodeStatFs, StatFsTracker, usageOf, usedPercent, type FsUsage, type StatFs } from './statfs.ts';
 import * as m from './metadata.ts';
-import { failedObservation, judgePercent } from '../../checks/judge.ts';
+import { failedObservation, judge, judgePercent } from '../../checks/judge.ts';
 import { formatBytes, reason, round2 } from '../../text.ts';
+import { formatDuration } from '../../config/duration.ts';
+import { AvailHistory, fillTrend, type FillTrend } from './trend.ts';
 
 export interface DiskProbeDeps {
   /** Injected by tests to simulate hung or failing mounts. */
   readonly statfs?: StatFs;
 }
 
-type Measured = { readonly mount: Mount; readonly usage: FsUsage } | { readonly mount: Mount; readonly error: string };
+/** `at`: when statfs answered, so a slow mount does not skew the others' time-to-full. */
+type Measured = { readonly mount: Mount; readonly usage: FsUsage; readonly at: number } | { readonly mount: Mount; readonly error: string };
 
 export class DiskProbe extends DeclaredProbe<DiskOptions> implements Probe {
   private readonly host: HostPaths;
@@ -25,12 +28,14 @@ export class DiskProbe extends DeclaredProbe<DiskOptions> implements Probe {
   /** Read-only flag of each mount point when first seen: tells a remount-ro from a ro mount. */
   private readonly firstSeenReadOnly = new Map<string, boolean>();
   private mountSource: string | undefined;
+  private readonly history: AvailHistory;
 
   constructor(settings: ProbeSettings<DiskOptions>, ctx: ProbeContext, deps: DiskProbeDeps = {}) {
     super(m.DISK, settings);
     this.host = ctx.host;
     this.logger = ctx.logger;
     this.statfs = new StatFsTracker(deps.statfs ?? nodeStatFs);
+    this.history = new AvailHistory(this.options.timeToFull.windowMs);
   }
 
   async start(signal: AbortSignal): Promise<void> {
@@ -43,9 +48,11 @@ export class DiskProbe extends DeclaredProbe<DiskOptions> implements Probe {
       this.logger.debug({ event: 'disk.mount_table', details: { path: source } }, `reading mounts from ${source}`);
       this.mountSource = source;
     }
-    const measured = await Promise.all(selectMounts(mounts, this.options).map((mount) => this.measure(mount, signal)));
+    const selected = selectMounts(mounts, this.options);
+    const measured = await Promise.all(selected.map((mount) => this.measure(mount, signal)));
     const out = emptyCollection();
     for (const result of measured) this.report(result, out);
+    this.history.keepOnly(new Set(selected.map((mount) => mount.mountPoint)));
     return out;
   }
 
@@ -56,10 +63,10 @@ export class DiskProbe extends DeclaredProbe<DiskOptions> implements Probe {
   private async measure(mount: Mount, signal: AbortSignal): Promise<Measured> {
     try {
       const stats = await this.statfs.stat(join(this.host.rootfs, mount.mountPoint), this.options.statfsTimeoutMs, signal);
-      return { mount, usage: usageOf(stats) };
+      return { mount, usage: usageOf(stats), at: Date.now() };
     } catch (err) {
       signal.throwIfAborted();
-      const explained = err instanceof TimeoutError || err instanceof StatFsPendingError;
+      const explained = err instanceof TimeoutError || err instanceof PendingError;
       return { mount, error: explained ? reason(err) : `statfs failed: ${reason(err)}` };
     }
   }
@@ -113,6 +120,49 @@ export class DiskProbe extends DeclaredProbe<DiskOptions> implements Probe {
           ? { check: m.diskInodes, componentId: id, observedValue: round2(inodes), status: 'pass', output: 'read-only, not evaluated' }
           : judgePercent(m.diskInodes, id, inodes, this.options.inodeThresholds, 'of inodes used', `${u.filesFree} of ${u.files} free`),
       );
+    }
+    if (notJudged) {
+      out.checks.push({ check: m.diskTimeToFull, componentId: id, observedValue: null, status: 'pass', output: 'read-only, not evaluated' });
+      return;
+    }
+    const trend = fillTrend(this.history.add(id, u.sizeBytes, { at: result.at, availBytes: u.availBytes }), this.options.timeToFull);
+    if (trend.kind === 'filling') out.samples.push({ metric: m.filesystemTimeToFull, labels, value: Math.round(trend.seconds) });
+    out.checks.push(this.judgeTrend(id, trend));
+  }
+
+  private judgeTrend(id: string, trend: FillTrend): CheckObservation {
+    const ttf = this.options.timeToFull;
+    switch (trend.kind) {
+      case 'too_few':
+        return {
+          check: m.diskTimeToFull,
+          componentId: id,
+          observedValue: null,
+          status: 'pass',
+          output: `no estimate yet: ${trend.samples} of ${ttf.minSamples} samples over ${formatDuration(ttf.windowMs)}`,
+        };
+      case 'not_filling':
+        return { check: m.diskTimeToFull, componentId: id, observedValue: null, status: 'pass', output: `not filling up over ${formatDuration(ttf.windowMs)}` };
+      case 'unsteady':
+        return {
+          check: m.diskTimeToFull,
+          componentId: id,
+          observedValue: null,
+          status: 'pass',
+          output: `no steady trend: R² ${round2(trend.r2)} < ${ttf.minR2} over ${trend.samples} samples (${formatBytes(-trend.bytesPerSecond)}/s on average)`,
+        };
+      case 'filling': {
+        const seconds = Math.round(trend.seconds);
+        return judge(
+          m.diskTimeToFull,
+          id,
+          seconds,
+          ttf.thresholds,
+          `full in ${formatDuration(seconds * 1000)}`,
+          ` at ${formatBytes(-trend.bytesPerSecond)}/s (R² ${round2(trend.r2)}, ${trend.samples} samples)`,
+          's',
+        );
+      }
     }
   }
 }

@@ -2,7 +2,7 @@
 // shared with fs and dns): a hung NFS mount holds a thread until the server answers, so each path
 // gets at most one call at a time.
 import { statfs } from 'node:fs/promises';
-import { raceDeadline } from '../../deadline.ts';
+import { OneCallPerKey } from '../../deadline.ts';
 
 /** The fields we use of `fs.StatFs<bigint>`. */
 export interface FsStats {
@@ -48,33 +48,17 @@ export function inodesUsedPercent(u: FsUsage): number | null {
   return u.files > 0 ? ((u.files - u.filesFree) / u.files) * 100 : null;
 }
 
-export class StatFsPendingError extends Error {
-  override name = 'StatFsPendingError';
-}
-
 /** Deduplicates statfs calls per path across runs; the call itself cannot be cancelled. */
 export class StatFsTracker {
   private readonly statfs: StatFs;
-  private readonly inFlight = new Map<string, Date>();
+  private readonly calls = new OneCallPerKey();
 
   constructor(statfs: StatFs) {
     this.statfs = statfs;
   }
 
-  /** Rejects with StatFsPendingError (no new call), TimeoutError, the fs error, or the signal's reason. */
+  /** Rejects with PendingError (no new call), TimeoutError, the fs error, or the signal's reason. */
   stat(path: string, timeoutMs: number, signal: AbortSignal): Promise<FsStats> {
-    signal.throwIfAborted();
-    const since = this.inFlight.get(path);
-    if (since) return Promise.reject(new StatFsPendingError(`statfs still pending since ${since.toISOString()}`));
-    this.inFlight.set(path, new Date());
-    let call: Promise<FsStats>;
-    try {
-      call = this.statfs(path);
-    } catch (err) {
-      call = Promise.reject(err);
-    }
-    const forget = () => this.inFlight.delete(path);
-    call.then(forget, forget);
-    return raceDeadline(call, timeoutMs, signal, 'statfs');
+    return this.calls.run(path, () => this.statfs(path), timeoutMs, signal, 'statfs');
   }
 }

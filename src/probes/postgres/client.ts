@@ -125,13 +125,85 @@ export const PROBE_QUERY = `SELECT
   (SELECT greatest(coalesce(extract(epoch FROM clock_timestamp() - min(xact_start)), 0), 0)::float8
      FROM pg_stat_activity
     WHERE backend_type = 'client backend' AND xact_start IS NOT NULL AND pid <> pg_backend_pid()) AS oldest_transaction,
-  (SELECT count(*)::int FROM pg_locks WHERE NOT granted) AS lock_waits`;
+  (SELECT count(*)::int FROM pg_locks WHERE NOT granted) AS lock_waits,
+  (SELECT coalesce(json_agg(json_build_object(
+            'name', slot_name,
+            'type', slot_type,
+            'active', active,
+            -- Through to_jsonb: the columns exist from PostgreSQL 13, and older servers read null.
+            'wal_status', to_jsonb(s) ->> 'wal_status',
+            'safe_wal_size', (to_jsonb(s) ->> 'safe_wal_size')::float8,
+            'retained_bytes', pg_wal_lsn_diff(
+               CASE WHEN pg_is_in_recovery() THEN coalesce(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()) ELSE pg_current_wal_lsn() END,
+               restart_lsn)::float8)
+          ORDER BY slot_name), '[]')
+     FROM pg_replication_slots s) AS slots,
+  (SELECT coalesce(json_agg(json_build_object('name', datname, 'xid_age', age(datfrozenxid), 'mxid_age', mxid_age(datminmxid)) ORDER BY datname), '[]')
+     FROM pg_database) AS databases,
+  current_setting('archive_mode') AS archive_mode,
+  (SELECT json_build_object(
+            'archived_count', archived_count,
+            'failed_count', failed_count,
+            'last_archived_wal', last_archived_wal,
+            'last_archived_age', extract(epoch FROM clock_timestamp() - last_archived_time)::float8,
+            'last_failed_wal', last_failed_wal,
+            'last_failed_age', extract(epoch FROM clock_timestamp() - last_failed_time)::float8,
+            -- As a byte position, not pg_walfile_name(): at a segment boundary (just after
+            -- pg_switch_wal) that names the previous, complete segment.
+            'current_lsn', CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::float8 END,
+            'segment_bytes', pg_size_bytes(current_setting('wal_segment_size')))
+     FROM pg_stat_archiver) AS archiver,
+  -- Whether this standby is meant to stream: primary_conninfo set (a setting from PostgreSQL 12,
+  -- readable with pg_read_all_settings; unknown otherwise, taken as yes). The conninfo itself
+  -- may hold a password and is never read back.
+  CASE WHEN pg_is_in_recovery() THEN
+    CASE WHEN pg_has_role('pg_read_all_settings', 'USAGE') THEN coalesce(current_setting('primary_conninfo', true), 'unknown') <> '' ELSE true END
+  END AS streaming_configured,
+  (SELECT json_build_object('status', status, 'last_message_age', extract(epoch FROM clock_timestamp() - last_msg_receipt_time)::float8)
+     FROM pg_stat_wal_receiver) AS wal_receiver`;
 
 export interface StandbyRow {
   readonly name: string;
   readonly address: string;
   readonly replay_lag: number | null;
   readonly lag_bytes: number | null;
+}
+
+export interface SlotRow {
+  readonly name: string;
+  readonly type: string;
+  readonly active: boolean;
+  /** reserved, extended, unreserved, lost; null before PostgreSQL 13. */
+  readonly wal_status: string | null;
+  /** Bytes that can still be written before the slot is lost; null without max_slot_wal_keep_size or before 13. */
+  readonly safe_wal_size: number | null;
+  /** Current LSN − restart_lsn; null when the slot has none (never reserved, or lost). */
+  readonly retained_bytes: number | null;
+}
+
+export interface DatabaseRow {
+  readonly name: string;
+  readonly xid_age: number;
+  readonly mxid_age: number;
+}
+
+export interface ArchiverRow {
+  readonly archived_count: number;
+  readonly failed_count: number;
+  readonly last_archived_wal: string | null;
+  /** Seconds; null when nothing was archived since the statistics were reset. May be < 0 by clock skew. */
+  readonly last_archived_age: number | null;
+  readonly last_failed_wal: string | null;
+  readonly last_failed_age: number | null;
+  /** The current WAL write position, bytes; null on a standby. */
+  readonly current_lsn: number | null;
+  readonly segment_bytes: number;
+}
+
+export interface WalReceiverRow {
+  /** streaming, starting, waiting, restarting, stopping; null without pg_read_all_stats. */
+  readonly status: string | null;
+  readonly last_message_age: number | null;
 }
 
 export interface ProbeRow {
@@ -145,6 +217,27 @@ export interface ProbeRow {
   readonly standbys: StandbyRow[];
   readonly oldest_transaction: number;
   readonly lock_waits: number;
+  readonly slots: SlotRow[];
+  readonly databases: DatabaseRow[];
+  /** off, on, always. */
+  readonly archive_mode: string;
+  readonly archiver: ArchiverRow;
+  /** Standby only: whether primary_conninfo is set (true when the server cannot say). */
+  readonly streaming_configured: boolean | null;
+  /** Standby only: null when no WAL receiver runs. */
+  readonly wal_receiver: WalReceiverRow | null;
+}
+
+/**
+ * Complete WAL segments written and not yet archived: those between the last archived one
+ * (its file name: timeline, log, segment, 8 hex digits each) and the one the write position is
+ * in. Null when that cannot be told (a standby, a .history file last, nothing archived yet).
+ */
+export function segmentsWaiting(lastArchived: string | null, currentLsn: number | null, segmentBytes: number): number | null {
+  const m = lastArchived === null ? null : /^[0-9A-F]{8}([0-9A-F]{8})([0-9A-F]{8})/.exec(lastArchived);
+  if (!m || currentLsn === null || segmentBytes <= 0) return null;
+  const last = parseInt(m[1] as string, 16) * Math.floor(0x1_0000_0000 / segmentBytes) + parseInt(m[2] as string, 16);
+  return Math.max(0, Math.floor(currentLsn / segmentBytes) - last - 1);
 }
 
 export async function runProbeQuery(client: pg.Client, o: PostgresOptions): Promise<ProbeRow> {

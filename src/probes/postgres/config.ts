@@ -4,7 +4,18 @@ import { duration, type ProbeSchedule } from '../../config/common.ts';
 import type { Thresholds } from '../../checks/levels.ts';
 import { ladderField, resolveLadder } from '../../config/thresholds.ts';
 import { resolveTls, tlsBlock, type TlsInput, type TlsSettings } from '../../config/tls.ts';
-import { connectionsCheck, lockWaitsCheck, oldestTransactionCheck, POSTGRES, replicationLagCheck, URL_ENV } from './metadata.ts';
+import {
+  connectionsCheck,
+  lockWaitsCheck,
+  oldestTransactionCheck,
+  POSTGRES,
+  replicationLagCheck,
+  replicationSlotsCheck,
+  URL_ENV,
+  walArchivingCheck,
+  xidAgeCheck,
+} from './metadata.ts';
+import { tlsExpiry } from '../certificates/metadata.ts';
 import type { ReportDeprecated, ReportProblem } from '../kind.ts';
 import { connectionFields, decodeUrlPart, hostPortName, parseUrl, resolveTimeouts } from '../target-config.ts';
 import { redactUrl } from '../../redact.ts';
@@ -16,6 +27,9 @@ const thresholdsSchema = z
   .strictObject({
     connections: ladderField(connectionsCheck),
     replication_lag: ladderField(replicationLagCheck),
+    replication_slot_retained: ladderField(replicationSlotsCheck),
+    xid_age: ladderField(xidAgeCheck),
+    wal_archive_age: ladderField(walArchivingCheck),
     oldest_transaction: ladderField(oldestTransactionCheck),
     lock_waits: ladderField(lockWaitsCheck),
   })
@@ -42,9 +56,10 @@ const targetSchema = z.strictObject({
       'Deprecated (removed in the next release): use tls.ca_file. CA certificate (PEM) for sslmode verify-ca / verify-full; does not turn TLS on by itself',
     ),
   thresholds: thresholdsSchema.optional(),
+  expiry_thresholds: ladderField(tlsExpiry),
 });
 
-export const postgresSchema = targetsSection(targetSchema, { thresholds: thresholdsSchema.optional() }).describe(
+export const postgresSchema = targetsSection(targetSchema, { thresholds: thresholdsSchema.optional(), expiry_thresholds: ladderField(tlsExpiry) }).describe(
   `PostgreSQL servers (env ${URL_ENV}: comma-separated URLs)`,
 );
 
@@ -80,9 +95,14 @@ export interface PostgresOptions {
   readonly thresholds: {
     readonly connections: Thresholds;
     readonly replicationLag: Thresholds;
+    readonly replicationSlotRetained: Thresholds;
+    readonly xidAge: Thresholds;
+    readonly walArchiveAge: Thresholds;
     readonly oldestTransaction: Thresholds;
     readonly lockWaits: Thresholds;
   };
+  /** tls:expiry of the server's certificate chain, when the connection uses TLS. */
+  readonly expiryThresholds: Thresholds;
 }
 
 const SSL_MODES: readonly string[] = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
@@ -152,9 +172,13 @@ function resolveOptions(
     thresholds: Object.freeze({
       connections: resolveLadder(connectionsCheck, t.connections),
       replicationLag: resolveLadder(replicationLagCheck, t.replication_lag),
+      replicationSlotRetained: resolveLadder(replicationSlotsCheck, t.replication_slot_retained),
+      xidAge: resolveLadder(xidAgeCheck, t.xid_age),
+      walArchiveAge: resolveLadder(walArchivingCheck, t.wal_archive_age),
       oldestTransaction: resolveLadder(oldestTransactionCheck, t.oldest_transaction),
       lockWaits: resolveLadder(lockWaitsCheck, t.lock_waits),
     }),
+    expiryThresholds: resolveLadder(tlsExpiry, target.expiry_thresholds ?? section.expiry_thresholds),
   });
 }
 

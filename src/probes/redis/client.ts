@@ -1,4 +1,5 @@
-// The persistent ioredis connection of one target, and INFO parsing.
+// The persistent ioredis connection of one node (a server, a cluster node, a sentinel), and
+// INFO parsing.
 import type { ConnectionOptions } from 'node:tls';
 import { createRequire } from 'node:module';
 import type { Redis } from 'ioredis';
@@ -6,14 +7,57 @@ import type { Attributes } from '@opentelemetry/api';
 import { traced } from '../../telemetry/spans.ts';
 import { resolvePassword, type Connector } from '../connection.ts';
 import { tlsConnectOptions } from '../secret-file.ts';
-import type { RedisOptions } from './config.ts';
+import { addressText, type NodeAddress, type RedisOptions } from './config.ts';
+
+/** What one connection needs: a target's options, or those of one node of it. */
+export type RedisEndpoint = Pick<
+  RedisOptions,
+  | 'target'
+  | 'host'
+  | 'port'
+  | 'db'
+  | 'username'
+  | 'urlPassword'
+  | 'password'
+  | 'passwordFile'
+  | 'tls'
+  | 'connectionName'
+  | 'connectTimeoutMs'
+  | 'commandTimeoutMs'
+> & {
+  /** The config key of the password file, for a read error. */
+  readonly passwordKey?: string;
+};
+
+/** A cluster node or the current master of a Sentinel target: the target's credentials, its own address. */
+export function nodeEndpoint(o: RedisOptions, node: NodeAddress): RedisEndpoint {
+  return { ...o, host: node.host, port: node.port };
+}
+
+/** A sentinel: the sentinel password (none by default), no user, database 0. */
+export function sentinelEndpoint(o: RedisOptions, node: NodeAddress): RedisEndpoint {
+  const s = o.sentinel;
+  return {
+    ...o,
+    host: node.host,
+    port: node.port,
+    db: 0,
+    username: undefined,
+    urlPassword: undefined,
+    password: s?.password,
+    passwordFile: s?.passwordFile,
+    passwordKey: 'sentinel_password_file',
+  };
+}
+
+export { addressText };
 
 // Loaded on first connect: an agent without Redis targets does not carry the driver.
 const require = createRequire(import.meta.url);
 let driver: typeof import('ioredis') | undefined;
 const redisDriver = (): typeof import('ioredis') => (driver ??= require('ioredis') as typeof import('ioredis'));
 
-export function spanAttributes(o: RedisOptions): Attributes {
+export function spanAttributes(o: RedisEndpoint): Attributes {
   return {
     'db.system.name': 'redis',
     'db.namespace': String(o.db),
@@ -24,7 +68,7 @@ export function spanAttributes(o: RedisOptions): Attributes {
 }
 
 /** rediss://: the `tls:` files read at every connect; the certificate checked against the host unless server_name says otherwise. */
-async function tlsOptions(o: RedisOptions): Promise<ConnectionOptions | undefined> {
+async function tlsOptions(o: RedisEndpoint): Promise<ConnectionOptions | undefined> {
   if (!o.tls) return undefined;
   return { servername: o.host, ...(await tlsConnectOptions(o.tls)) };
 }
@@ -34,10 +78,10 @@ async function tlsOptions(o: RedisOptions): Promise<ConnectionOptions | undefine
  * reconnects at its next run, with backoff) and so is its offline queue: a command on a dead
  * connection fails at once instead of waiting for a reconnect.
  */
-export function redisConnector(o: RedisOptions, onLost: (client: Redis, why: string) => void): Connector<Redis> {
+export function redisConnector(o: RedisEndpoint, onLost: (client: Redis, why: string) => void): Connector<Redis> {
   return {
     async open() {
-      const password = await resolvePassword({ password: o.password, passwordFile: o.passwordFile, urlPassword: o.urlPassword });
+      const password = await resolvePassword({ password: o.password, passwordFile: o.passwordFile, urlPassword: o.urlPassword }, o.passwordKey);
       const client = new (redisDriver().Redis)({
         host: o.host,
         port: o.port,
@@ -88,7 +132,7 @@ export function isServerError(err: unknown): boolean {
   return err instanceof Error && err.name === 'ReplyError';
 }
 
-export async function ping(client: Redis, o: RedisOptions): Promise<number> {
+export async function ping(client: Redis, o: RedisEndpoint): Promise<number> {
   return traced('PING', { ...spanAttributes(o), 'db.operation.name': 'PING' }, async () => {
     const t0 = performance.now();
     await client.ping();
@@ -98,9 +142,15 @@ export async function ping(client: Redis, o: RedisOptions): Promise<number> {
 
 export type Info = ReadonlyMap<string, string>;
 
-export async function info(client: Redis, o: RedisOptions): Promise<Info> {
+export async function info(client: Redis, o: RedisEndpoint): Promise<Info> {
   const text = await traced('INFO', { ...spanAttributes(o), 'db.operation.name': 'INFO' }, () => client.info());
   return parseInfo(text);
+}
+
+/** One command (CLUSTER INFO, SENTINEL MASTER…), traced like PING and INFO. */
+export async function command(client: Redis, o: RedisEndpoint, name: string, ...args: string[]): Promise<unknown> {
+  const operation = [name, args[0]].filter(Boolean).join(' ');
+  return traced(operation, { ...spanAttributes(o), 'db.operation.name': operation }, () => client.call(name, ...args));
 }
 
 /** `key:value` lines of every section; section headers and blank lines skipped. */

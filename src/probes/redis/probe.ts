@@ -1,252 +1,278 @@
-// One Redis server: PING latency, memory, clients, the hit ratio of the last interval,
-// evictions, rejected connections, replication link, persistence — one PING and one INFO per
-// run over one persistent connection. Works where CONFIG is disabled (managed Redis): every
-// setting needed (maxmemory, maxclients) is read from INFO.
+// One Redis target: a single server (one member), a Redis Cluster (every node a member, found
+// from CLUSTER NODES within one interval, purged when it leaves) or a Sentinel-managed master
+// (the master a member, followed across failovers). One persistent connection per node; the
+// members' PING and INFO run in parallel, each bounded by the command timeout.
 import type { Redis } from 'ioredis';
 import type { ProbeSettings } from '../kind.ts';
-import { emptyCollection, type Collection, type ProbeContext } from '../types.ts';
-import { ConnectedProbe } from '../connection.ts';
-import type { RedisOptions } from './config.ts';
-import { info as readInfo, num, ping, redisConnector, type Info } from './client.ts';
+import { DeclaredProbe } from '../kind.ts';
+import { emptyCollection, type Collection, type Probe, type ProbeContext } from '../types.ts';
+import { PersistentConnection } from '../connection.ts';
+import { addressText, MAX_MEMBERS, type NodeAddress, type RedisOptions } from './config.ts';
+import { command, nodeEndpoint, parseInfo, redisConnector, sentinelEndpoint, type Info, type RedisEndpoint } from './client.ts';
+import { labelShards, parseClusterNodes, reportCluster, type ClusterNode } from './cluster.ts';
+import { countReplicas, freshest, parseSentinelMaster, reportSentinel, type Quorum } from './sentinel.ts';
+import { RedisMember, type Measured } from './member.ts';
 import * as m from './metadata.ts';
-import { judgePercent, judgeValue } from '../../checks/judge.ts';
-import { formatBytes, round2 } from '../../text.ts';
+import { reason } from '../../text.ts';
+import { raceDeadline } from '../../deadline.ts';
 
-/** Counters whose change over an interval is checked. */
-interface Counters {
-  readonly runId: string;
-  readonly hits: number;
-  readonly misses: number;
-  readonly evicted: number;
-  readonly rejected: number;
-}
-
-interface Measured {
-  readonly pingSeconds: number;
+interface Topology {
+  readonly source: string;
   readonly info: Info;
+  readonly nodes: ClusterNode[];
 }
 
-export class RedisProbe extends ConnectedProbe<Redis, RedisOptions, Measured> {
+interface Sentinel {
+  readonly address: string;
+  readonly endpoint: RedisEndpoint;
+  readonly connection: PersistentConnection<Redis>;
+}
+
+export class RedisProbe extends DeclaredProbe<RedisOptions> implements Probe {
   /** Hit ratio, evictions and rejections are deltas between two runs. */
   readonly comparesRuns = true;
-  /** Counters at the previous successful run: deltas are over one interval, not the lifetime. */
-  private previous: Counters | undefined;
+  /** The target's checks (reachability of a single server, cluster state, sentinel quorum) are under its name. */
+  readonly componentId: string;
+  /** The URL's server while the target is not (or not yet known to be) a cluster. */
+  private single: RedisMember | undefined;
+  /** Cluster nodes or the sentinel master, by address. */
+  private readonly members = new Map<string, RedisMember>();
+  private readonly sentinels: readonly Sentinel[];
+  /** The node whose CLUSTER NODES was read last: asked first again. */
+  private source: string | undefined;
+  /** Nodes each member knew at its last CLUSTER INFO (0: it did not answer): orders the topology sources. */
+  private readonly known = new Map<string, number>();
 
   constructor(settings: ProbeSettings<RedisOptions>, _ctx: ProbeContext) {
-    super(m.REDIS, settings, (onLost) => redisConnector(settings.options, onLost), m.up, m.reachable);
-  }
-
-  protected async measure(client: Redis): Promise<Measured> {
-    return { pingSeconds: await ping(client, this.options), info: await readInfo(client, this.options) };
-  }
-
-  protected report({ pingSeconds, info }: Measured): Collection {
-    const o = this.options;
-    const labels = { target: o.target };
-    const out = emptyCollection();
-    const role = info.get('role') ?? 'unknown';
-    const ms = round2(pingSeconds * 1000);
-    out.samples.push(
-      { metric: m.up, labels, value: 1 },
-      { metric: m.pingSeconds, labels, value: pingSeconds },
-      {
-        metric: m.instanceInfo,
-        labels: { target: o.target, redis_version: info.get('redis_version') ?? '', redis_mode: info.get('redis_mode') ?? '', role },
-        value: 1,
-      },
-    );
-    out.checks.push({
-      check: m.reachable,
-      componentId: o.target,
-      observedValue: ms,
-      status: 'pass',
-      output: `Redis ${info.get('redis_version') ?? '?'} ${role}, PING ${ms} ms`,
+    super(m.REDIS, settings);
+    const o = settings.options;
+    this.componentId = o.target;
+    if (o.mode !== 'cluster' && !o.sentinel) this.single = new RedisMember(o, o, { target: o.target }, o.target, o.display);
+    if (o.mode === 'cluster') for (const seed of [o, ...o.seeds]) this.addMember(seed, '');
+    this.sentinels = (o.sentinel?.sentinels ?? []).map((node) => {
+      const endpoint = sentinelEndpoint(o, node);
+      const connection: PersistentConnection<Redis> = new PersistentConnection(
+        redisConnector(endpoint, (c, why) => connection.lose(c, why)),
+        { initialMs: 1000, maxMs: o.intervalMs },
+      );
+      return { address: addressText(node), endpoint, connection };
     });
-    const gauges: [typeof m.up, string][] = [
-      [m.uptime, 'uptime_in_seconds'],
-      [m.memoryUsed, 'used_memory'],
-      [m.memoryMax, 'maxmemory'],
-      [m.connectedClients, 'connected_clients'],
-      [m.maxClients, 'maxclients'],
-      [m.commandsProcessed, 'total_commands_processed'],
-      [m.keyspaceHits, 'keyspace_hits'],
-      [m.keyspaceMisses, 'keyspace_misses'],
-      [m.evictedKeys, 'evicted_keys'],
-      [m.rejectedConnections, 'rejected_connections'],
-      [m.connectedSlaves, 'connected_slaves'],
-      [m.rdbLastSave, 'rdb_last_save_time'],
-      [m.rdbChanges, 'rdb_changes_since_last_save'],
-      [m.aofEnabled, 'aof_enabled'],
-    ];
-    for (const [metric, key] of gauges) {
-      const value = num(info, key);
-      if (value !== undefined) out.samples.push({ metric, labels, value });
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    // Connecting is collect's job: a server down at startup is a failed check, not a failed start.
+    signal.throwIfAborted();
+  }
+
+  async collect(signal: AbortSignal): Promise<Collection> {
+    if (this.options.sentinel) return this.collectSentinel(signal);
+    if (this.single) {
+      const single = this.single;
+      let measured: Measured;
+      try {
+        measured = await single.measure(signal);
+      } catch (err) {
+        signal.throwIfAborted();
+        return single.failed(err);
+      }
+      if (this.options.mode === 'single' || measured.info.get('cluster_enabled') !== '1') return single.report(measured);
+      // cluster_enabled:1: from now on a cluster, discovered from this node and the seeds.
+      this.single = undefined;
+      await single.close();
+      for (const seed of [this.options, ...this.options.seeds]) this.addMember(seed, '');
     }
-    this.reportCapacity(info, out);
-    this.reportInterval(info, out);
-    if (role === 'slave') this.reportReplicaLink(info, out);
-    this.reportPersistence(info, out);
+    return this.collectCluster(signal);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([
+      this.single?.close(),
+      ...[...this.members.values()].map((member) => member.close()),
+      ...this.sentinels.map((s) => s.connection.close()),
+    ]);
+    this.members.clear();
+    this.known.clear();
+  }
+
+  private addMember(node: NodeAddress, shard: string): RedisMember {
+    const address = addressText(node);
+    const o = this.options;
+    const member = new RedisMember(o, nodeEndpoint(o, node), { target: o.target, member: address, shard }, `${o.target}/${address}`, address);
+    this.members.set(address, member);
+    return member;
+  }
+
+  /** Closed without waiting: a connection still being opened to a dead node must not hold up the run (it closes what it opens). */
+  private dropMember(address: string): void {
+    const member = this.members.get(address);
+    this.members.delete(address);
+    this.known.delete(address);
+    void member?.close();
+  }
+
+  /**
+   * The nodes to read CLUSTER NODES from, best first: those that answered last time and knew the
+   * most nodes (a node just removed, CLUSTER RESET, or not yet met knows fewer), the previous
+   * source first on a tie.
+   */
+  private sources(): string[] {
+    const score = (a: string) => this.known.get(a) ?? 0;
+    return [...this.members.keys()].sort((a, b) => score(b) - score(a) || Number(b === this.source) - Number(a === this.source));
+  }
+
+  /**
+   * One node's work, given up after the command timeout: a frozen node makes a reconnect wait
+   * for CLIENT SETNAME and then PING, twice the timeout, and the other nodes' results must not
+   * wait for it. The work itself goes on; the connection keeps track of it.
+   */
+  private bounded<T>(work: Promise<T>, what: string, signal: AbortSignal): Promise<T> {
+    return raceDeadline(work, this.options.commandTimeoutMs, signal, what);
+  }
+
+  /** CLUSTER INFO, NODES and SHARDS of one node; what went wrong instead, as an Error. */
+  private async topologyOf(address: string, signal: AbortSignal): Promise<Topology | Error> {
+    const member = this.members.get(address);
+    if (!member) throw new Error(`${address} is no longer a member`);
+    const work = member.connection.use(signal, async (c) => {
+      const info = parseInfo(String(await command(c, member.endpoint, 'CLUSTER', 'INFO')));
+      const nodes = parseClusterNodes(String(await command(c, member.endpoint, 'CLUSTER', 'NODES')));
+      // CLUSTER SHARDS (7.0): health and offsets; before 7.0 CLUSTER NODES alone.
+      const shards = await command(c, member.endpoint, 'CLUSTER', 'SHARDS').catch(() => undefined);
+      labelShards(nodes, shards);
+      return { source: address, info, nodes };
+    });
+    return this.bounded(work, address, signal).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+  }
+
+  private async collectCluster(signal: AbortSignal): Promise<Collection> {
+    const o = this.options;
+    const out = emptyCollection();
+    const candidates = this.sources();
+    // The topology is read while the members are measured: a frozen node's timeout is waited
+    // for once, not twice.
+    const first = candidates[0] !== undefined ? this.topologyOf(candidates[0], signal) : Promise.resolve(new Error('no cluster node known'));
+    const results = await Promise.all(
+      [...this.members].map(async ([address, member]) => {
+        try {
+          const work = (async () => {
+            const measured = await member.measure(signal);
+            return {
+              measured,
+              info: await member.connection.use(signal, async (c) => parseInfo(String(await command(c, member.endpoint, 'CLUSTER', 'INFO')))),
+            };
+          })();
+          const { measured, info } = await this.bounded(work, address, signal);
+          this.known.set(address, Number(info.get('cluster_known_nodes') ?? 0) || 0);
+          return { member, part: member.report(measured) };
+        } catch (err) {
+          this.known.set(address, 0);
+          return { member, part: member.failed(err) };
+        }
+      }),
+    );
+    let found = await first;
+    signal.throwIfAborted();
+    // The best source did not answer: the next one that did, this run.
+    for (const address of candidates.slice(1)) {
+      if (!(found instanceof Error)) break;
+      if ((this.known.get(address) ?? 0) > 0) found = await this.topologyOf(address, signal);
+    }
+    for (const { part } of results) {
+      out.samples.push(...part.samples);
+      out.checks.push(...part.checks);
+    }
+    if (found instanceof Error) {
+      out.checks.push({
+        check: m.clusterStateCheck,
+        componentId: o.target,
+        observedValue: null,
+        status: 'fail',
+        output: `${o.display}: no cluster node answered: ${reason(found)}`,
+      });
+      // Nothing answered: the configured nodes are tried again next time, with the members left.
+      for (const seed of [o, ...o.seeds]) if (!this.members.has(addressText(seed))) this.addMember(seed, '');
+      return out;
+    }
+    const topology = found;
+    this.source = topology.source;
+    reportCluster(o.target, topology.source, topology.info, topology.nodes, out);
+    this.follow(topology.nodes, out);
+    out.samples.push({ metric: m.clusterMembers, labels: { target: o.target }, value: this.members.size });
     return out;
   }
 
-  private reportCapacity(info: Info, out: Collection): void {
-    const o = this.options;
-    const used = num(info, 'used_memory');
-    const max = num(info, 'maxmemory');
-    if (used !== undefined) {
-      out.checks.push(
-        max
-          ? judgePercent(
-              m.memory,
-              o.target,
-              (used / max) * 100,
-              o.thresholds.memory,
-              'of maxmemory used',
-              `${formatBytes(used)} of ${formatBytes(max)}, policy ${info.get('maxmemory_policy') ?? '?'}`,
-            )
-          : {
-              check: m.memory,
-              componentId: o.target,
-              observedValue: null,
-              status: 'pass',
-              output: `${formatBytes(used)} used, no maxmemory set: not evaluated`,
-            },
-      );
-    }
-    const clients = num(info, 'connected_clients');
-    const maxClients = num(info, 'maxclients');
-    if (clients !== undefined && maxClients) {
-      out.checks.push(
-        judgePercent(m.clients, o.target, (clients / maxClients) * 100, o.thresholds.clients, 'of maxclients connected', `${clients} of ${maxClients}`),
-      );
+  /** Members become the nodes the cluster knows (capped): new ones are probed from the next run, gone ones closed. */
+  private follow(nodes: readonly ClusterNode[], out: Collection): void {
+    const wanted = [...nodes].sort((a, b) => a.address.localeCompare(b.address)).slice(0, MAX_MEMBERS);
+    if (nodes.length > MAX_MEMBERS)
+      out.errors.push({ componentId: this.options.target, message: `${nodes.length} cluster nodes, only the first ${MAX_MEMBERS} probed as members` });
+    const keep = new Set(wanted.map((n) => n.address));
+    for (const address of [...this.members.keys()]) if (!keep.has(address)) this.dropMember(address);
+    for (const node of wanted) {
+      const member = this.members.get(node.address);
+      if (member) member.labels = { ...member.labels, shard: node.shard };
+      else this.addMember(node, node.shard);
     }
   }
 
-  /** Hit ratio, evictions and rejections over the interval since the previous run. */
-  private reportInterval(info: Info, out: Collection): void {
+  private async collectSentinel(signal: AbortSignal): Promise<Collection> {
     const o = this.options;
-    const now: Counters = {
-      runId: info.get('run_id') ?? '',
-      hits: num(info, 'keyspace_hits') ?? 0,
-      misses: num(info, 'keyspace_misses') ?? 0,
-      evicted: num(info, 'evicted_keys') ?? 0,
-      rejected: num(info, 'rejected_connections') ?? 0,
-    };
-    const before = this.previous;
-    this.previous = now;
-    if (!before) {
-      const output = 'first sample: measured over the next interval';
-      out.checks.push(
-        { check: m.hitRatioCheck, componentId: o.target, observedValue: null, status: 'pass', output },
-        { check: m.evicted, componentId: o.target, observedValue: null, status: 'pass', output },
-        { check: m.rejected, componentId: o.target, observedValue: null, status: 'pass', output },
-      );
-      return;
-    }
-    // After a restart (new run_id, or counters gone down, e.g. CONFIG RESETSTAT) the counters
-    // started again from zero: the delta is their current value.
-    const restarted =
-      now.runId !== before.runId || now.hits < before.hits || now.misses < before.misses || now.evicted < before.evicted || now.rejected < before.rejected;
-    const delta = (key: 'hits' | 'misses' | 'evicted' | 'rejected') => (restarted ? now[key] : now[key] - before[key]);
-    const hits = delta('hits');
-    const lookups = hits + delta('misses');
-    if (lookups >= o.minLookups) {
-      const ratio = hits / lookups;
-      out.samples.push({ metric: m.hitRatio, labels: { target: o.target }, value: ratio });
-      out.checks.push(
-        judgePercent(m.hitRatioCheck, o.target, ratio * 100, o.thresholds.hitRatio, 'hits', `${hits} of ${lookups} lookups in the last interval`),
-      );
-    } else {
-      out.checks.push({
-        check: m.hitRatioCheck,
-        componentId: o.target,
-        observedValue: null,
-        status: 'pass',
-        output: `${lookups} lookups in the last interval, fewer than ${o.minLookups}: not evaluated`,
-      });
-    }
-    out.checks.push(
-      judgeValue(m.evicted, o.target, delta('evicted'), o.thresholds.evicted, '', 'keys evicted in the last interval'),
-      judgeValue(m.rejected, o.target, delta('rejected'), o.thresholds.rejected, '', 'connections rejected in the last interval'),
+    const s = o.sentinel!;
+    const out = emptyCollection();
+    const answers = await Promise.all(
+      this.sentinels.map(async (sentinel) => {
+        try {
+          const reply = await this.bounded(
+            sentinel.connection.use(signal, (c) => command(c, sentinel.endpoint, 'SENTINEL', 'MASTER', s.masterName)),
+            sentinel.address,
+            signal,
+          );
+          return { sentinel, view: parseSentinelMaster(sentinel.address, reply), error: undefined };
+        } catch (err) {
+          return { sentinel, view: undefined, error: err };
+        }
+      }),
     );
-  }
-
-  private reportReplicaLink(info: Info, out: Collection): void {
-    const o = this.options;
-    const labels = { target: o.target };
-    const master = `${info.get('master_host') ?? '?'}:${info.get('master_port') ?? '?'}`;
-    const linkUp = info.get('master_link_status') === 'up';
-    out.samples.push({ metric: m.masterLinkUp, labels, value: linkUp ? 1 : 0 });
-    if (linkUp) {
-      const lastIo = num(info, 'master_last_io_seconds_ago') ?? 0;
-      out.samples.push({ metric: m.masterLastIo, labels, value: lastIo });
-      out.checks.push({
-        check: m.replication,
-        componentId: o.target,
-        observedValue: lastIo,
-        status: 'pass',
-        output: `link to master ${master} up, last I/O ${lastIo} s ago`,
-      });
-      return;
+    signal.throwIfAborted();
+    for (const a of answers) out.samples.push({ metric: m.sentinelUp, labels: { target: o.target, sentinel: a.sentinel.address }, value: a.view ? 1 : 0 });
+    const view = freshest(answers.flatMap((a) => (a.view ? [a.view] : [])));
+    const asked = answers.find((a) => a.view === view)?.sentinel;
+    const errors = answers.filter((a) => a.error).map((a) => `${a.sentinel.address}: ${reason(a.error)}`);
+    let quorum: Quorum = { ok: false, text: `no sentinel answered for ${s.masterName}${errors.length ? `: ${errors.join('; ')}` : ''}` };
+    let replicas: { all: number; up: number } | undefined;
+    if (asked) {
+      try {
+        const text = await this.bounded(
+          asked.connection.use(signal, (c) => command(c, asked.endpoint, 'SENTINEL', 'CKQUORUM', s.masterName)),
+          asked.address,
+          signal,
+        );
+        quorum = { ok: true, text: `${String(text)} (${asked.address})` };
+      } catch (err) {
+        // -NOQUORUM is an error reply: the answer, not a broken connection.
+        quorum = { ok: false, text: `${reason(err)} (${asked.address})` };
+      }
+      replicas = await this.bounded(
+        asked.connection.use(signal, async (c) => countReplicas(await command(c, asked.endpoint, 'SENTINEL', 'REPLICAS', s.masterName))),
+        asked.address,
+        signal,
+      ).catch(() => undefined);
     }
-    // -1 (or absent) while the link has never been up since the replica started.
-    const downSince = num(info, 'master_link_down_since_seconds');
-    const age = downSince !== undefined && downSince >= 0 ? downSince : null;
-    if (age !== null) out.samples.push({ metric: m.masterLinkDownSince, labels, value: age });
-    const state = info.get('master_sync_in_progress') === '1' ? ', sync in progress' : '';
-    out.checks.push({
-      check: m.replication,
-      componentId: o.target,
-      observedValue: age,
-      status: 'fail',
-      output: `link to master ${master} down${age !== null ? ` for ${age} s` : ''}${state}`,
-    });
-  }
-
-  private reportPersistence(info: Info, out: Collection): void {
-    const o = this.options;
-    const labels = { target: o.target };
-    const bgsave = info.get('rdb_last_bgsave_status');
-    if (bgsave !== undefined) {
-      const ok = bgsave === 'ok';
-      out.samples.push({ metric: m.rdbLastBgsaveOk, labels, value: ok ? 1 : 0 });
-      out.checks.push({
-        check: m.rdbBgsave,
-        componentId: o.target,
-        observedValue: ok,
-        status: ok ? 'pass' : 'fail',
-        output: `last background save: ${bgsave}`,
-      });
+    reportSentinel(o.target, s.masterName, view, quorum, replicas, out);
+    if (!view) return out;
+    // The master is a member; after a failover the old one is closed and the new one probed.
+    const address = addressText(view.master);
+    for (const old of [...this.members.keys()]) if (old !== address) this.dropMember(old);
+    const member = this.members.get(address) ?? this.addMember(view.master, s.masterName);
+    let part: Collection;
+    try {
+      part = member.report(await this.bounded(member.measure(signal), address, signal));
+    } catch (err) {
+      signal.throwIfAborted();
+      part = member.failed(err);
     }
-    const lastSave = num(info, 'rdb_last_save_time');
-    const changes = num(info, 'rdb_changes_since_last_save') ?? 0;
-    if (lastSave !== undefined) {
-      const age = Math.max(0, Math.round(Date.now() / 1000 - lastSave));
-      // With nothing unsaved an old save loses nothing (a read-mostly or cache-only server).
-      out.checks.push(
-        changes > 0
-          ? judgeValue(m.rdbSaveAge, o.target, age, o.thresholds.saveAge, 's', `since the last successful save, ${changes} changes unsaved`)
-          : {
-              check: m.rdbSaveAge,
-              componentId: o.target,
-              observedValue: age,
-              status: 'pass',
-              output: `${age} s since the last successful save, no changes since`,
-            },
-      );
-    }
-    if (info.get('aof_enabled') === '1') {
-      const write = info.get('aof_last_write_status') ?? 'unknown';
-      const rewrite = info.get('aof_last_bgrewrite_status') ?? 'unknown';
-      out.samples.push({ metric: m.aofLastWriteOk, labels, value: write === 'ok' ? 1 : 0 });
-      const ok = write === 'ok' && rewrite !== 'err';
-      out.checks.push({
-        check: m.aof,
-        componentId: o.target,
-        observedValue: ok,
-        status: ok ? 'pass' : 'fail',
-        output: `AOF last write ${write}, last rewrite ${rewrite}`,
-      });
-    }
+    out.samples.push(...part.samples);
+    out.checks.push(...part.checks);
+    return out;
   }
 }

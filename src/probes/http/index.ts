@@ -1,0 +1,16 @@
+// The `http` probe kind: one instance per configured endpoint (probes.http.targets and
+// VIGIL_HTTP_URL).
+import { defineProbeKind } from '../kind.ts';
+import { httpSchema, resolveHttp, type HttpOptions, type HttpSection } from './config.ts';
+import { HTTP } from './metadata.ts';
+import { HttpProbe } from './probe.ts';
+
+export const httpKind = defineProbeKind<HttpSection, HttpOptions>({
+  ...HTTP,
+  schema: httpSchema,
+  resolve: resolveHttp,
+  create: (settings, ctx) => new HttpProbe(settings, ctx),
+});
+
+export type { HttpOptions } from './config.ts';
+export { HttpProbe } from './probe.ts';
