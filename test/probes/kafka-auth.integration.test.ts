@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../scripts/kafka.ts';
 import * as m from '../../src/probes/kafka/metadata.ts';
+import { certificateNotAfter } from '../../src/probes/certificates/metadata.ts';
 import { startBroker } from '../../scripts/kafka.ts';
 import { adminFor, createTopic, kafkaVersions, probeFor, produce, setOffsets, unique } from '../kafka/broker.ts';
 
@@ -94,6 +95,16 @@ for (const version of kafkaVersions()) {
       const c = await trusted.collect(AbortSignal.timeout(30_000));
       t.same(c.errors, []);
       t.equal(c.samples.find((s) => s.metric === m.lagSum && s.labels.group === `${prefix}-g`)?.value, 5);
+      // The broker's certificate, as the connection presented it: valid 1 day, so tls:expiry fails (< 7).
+      const source = `kafka/${cluster}/${tlsBrokers[0]}`;
+      const expiry = c.checks.find((o) => o.check.id === 'tls:expiry' && o.componentId === source);
+      t.match(expiry, { status: 'fail', severity: 'SEV2' }, `tls:expiry of ${source}`);
+      const enddate = execFileSync('openssl', ['x509', '-enddate', '-noout', '-in', cert], { encoding: 'utf8' })
+        .trim()
+        .replace(/^notAfter=/, '');
+      const notAfter = c.samples.find((s) => s.metric === certificateNotAfter && s.labels.source === source)?.value;
+      t.equal(notAfter, Date.parse(enddate) / 1000, `notAfter ${notAfter} equals openssl's ${enddate}`);
+      t.ok(Math.abs((expiry?.observedValue as number) - 1) < 0.01, `about 1 day left: ${expiry?.observedValue}`);
       const untrusted = probeFor(t, broker, { groupsInclude: `^${prefix}`, brokers: tlsBrokers, tls: true });
       await t.rejects(untrusted.collect(AbortSignal.timeout(30_000)), /cannot read cluster metadata: .*self[- ]signed certificate/);
     });

@@ -1,5 +1,6 @@
 // The narrow, read-only view of a Kafka cluster the probe needs. Implemented by Vigil's own wire
 // client (wire-client.ts over protocol.ts and connection.ts); the probe depends only on this.
+import type { TLSSocket } from 'node:tls';
 
 export interface BrokerInfo {
   readonly nodeId: number;
@@ -100,6 +101,8 @@ export interface KafkaAdminClient {
    * partitions without a leader are left out. Throws only when no leader answers.
    */
   logOffsets(partitions: ReadonlyMap<string, readonly number[]>, which: LogEnd, signal: AbortSignal): Promise<LogOffsets>;
+  /** The TLS sockets of the open broker connections, by broker address: each presents its certificate chain. */
+  tlsSockets(): ReadonlyMap<string, TLSSocket>;
   /** Drops every connection; the next call reconnects. Never throws. */
   reset(): Promise<void>;
   close(): Promise<void>;

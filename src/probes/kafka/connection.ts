@@ -4,7 +4,7 @@
 // stopped answering (frozen, GC storm) must not keep a socket and pending requests alive.
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { connect as netConnect, type Socket } from 'node:net';
-import type { ConnectionOptions } from 'node:tls';
+import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import {
   API,
   type ApiName,
@@ -55,6 +55,12 @@ export class BrokerConnection {
 
   get address(): string {
     return `${this.options.host}:${this.options.port}`;
+  }
+
+  /** The open TLS socket, for the certificate its broker presented; null on plaintext or before connecting. */
+  get tlsSocket(): TLSSocket | null {
+    const socket = this.socket;
+    return socket && !this.closed && 'getPeerCertificate' in socket ? (socket as TLSSocket) : null;
   }
 
   get closed(): boolean {

@@ -3,6 +3,7 @@
 // and a `cluster` label (the target's name) on every series, since one agent may watch several.
 import { gauge } from '../../metrics/family.ts';
 import { defineCheck } from '../../checks/types.ts';
+import { TLS_CERTIFICATE_METRICS, tlsExpiry } from '../certificates/metadata.ts';
 import { defineMetadata } from '../kind.ts';
 
 const C = ['cluster'] as const;
@@ -170,6 +171,7 @@ export const KAFKA = defineMetadata({
   key: 'kafka',
   description: 'Kafka clusters: brokers, controller, partition health, and consumer group lag in messages and seconds with Burrow-style status',
   env: [{ name: BROKERS_ENV, help: 'ONE Kafka cluster: its bootstrap brokers, comma-separated host:port (`;` between clusters)' }],
-  metrics: KAFKA_METRICS,
-  checks: [clusterCheck, partitionsCheck, lagSecondsCheck, lagMessagesCheck, statusCheck, dataLossCheck],
+  // With TLS, each broker's certificate chain is reported as tls:expiry (kafka/<target>/<broker>).
+  metrics: [...KAFKA_METRICS, ...TLS_CERTIFICATE_METRICS],
+  checks: [clusterCheck, partitionsCheck, lagSecondsCheck, lagMessagesCheck, statusCheck, dataLossCheck, tlsExpiry],
 });

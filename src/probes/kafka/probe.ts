@@ -11,6 +11,7 @@ import { StatusWindow, STATUS_CODE, type ConsumerStatus } from './status.ts';
 import * as m from './metadata.ts';
 import { reason, round2 } from '../../text.ts';
 import { judge } from '../../checks/judge.ts';
+import { reportPeerCertificate } from '../certificates/peer.ts';
 
 export interface KafkaProbeDeps {
   /** The client to read the cluster with; default the one built by kafkaClientFor. */
@@ -192,6 +193,9 @@ export class KafkaProbe extends DeclaredProbe<KafkaOptions> implements Probe {
       this.reportGroup(report, now, out);
     }
     for (const id of this.groups.keys()) if (!watchedIds.has(id)) this.groups.delete(id);
+    for (const [address, socket] of this.client.tlsSockets()) {
+      reportPeerCertificate(out, socket, { source: `${this.name}/${address}`, thresholds: this.options.expiryThresholds });
+    }
     return out;
   }
 

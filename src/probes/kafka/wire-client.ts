@@ -4,6 +4,7 @@
 // NOT_COORDINATOR), DescribeGroups / ConsumerGroupDescribe and OffsetFetch once per coordinator
 // for all its groups, Metadata only when the cache is older than `metadataMaxAgeMs` or after an
 // error. Never a write: no commit, no offset reset, no group join.
+import type { TLSSocket } from 'node:tls';
 import { abortable } from '../../deadline.ts';
 import type { Logger } from '../../log/logger.ts';
 import { traced } from '../../telemetry/spans.ts';
@@ -356,6 +357,15 @@ export class WireAdminClient implements KafkaAdminClient {
       }
       return { offsets, failures };
     });
+  }
+
+  tlsSockets(): ReadonlyMap<string, TLSSocket> {
+    const sockets = new Map<string, TLSSocket>();
+    for (const [address, connection] of this.connections) {
+      const socket = connection.tlsSocket;
+      if (socket) sockets.set(address, socket);
+    }
+    return sockets;
   }
 
   async reset(): Promise<void> {
