@@ -281,8 +281,8 @@ export class KafkaBroker {
   }
 
   /** `kafka-consumer-groups.sh --bootstrap-server <broker> <args>`. */
-  consumerGroups(args: readonly string[]): Promise<ToolResult> {
-    return this.runTool('org.apache.kafka.tools.consumer.group.ConsumerGroupCommand', ['--bootstrap-server', this.bootstrap, ...args]);
+  consumerGroups(args: readonly string[], timeoutMs?: number): Promise<ToolResult> {
+    return this.runTool('org.apache.kafka.tools.consumer.group.ConsumerGroupCommand', ['--bootstrap-server', this.bootstrap, ...args], timeoutMs);
   }
 
   /** Starts `kafka-console-consumer.sh` (a Java consumer) from the broker's jars; the caller kills it. */
