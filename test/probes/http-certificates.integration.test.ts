@@ -9,6 +9,10 @@ import { certificateNotAfter, certificateNotBefore } from '../../src/probes/cert
 import { httpKind, type HttpProbe } from '../../src/probes/http/index.ts';
 import { tcpKind, type TcpProbe } from '../../src/probes/tcp/index.ts';
 import type { Collection } from '../../src/probes/types.ts';
+import { runCheckCommand } from '../../src/check-command.ts';
+import { resolveConfig } from '../../src/config/load.ts';
+import { PROBE_KINDS } from '../../src/probes/registry.ts';
+import { captureLogs } from '../helpers.ts';
 import { httpServer, opensslServer } from '../servers/http.ts';
 import { DAY_MS, opensslDates, TestCa, validFor } from './certificates-openssl.ts';
 import type { MetricDecl } from '../../src/metrics/family.ts';
@@ -156,4 +160,33 @@ t.test('tcp targets with a tls: block report their chain as tcp/<target>; plain 
   t.notOk(checkOf(plain, 'tls:expiry', 'tcp/port'), 'no tls: block, no certificate');
   const refused = await tcpProbe(t, { url: `tcp://127.0.0.1:${old.port}`, tls: { ca_file: root.cert } }).collect(live());
   t.match(checkOf(refused, 'tls:expiry', 'tcp/port'), { status: 'fail', output: /certificate has expired$/ });
+});
+
+t.test('vigil check shows the endpoint and its certificate in its table', async (t) => {
+  const dir = t.testdir();
+  const root = TestCa.root(dir, 'Vigil Test Root');
+  const leaf = root.issue('api.vigil.test', validFor(10));
+  const server = await httpServer(t, ok, { tls: { cert: leaf.cert, key: leaf.key } });
+  const config = resolveConfig(
+    {
+      probes: {
+        disk: { enabled: false },
+        memory: { enabled: false },
+        cpu: { enabled: false },
+        http: { targets: [{ name: 'api', url: server.url('/'), tls: { ca_file: root.cert } }] },
+      },
+    },
+    null,
+    {},
+    PROBE_KINDS,
+  );
+  let table = '';
+  const logs = captureLogs('debug');
+  await runCheckCommand(config, PROBE_KINDS, logs.logger, { json: false, color: false, write: (s) => (table += s) });
+  const rows = table.split('\n');
+  const row = (check: string, component: string) => rows.find((r) => r.includes(check) && r.includes(component));
+  t.match(row('http:status', 'api'), /^PASS .*200 OK, TLS 1\.3/, 'http:status');
+  t.match(row('http:latency', 'api'), /^PASS .* s, p95 /, 'http:latency');
+  t.match(row('tls:expiry', 'http/api'), /^WARN .*10 days left \(warn < 30 days\): CN=api\.vigil\.test/, 'tls:expiry');
+  t.comment(table);
 });
