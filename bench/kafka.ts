@@ -5,12 +5,15 @@
 //
 // Environment: BENCH_KAFKA_VERSION (default: the newest tested version), BENCH_KAFKA_STEPS
 // (default "10x100,50x500,100x2000": groups × partitions), BENCH_KAFKA_CYCLES (default 5).
+// The scale points of issue 16 run as their own invocations (one broker each):
+// BENCH_KAFKA_STEPS=2000x10 (many groups) and BENCH_KAFKA_STEPS=100x20000 (many partitions).
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { kafkaVersions, startBroker, type KafkaBroker } from '../scripts/kafka.ts';
 import { createTopic, probeFor, produce, requestsSent, setOffsets } from '../test/kafka/broker.ts';
 import * as m from '../src/probes/kafka/metadata.ts';
 import { mib, round, type BenchContext, type Suite, type SuiteReport } from './lib.ts';
 
+/** Topics have 50 partitions, or fewer when the first step has fewer in all. */
 const PARTITIONS_PER_TOPIC = 50;
 
 interface Step {
@@ -23,7 +26,7 @@ function stepsFromEnv(env: NodeJS.ProcessEnv): Step[] {
   return raw.split(',').map((item) => {
     const m = /^(\d+)x(\d+)$/.exec(item.trim());
     if (!m) throw new Error(`BENCH_KAFKA_STEPS: ${item} is not <groups>x<partitions>`);
-    return { groups: Number(m[1]), partitions: Math.max(PARTITIONS_PER_TOPIC, Number(m[2])) };
+    return { groups: Number(m[1]), partitions: Number(m[2]) };
   });
 }
 
@@ -44,17 +47,19 @@ function diff(after: Readonly<Record<string, number>>, before: Readonly<Record<s
 }
 
 /** The cluster grows to `step`: topics of 50 partitions, each group committed on one topic (lag 1 everywhere). */
-async function grow(broker: KafkaBroker, admin: Admin, prefix: string, step: Step, have: { topics: number; groups: number }): Promise<void> {
-  const topics = step.partitions / PARTITIONS_PER_TOPIC;
+async function grow(broker: KafkaBroker, admin: Admin, prefix: string, step: Step, have: { topics: number; groups: number; perTopic: number }): Promise<void> {
+  if (have.perTopic === 0) have.perTopic = Math.min(PARTITIONS_PER_TOPIC, step.partitions);
+  const perTopic = have.perTopic;
+  const topics = Math.max(1, Math.round(step.partitions / perTopic));
   for (let i = have.topics; i < topics; i++) {
-    await createTopic(admin, `${prefix}-t${i}`, PARTITIONS_PER_TOPIC);
+    await createTopic(admin, `${prefix}-t${i}`, perTopic);
     await produce(
       broker,
       `${prefix}-t${i}`,
-      Array.from({ length: PARTITIONS_PER_TOPIC }, () => 2),
+      Array.from({ length: perTopic }, () => 2),
     );
   }
-  const offsets = Object.fromEntries(Array.from({ length: PARTITIONS_PER_TOPIC }, (_, p) => [p, 1]));
+  const offsets = Object.fromEntries(Array.from({ length: perTopic }, (_, p) => [p, 1]));
   const work: Promise<void>[] = [];
   for (let g = 0; g < step.groups; g++) {
     // Existing groups move to the new topics too, so every topic is consumed.
@@ -98,7 +103,7 @@ export const kafkaSuite: Suite = {
       naiveRequests[api] = (naiveRequests[api] ?? 0) + 1;
     });
     const prefix = 'bench';
-    const have = { topics: 0, groups: 0 };
+    const have = { topics: 0, groups: 0, perTopic: 0 };
     const rows: (string | number | null)[][] = [];
     const data: Record<string, unknown>[] = [];
     try {
@@ -176,7 +181,7 @@ export const kafkaSuite: Suite = {
           ],
           rows,
           notes: [
-            'Vigil: ListGroups + ListOffsets once per broker, DescribeGroups once per coordinator, OffsetFetch once per group, Metadata from cache',
+            'Vigil: ListGroups once per broker, ListOffsets twice per leader (log end, log start), DescribeGroups and OffsetFetch once per coordinator, Metadata from cache',
             'naive: kafkajs admin listGroups, describeGroups, fetchOffsets per group, fetchTopicOffsets per topic (2 ListOffsets per topic)',
             "kafka-consumer-groups: --describe --all-groups from the broker's jars, JVM start included",
             `Vigil requests per cycle by API at the first step: ${JSON.stringify(first?.vigilRequests ?? {})}`,

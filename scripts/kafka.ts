@@ -80,6 +80,10 @@ export interface BrokerOptions {
   readonly startTimeoutMs?: number;
   /** Join this broker's cluster as a broker-only node (node id 2, 3…) instead of a new cluster. */
   readonly join?: KafkaBroker;
+  /** More listeners, name → port, the name being its security protocol (e.g. SASL_PLAINTEXT). */
+  readonly listeners?: Readonly<Record<string, number>>;
+  /** More arguments to `kafka-storage format`, e.g. `--add-scram` credentials. */
+  readonly formatArgs?: readonly string[];
 }
 
 export interface ToolResult {
@@ -301,15 +305,17 @@ export async function startBroker(options: BrokerOptions): Promise<KafkaBroker> 
   const clusterId = seed ? seed.clusterId : randomClusterId();
   const dir = mkdtempSync(join(tmpdir(), `vigil-kafka-${options.version}-`));
   const broker = new KafkaBroker(options.version, libs, port, controllerPort, dir, { ...options, nodeId, clusterId });
+  const extra = Object.entries(options.listeners ?? {});
+  const extraListeners = extra.map(([name, p]) => `,${name}://127.0.0.1:${p}`).join('');
   const properties: Record<string, string | number> = {
     'process.roles': seed ? 'broker' : 'broker,controller',
     'node.id': nodeId,
     'controller.quorum.voters': `1@127.0.0.1:${controllerPort}`,
-    listeners: seed ? `PLAINTEXT://127.0.0.1:${port}` : `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}`,
+    listeners: (seed ? `PLAINTEXT://127.0.0.1:${port}` : `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`) + extraListeners,
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}${extraListeners}`,
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
-    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'listener.security.protocol.map': `PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${extra.map(([name]) => `,${name}:${name}`).join('')}`,
     'log.dirs': join(dir, 'data'),
     'num.partitions': 1,
     'auto.create.topics.enable': 'false',
@@ -342,7 +348,15 @@ export async function startBroker(options: BrokerOptions): Promise<KafkaBroker> 
       `rootLogger.level=${level}\nrootLogger.appenderRef.out.ref=out\nappender.out.type=Console\nappender.out.name=out\nappender.out.layout.type=PatternLayout\nappender.out.layout.pattern=[%d] %p %m (%c)%n\n`,
     );
   }
-  const format = await broker.runTool('kafka.tools.StorageTool', ['format', '-t', clusterId, '-c', join(dir, 'server.properties'), '--ignore-formatted']);
+  const format = await broker.runTool('kafka.tools.StorageTool', [
+    'format',
+    '-t',
+    clusterId,
+    '-c',
+    join(dir, 'server.properties'),
+    '--ignore-formatted',
+    ...(options.formatArgs ?? []),
+  ]);
   if (format.code !== 0) {
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`formatting Kafka ${options.version} storage failed (${format.code}): ${format.stderr || format.stdout}`);

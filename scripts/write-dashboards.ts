@@ -756,13 +756,12 @@ export function kafkaDashboard() {
     {
       type: 'value',
       options: {
-        '-1': { text: 'n/a', color: 'text', index: 0 },
-        '0': { text: 'OK', color: 'green', index: 1 },
-        '1': { text: 'WARN', color: 'yellow', index: 2 },
-        '2': { text: 'REWIND', color: 'orange', index: 3 },
-        '3': { text: 'STALL', color: 'red', index: 4 },
-        '4': { text: 'STOP', color: 'red', index: 5 },
-        '5': { text: 'ERR', color: 'red', index: 6 },
+        '0': { text: 'OK', color: 'green', index: 0 },
+        '1': { text: 'WARN', color: 'yellow', index: 1 },
+        '2': { text: 'REWIND', color: 'orange', index: 2 },
+        '3': { text: 'STALL', color: 'red', index: 3 },
+        '4': { text: 'STOP', color: 'red', index: 4 },
+        '5': { text: 'ERR', color: 'red', index: 5 },
       },
     },
   ];
@@ -809,6 +808,15 @@ export function kafkaDashboard() {
             unit: 'short',
             min: 0,
             targets: [{ expr: `max by (cluster, group, topic) (vigil_kafka_consumergroup_topic_lag_sum{${G}})`, legendFormat: '{{group}} {{topic}}' }],
+          },
+          {
+            title: 'Messages lost beyond retention',
+            description:
+              'Messages deleted (retention, delete-records) before the group consumed them: log start above the committed offset (check kafka:consumer_data_loss, SEV2, alert VigilKafkaConsumerDataLoss).',
+            unit: 'short',
+            min: 0,
+            thresholds: { fail: 1 },
+            targets: [{ expr: `max by (cluster, group) (vigil_kafka_consumergroup_lost_messages{${G}})`, legendFormat: '{{cluster}} / {{group}}' }],
           },
           {
             title: 'Group members',

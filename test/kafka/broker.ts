@@ -1,14 +1,16 @@
 // Test side of the Kafka harness (scripts/kafka.ts): one broker per test file and version,
 // a kafkajs admin/producer for setting scenes (tests may write; the probe never does), and
 // probes built the way the agent builds them.
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { Kafka, logLevel, type Admin, type Consumer } from 'kafkajs';
 import { pino } from 'pino';
 import { BUILTIN_SCHEDULE } from '../../src/config/common.ts';
 import { kafkaKind } from '../../src/probes/kafka/index.ts';
 import { KafkaProbe, kafkaClientFor } from '../../src/probes/kafka/probe.ts';
-import type { KafkajsAdminClient } from '../../src/probes/kafka/kafkajs-client.ts';
+import type { WireAdminClient } from '../../src/probes/kafka/wire-client.ts';
 import * as m from '../../src/probes/kafka/metadata.ts';
 import type { Collection } from '../../src/probes/types.ts';
 import type { KafkaOptions } from '../../src/probes/kafka/config.ts';
@@ -153,6 +155,11 @@ export interface ProbeOptions {
   readonly statusWindow?: number;
   readonly timeout?: string;
   readonly perPartitionMetrics?: boolean;
+  /** Bootstrap brokers other than the broker's PLAINTEXT listener (e.g. its SASL listener). */
+  readonly brokers?: readonly string[];
+  readonly sasl?: { readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; readonly username: string; readonly password: string };
+  /** The target's `tls:` value. */
+  readonly tls?: boolean | Readonly<Record<string, string | boolean>>;
 }
 
 /** The probe as the agent would build it from `probes.kafka.targets[0]`. */
@@ -161,7 +168,9 @@ export function probeFor(t: Teardown, broker: KafkaBroker, options: ProbeOptions
     targets: [
       {
         name: `kafka-${broker.version}`,
-        brokers: [broker.bootstrap],
+        brokers: options.brokers ?? [broker.bootstrap],
+        ...(options.sasl ? { sasl: options.sasl } : {}),
+        ...(options.tls !== undefined ? { tls: options.tls } : {}),
         timeout: options.timeout ?? '10s',
         interval: '15s',
         status_window: options.statusWindow ?? 3,
@@ -181,13 +190,18 @@ export function probeFor(t: Teardown, broker: KafkaBroker, options: ProbeOptions
   return probe;
 }
 
-const clients = new WeakMap<KafkaProbe, KafkajsAdminClient>();
+const clients = new WeakMap<KafkaProbe, WireAdminClient>();
+
+/** The client of a probe built by probeFor. */
+export function clientOf(probe: KafkaProbe): WireAdminClient {
+  const client = clients.get(probe);
+  if (!client) throw new Error('not a probe built by probeFor');
+  return client;
+}
 
 /** Requests a probe built by probeFor has sent so far, by Kafka API name. */
 export function requestsSent(probe: KafkaProbe): Readonly<Record<string, number>> {
-  const client = clients.get(probe);
-  if (!client) throw new Error('not a probe built by probeFor');
-  return client.requestsSent();
+  return clientOf(probe).requestsSent();
 }
 
 /** One partition of a group as a run published it (per-partition series on). */
@@ -252,6 +266,66 @@ export async function describeWithTool(broker: KafkaBroker, groupId: string): Pr
     rows.push({ topic: cols[1] as string, partition: Number(cols[2]), committed: num(cols[3]), end: Number(cols[4]), lag: num(cols[5]) });
   }
   return rows.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+}
+
+/** `kafka-delete-records`: moves the log start of `topic`/`partition` to `offset`, as retention would. */
+export async function deleteRecords(broker: KafkaBroker, topic: string, partition: number, offset: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-delete-records-'));
+  try {
+    const file = join(dir, 'offsets.json');
+    writeFileSync(file, JSON.stringify({ version: 1, partitions: [{ topic, partition, offset }] }));
+    const result = await broker.runTool('org.apache.kafka.tools.DeleteRecordsCommand', ['--bootstrap-server', broker.bootstrap, '--offset-json-file', file]);
+    if (result.code !== 0) throw new Error(`kafka-delete-records exited ${result.code}: ${result.stderr}${result.stdout}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface ToolMembers {
+  readonly state: string;
+  /** Sorted by member id; assignment as [topic, partitions] sorted by topic. */
+  readonly members: { memberId: string; clientId: string; assignment: [string, number[]][] }[];
+  /** The tool's output, for failure messages. */
+  readonly text: string;
+}
+
+/**
+ * `kafka-consumer-groups --describe --members --verbose` and `--describe --state`, parsed by
+ * their header columns (the verbose layout differs between classic and consumer-protocol groups).
+ */
+export async function membersWithTool(broker: KafkaBroker, groupId: string): Promise<ToolMembers> {
+  const run = async (args: string[]) => {
+    const result = await broker.consumerGroups(['--describe', '--group', groupId, ...args]);
+    if (result.code !== 0) throw new Error(`kafka-consumer-groups exited ${result.code}: ${result.stderr}`);
+    return result.stdout;
+  };
+  const table = (text: string) => {
+    const lines = text.split('\n').filter((l) => l.trim() !== '');
+    const at = lines.findIndex((l) => l.trim().startsWith('GROUP'));
+    const header = (lines[at] ?? '').trim().split(/\s+/);
+    return lines.slice(at + 1).map((l) => {
+      const cols = l.trim().split(/\s+/);
+      return (name: string) => cols[header.indexOf(name)] ?? '';
+    });
+  };
+  const stateText = await run(['--state']);
+  const state = table(stateText)[0]?.('STATE') ?? '';
+  const membersText = await run(['--members', '--verbose']);
+  const members = table(membersText).map((row) => {
+    // `topic(0,1,2)` (classic) or `topic:0,1,2` (consumer protocol); `-` when nothing is assigned.
+    const text = row('CURRENT-ASSIGNMENT') || row('ASSIGNMENT');
+    const assignment: [string, number[]][] = [];
+    for (const match of text.matchAll(/([^\s(:,]+)[(:]([\d,]+)\)?/g))
+      assignment.push([
+        match[1] as string,
+        (match[2] as string)
+          .split(',')
+          .map(Number)
+          .sort((x, y) => x - y),
+      ]);
+    return { memberId: row('CONSUMER-ID'), clientId: row('CLIENT-ID'), assignment: assignment.sort((a, b) => a[0].localeCompare(b[0])) };
+  });
+  return { state, members: members.sort((a, b) => a.memberId.localeCompare(b.memberId)), text: `${stateText}\n${membersText}` };
 }
 
 /**

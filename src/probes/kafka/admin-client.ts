@@ -1,6 +1,6 @@
-// The narrow, read-only view of a Kafka cluster the probe needs. kafkajs is in maintenance mode;
-// keeping it behind `KafkaAdminClient` lets another client library replace it without touching
-// the probe (the kafkajs implementation is kafkajs-client.ts).
+// The narrow, read-only view of a Kafka cluster the probe needs. Implemented by Vigil's own wire
+// client (wire-client.ts over protocol.ts and connection.ts); the probe depends only on this.
+import type { TLSSocket } from 'node:tls';
 
 export interface BrokerInfo {
   readonly nodeId: number;
@@ -28,6 +28,8 @@ export interface GroupListing {
   readonly groupId: string;
   /** `consumer` for consumer groups, `connect`, '' for groups that only commit offsets… */
   readonly protocolType: string;
+  /** `classic`, or `consumer` for a KIP-848 (consumer protocol) group; '' when the broker predates ListGroups v5. */
+  readonly groupType: string;
 }
 
 export interface GroupMember {
@@ -44,7 +46,7 @@ export interface GroupDescription {
   readonly state: string;
   readonly protocolType: string;
   readonly members: readonly GroupMember[];
-  /** Kafka error the coordinator returned for this group (e.g. a KIP-848 group on DescribeGroups v≤5). */
+  /** Kafka error the coordinator returned for this group. */
   readonly error: string | null;
 }
 
@@ -72,7 +74,10 @@ export interface GroupList {
   readonly failures: BrokerFailure[];
 }
 
-export interface EndOffsets {
+/** Which end of a partition's log: `end` the high watermark, `start` the first offset still stored. */
+export type LogEnd = 'end' | 'start';
+
+export interface LogOffsets {
   readonly offsets: PartitionOffset[];
   /** Leaders that did not answer: their partitions are missing from `offsets`. */
   readonly failures: BrokerFailure[];
@@ -83,14 +88,21 @@ export interface KafkaAdminClient {
   metadata(signal: AbortSignal, refresh: boolean): Promise<ClusterMetadata>;
   /** ListGroups on every broker; throws only when none answers. */
   listGroups(signal: AbortSignal): Promise<GroupList>;
-  describeGroups(groupIds: readonly string[], signal: AbortSignal): Promise<GroupDescription[]>;
-  /** Every offset the group committed, in one OffsetFetch to its coordinator. */
-  committedOffsets(groupId: string, signal: AbortSignal): Promise<CommittedOffset[]>;
   /**
-   * Log-end offsets (high watermarks), one ListOffsets per partition leader of the cached
-   * metadata; partitions without a leader are left out. Throws only when no leader answers.
+   * Classic groups with DescribeGroups, consumer-protocol (KIP-848) groups with
+   * ConsumerGroupDescribe, one request per coordinator; a group whose coordinator fails gets the
+   * error. Throws only when aborted.
    */
-  logEndOffsets(partitions: ReadonlyMap<string, readonly number[]>, signal: AbortSignal): Promise<EndOffsets>;
+  describeGroups(groups: readonly GroupListing[], signal: AbortSignal): Promise<Map<string, GroupDescription | Error>>;
+  /** Every offset each group committed: one OffsetFetch per coordinator for all its groups. Throws only when aborted. */
+  committedOffsets(groupIds: readonly string[], signal: AbortSignal): Promise<Map<string, CommittedOffset[] | Error>>;
+  /**
+   * Log-end or log-start offsets, one ListOffsets per partition leader of the cached metadata;
+   * partitions without a leader are left out. Throws only when no leader answers.
+   */
+  logOffsets(partitions: ReadonlyMap<string, readonly number[]>, which: LogEnd, signal: AbortSignal): Promise<LogOffsets>;
+  /** The TLS sockets of the open broker connections, by broker address: each presents its certificate chain. */
+  tlsSockets(): ReadonlyMap<string, TLSSocket>;
   /** Drops every connection; the next call reconnects. Never throws. */
   reset(): Promise<void>;
   close(): Promise<void>;

@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { duration, positiveInt } from '../../config/common.ts';
 import { parseDuration } from '../../config/duration.ts';
 import { ladderField, resolveLadder } from '../../config/thresholds.ts';
+import { tlsExpiry } from '../certificates/metadata.ts';
 import { BROKERS_ENV, KAFKA, lagMessagesCheck, lagSecondsCheck } from './metadata.ts';
 import type { Thresholds } from '../../checks/levels.ts';
 import { passwordFields } from '../../config/secrets.ts';
@@ -70,6 +71,7 @@ const sharedOptions = {
     ),
   lag_seconds_thresholds: ladderField(lagSecondsCheck),
   lag_messages_thresholds: ladderField(lagMessagesCheck),
+  expiry_thresholds: ladderField(tlsExpiry),
   status_window: positiveInt.optional().describe('Samples (probe runs) in the consumer status window (default 10, as Burrow)'),
   lag_history: duration.optional().describe('How far back log-end offsets are kept to estimate lag in seconds (default 1h)'),
   metadata_max_age: duration.optional().describe('Cluster metadata is re-read after this long, and after errors (default 5m)'),
@@ -107,7 +109,7 @@ export interface KafkaConnection {
     | undefined;
 }
 
-/** kafkajs's ssl and sasl option shapes, with the files read. */
+/** TLS options for tls.connect and the SASL credentials, with the files read. */
 export interface KafkaSecrets {
   readonly ssl: boolean | { ca?: string; cert?: string; key?: string; servername?: string; rejectUnauthorized?: boolean } | undefined;
   readonly sasl: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string } | undefined;
@@ -138,6 +140,8 @@ export interface KafkaOptions {
   readonly perPartitionMetrics: boolean | 'auto';
   readonly lagSecondsThresholds: Thresholds;
   readonly lagMessagesThresholds: Thresholds;
+  /** tls:expiry of each broker's certificate chain, when the connection uses TLS. */
+  readonly expiryThresholds: Thresholds;
   readonly statusWindow: number;
   readonly lagHistoryMs: number;
   readonly metadataMaxAgeMs: number;
@@ -189,6 +193,7 @@ export function resolveKafkaOptions(name: string, target: KafkaTarget, section: 
     perPartitionMetrics: pick('per_partition_metrics') ?? 'auto',
     lagSecondsThresholds: resolveLadder(lagSecondsCheck, pick('lag_seconds_thresholds')),
     lagMessagesThresholds: resolveLadder(lagMessagesCheck, pick('lag_messages_thresholds')),
+    expiryThresholds: resolveLadder(tlsExpiry, pick('expiry_thresholds')),
     statusWindow: pick('status_window') ?? 10,
     lagHistoryMs: parseDuration(pick('lag_history') ?? '1h') as number,
     metadataMaxAgeMs: parseDuration(pick('metadata_max_age') ?? '5m') as number,

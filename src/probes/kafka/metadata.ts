@@ -3,6 +3,7 @@
 // and a `cluster` label (the target's name) on every series, since one agent may watch several.
 import { gauge } from '../../metrics/family.ts';
 import { defineCheck } from '../../checks/types.ts';
+import { TLS_CERTIFICATE_METRICS, tlsExpiry } from '../certificates/metadata.ts';
 import { defineMetadata } from '../kind.ts';
 
 const C = ['cluster'] as const;
@@ -20,11 +21,7 @@ export const groupsWatched = gauge('vigil_kafka_consumergroups', 'Consumer group
 
 export const groupMembers = gauge('vigil_kafka_consumergroup_members', 'Members of the consumer group.', G);
 export const groupState = gauge('vigil_kafka_consumergroup_state', 'The group state the coordinator reports (1 for the current state).', [...G, 'state']);
-export const groupStatus = gauge(
-  'vigil_kafka_consumergroup_status',
-  'Consumer status over the window: 0 OK, 1 WARN, 2 REWIND, 3 STALL, 4 STOP, 5 ERR, -1 not evaluated (group protocol not supported).',
-  G,
-);
+export const groupStatus = gauge('vigil_kafka_consumergroup_status', 'Consumer status over the window: 0 OK, 1 WARN, 2 REWIND, 3 STALL, 4 STOP, 5 ERR.', G);
 export const lagSum = gauge('vigil_kafka_consumergroup_lag_sum', 'Sum of the lag (messages) over the committed partitions of the group.', G);
 export const lagMax = gauge('vigil_kafka_consumergroup_lag_max', 'Largest partition lag (messages) of the group.', G);
 export const lagSeconds = gauge(
@@ -40,6 +37,11 @@ export const lagSecondsLowerBound = gauge(
 export const uncommitted = gauge(
   'vigil_kafka_consumergroup_uncommitted_partitions',
   'Partitions of the consumed topics on which the group never committed.',
+  G,
+);
+export const lostMessages = gauge(
+  'vigil_kafka_consumergroup_lost_messages',
+  'Messages deleted (retention, delete-records) before the group consumed them: sum over its partitions of log-start offset minus committed offset, where positive.',
   G,
 );
 export const topicLagSum = gauge('vigil_kafka_consumergroup_topic_lag_sum', 'Sum of the lag (messages) of the group on one topic.', GT);
@@ -67,6 +69,7 @@ const KAFKA_METRICS = [
   lagSeconds,
   lagSecondsLowerBound,
   uncommitted,
+  lostMessages,
   topicLagSum,
   partitionLag,
   partitionCommitted,
@@ -146,15 +149,29 @@ export const statusCheck = defineCheck({
   id: 'kafka:consumer_status',
   unit: 'status',
   failSeverity: 'SEV2',
-  description: 'Burrow-style status over a window: OK, WARN (falling behind), REWIND, STALL, STOP, ERR; `unknown` for KIP-848 groups',
-  judgedBy: 'WARN/REWIND warn, STALL/STOP/ERR fail, unknown warn',
-  severities: ['SEV3', 'SEV2', 'SEV4'],
+  description: 'Burrow-style status over a window: OK, WARN (falling behind), REWIND, STALL, STOP, ERR; classic and KIP-848 groups',
+  judgedBy: 'WARN/REWIND warn, STALL/STOP/ERR fail',
+  severities: ['SEV3', 'SEV2'],
+});
+
+// Messages the group will never read: retention (or delete-records) removed them first, usually
+// because the lag outgrew the retention (hence the lag playbook). Failing at the first message:
+// unlike lag, the loss does not heal by itself. SEV2: one group's data is incomplete, the service
+// runs (runbook 004 keeps Sev1 for a complete outage).
+export const dataLossCheck = defineCheck({
+  ...group,
+  id: 'kafka:consumer_data_loss',
+  unit: 'messages',
+  failSeverity: 'SEV2',
+  description: 'messages deleted before the group consumed them (committed offset below the log start), summed over its partitions',
+  judgedBy: 'fail > 0 messages lost',
 });
 
 export const KAFKA = defineMetadata({
   key: 'kafka',
   description: 'Kafka clusters: brokers, controller, partition health, and consumer group lag in messages and seconds with Burrow-style status',
   env: [{ name: BROKERS_ENV, help: 'ONE Kafka cluster: its bootstrap brokers, comma-separated host:port (`;` between clusters)' }],
-  metrics: KAFKA_METRICS,
-  checks: [clusterCheck, partitionsCheck, lagSecondsCheck, lagMessagesCheck, statusCheck],
+  // With TLS, each broker's certificate chain is reported as tls:expiry (kafka/<target>/<broker>).
+  metrics: [...KAFKA_METRICS, ...TLS_CERTIFICATE_METRICS],
+  checks: [clusterCheck, partitionsCheck, lagSecondsCheck, lagMessagesCheck, statusCheck, dataLossCheck, tlsExpiry],
 });

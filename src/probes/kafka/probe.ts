@@ -4,23 +4,24 @@ import type { Logger } from '../../log/logger.ts';
 import { DeclaredProbe, type ProbeSettings } from '../kind.ts';
 import { emptyCollection, type CheckObservation, type Collection, type Probe, type ProbeContext } from '../types.ts';
 import type { ClusterMetadata, CommittedOffset, GroupDescription, GroupListing, KafkaAdminClient } from './admin-client.ts';
-import { KafkajsAdminClient } from './kafkajs-client.ts';
+import { WireAdminClient } from './wire-client.ts';
 import { PER_PARTITION_AUTO_MAX, type KafkaOptions } from './config.ts';
 import { CAUGHT_UP, EndOffsetHistory, maxLag, type LagEstimate } from './lag.ts';
-import { StatusWindow, STATUS_CODE, UNKNOWN_STATUS_CODE, type ConsumerStatus } from './status.ts';
+import { StatusWindow, STATUS_CODE, type ConsumerStatus } from './status.ts';
 import * as m from './metadata.ts';
 import { reason, round2 } from '../../text.ts';
 import { judge } from '../../checks/judge.ts';
+import { reportPeerCertificate } from '../certificates/peer.ts';
 
 export interface KafkaProbeDeps {
-  /** The client to read the cluster with; default the kafkajs one built by kafkaClientFor. */
+  /** The client to read the cluster with; default the one built by kafkaClientFor. */
   readonly client?: KafkaAdminClient;
 }
 
-/** The kafkajs client for one cluster target, as the probe builds it. */
-export function kafkaClientFor(settings: ProbeSettings<KafkaOptions>, logger: Logger): KafkajsAdminClient {
+/** The wire client for one cluster target, as the probe builds it. */
+export function kafkaClientFor(settings: ProbeSettings<KafkaOptions>, logger: Logger): WireAdminClient {
   const [host, port] = (settings.options.connection.brokers[0] ?? '').split(/:(?=\d+$)/);
-  return new KafkajsAdminClient({
+  return new WireAdminClient({
     connection: settings.options.connection,
     timeoutMs: settings.schedule.timeoutMs,
     metadataMaxAgeMs: settings.options.metadataMaxAgeMs,
@@ -39,8 +40,6 @@ interface GroupReport {
   readonly groupId: string;
   readonly state: string;
   readonly members: number | null;
-  /** KIP-848 (consumer protocol) group: membership and state cannot be read with this client. */
-  readonly protocolUnsupported: boolean;
   readonly partitions: readonly PartitionReport[];
   /** Partitions of its topics whose log end could not be read (offline, leader unreachable). */
   readonly unavailable: number;
@@ -55,6 +54,10 @@ interface PartitionReport {
   readonly end: number;
   /** null when not committed. */
   readonly lag: number | null;
+  /** Messages deleted (retention, delete-records) before the group read them: log start − committed when positive. */
+  readonly lost: number;
+  /** null when the log start could not be read. */
+  readonly start: number | null;
   readonly owned: boolean;
 }
 
@@ -158,13 +161,17 @@ export class KafkaProbe extends DeclaredProbe<KafkaOptions> implements Probe {
         );
       for (const p of parts ?? []) wantedKeys.add(partitionKey(topic, p.partition));
     }
-    const ends = await this.step(signal, 'cannot read log-end offsets', () => this.client.logEndOffsets(wantedPartitions, signal));
+    // Log starts too: a committed offset below it means messages deleted before being consumed.
+    const [ends, starts] = await this.step(signal, 'cannot read log offsets', () =>
+      Promise.all([this.client.logOffsets(wantedPartitions, 'end', signal), this.client.logOffsets(wantedPartitions, 'start', signal)]),
+    );
     const unreachable = new Map<number, string>();
-    for (const f of [...listing.failures, ...ends.failures]) unreachable.set(f.nodeId, f.error);
+    for (const f of [...listing.failures, ...ends.failures, ...starts.failures]) unreachable.set(f.nodeId, f.error);
     if (unreachable.size > 0) this.refreshMetadata = true; // leaders and coordinators may have moved
     this.reportCluster(topicsMeta, unreachable, out);
     const now = Date.now();
     const endOf = new Map<string, number>();
+    const startOf = new Map(starts.offsets.map((o) => [partitionKey(o.topic, o.partition), o.offset]));
     for (const e of ends.offsets) {
       const key = partitionKey(e.topic, e.partition);
       endOf.set(key, e.offset);
@@ -182,10 +189,13 @@ export class KafkaProbe extends DeclaredProbe<KafkaOptions> implements Probe {
     for (const key of this.histories.keys()) if (!wantedKeys.has(key)) this.histories.delete(key);
 
     for (const g of watched) {
-      const report = this.groupReport(g, descriptions.get(g.groupId), offsets.get(g.groupId), consumed.get(g.groupId) ?? new Set(), topicsMeta, endOf);
+      const report = this.groupReport(g, descriptions.get(g.groupId), offsets.get(g.groupId), consumed.get(g.groupId) ?? new Set(), topicsMeta, endOf, startOf);
       this.reportGroup(report, now, out);
     }
     for (const id of this.groups.keys()) if (!watchedIds.has(id)) this.groups.delete(id);
+    for (const [address, socket] of this.client.tlsSockets()) {
+      reportPeerCertificate(out, socket, { source: `${this.name}/${address}`, thresholds: this.options.expiryThresholds });
+    }
     return out;
   }
 
@@ -268,48 +278,18 @@ export class KafkaProbe extends DeclaredProbe<KafkaOptions> implements Probe {
     );
   }
 
-  /** DescribeGroups for all watched groups; when the batch fails, one by one so one bad group cannot hide the others. */
+  /** Descriptions of the watched groups: DescribeGroups or ConsumerGroupDescribe by group type, an error per group. */
   private async describe(groups: readonly GroupListing[], signal: AbortSignal): Promise<Map<string, GroupDescription | Error>> {
-    const out = new Map<string, GroupDescription | Error>();
-    if (groups.length === 0) return out;
-    const ids = groups.map((g) => g.groupId);
-    try {
-      for (const d of await this.client.describeGroups(ids, signal)) out.set(d.groupId, d);
-      return out;
-    } catch (err) {
-      signal.throwIfAborted();
-      this.logger.debug(
-        { event: 'kafka.describe_batch_failed', details: { cluster: this.options.cluster, error: reason(err) } },
-        'DescribeGroups batch failed, describing groups one by one',
-      );
-    }
-    await Promise.all(
-      ids.map(async (id) => {
-        try {
-          const [d] = await this.client.describeGroups([id], signal);
-          out.set(id, d ?? new Error('group not described'));
-        } catch (err) {
-          signal.throwIfAborted();
-          out.set(id, err instanceof Error ? err : new Error(String(err)));
-        }
-      }),
-    );
-    return out;
+    return groups.length === 0 ? new Map() : this.client.describeGroups(groups, signal);
   }
 
   private async committed(groups: readonly GroupListing[], signal: AbortSignal): Promise<Map<string, CommittedOffset[] | Error>> {
-    const out = new Map<string, CommittedOffset[] | Error>();
-    await Promise.all(
-      groups.map(async (g) => {
-        try {
-          out.set(g.groupId, await this.client.committedOffsets(g.groupId, signal));
-        } catch (err) {
-          signal.throwIfAborted();
-          out.set(g.groupId, err instanceof Error ? err : new Error(String(err)));
-        }
-      }),
-    );
-    return out;
+    return groups.length === 0
+      ? new Map()
+      : this.client.committedOffsets(
+          groups.map((g) => g.groupId),
+          signal,
+        );
   }
 
   private groupReport(
@@ -319,12 +299,10 @@ export class KafkaProbe extends DeclaredProbe<KafkaOptions> implements Probe {
     topics: ReadonlySet<string>,
     meta: ClusterMetadata,
     endOf: ReadonlyMap<string, number>,
+    startOf: ReadonlyMap<string, number>,
   ): GroupReport {
     const groupId = listing.groupId;
     const described = description instanceof Error || description === undefined ? null : description;
-    // kafkajs speaks DescribeGroups ≤ v4, which Kafka 4.x answers for a consumer-protocol (KIP-848)
-    // group with state Dead and no protocol type, while ListGroups lists it as a consumer group.
-    const protocolUnsupported = listing.protocolType === 'consumer' && described !== null && described.state === 'Dead' && described.protocolType === '';
     const errors: string[] = [];
     if (description instanceof Error) errors.push(`DescribeGroups: ${reason(description)}`);
     else if (described?.error) errors.push(`DescribeGroups: ${described.error}`);
@@ -350,12 +328,15 @@ export class KafkaProbe extends DeclaredProbe<KafkaOptions> implements Probe {
             continue;
           }
           const offset = committedOf.get(key) ?? null;
+          const start = startOf.get(key) ?? null;
           partitions.push({
             topic,
             partition: info.partition,
             committed: offset,
             end,
             lag: offset === null ? null : Math.max(0, end - offset),
+            start,
+            lost: offset === null || start === null ? 0 : Math.max(0, start - offset),
             owned: owned.has(key) || (!assignmentKnown && hasMembers),
           });
         }
@@ -363,9 +344,8 @@ export class KafkaProbe extends DeclaredProbe<KafkaOptions> implements Probe {
     }
     return {
       groupId,
-      state: protocolUnsupported ? 'Unknown' : (described?.state ?? 'Unknown'),
-      members: protocolUnsupported || described === null ? null : described.members.length,
-      protocolUnsupported,
+      state: described?.state ?? 'Unknown',
+      members: described === null ? null : described.members.length,
       partitions,
       unavailable,
       error: errors.length > 0 ? errors.join('; ') : null,
@@ -396,7 +376,7 @@ export class KafkaProbe extends DeclaredProbe<KafkaOptions> implements Probe {
         status: 'fail',
         output: report.error ?? '',
       });
-      out.checks.push(failed(m.lagSecondsCheck), failed(m.lagMessagesCheck), { ...failed(m.statusCheck), observedValue: 'ERR' });
+      out.checks.push(failed(m.lagSecondsCheck), failed(m.lagMessagesCheck), failed(m.dataLossCheck), { ...failed(m.statusCheck), observedValue: 'ERR' });
       return;
     }
     if (report.error !== null) out.errors.push({ componentId, message: report.error });
@@ -409,6 +389,8 @@ export class KafkaProbe extends DeclaredProbe<KafkaOptions> implements Probe {
     let why = 'no committed partitions';
     const topicSums = new Map<string, number>();
     let uncommitted = 0;
+    let lost = 0;
+    const lostAt: string[] = [];
     const seen = new Set<string>();
     for (const p of report.partitions) {
       const key = partitionKey(p.topic, p.partition);
@@ -419,6 +401,10 @@ export class KafkaProbe extends DeclaredProbe<KafkaOptions> implements Probe {
       }
       seen.add(key);
       sum += p.lag;
+      if (p.lost > 0) {
+        lost += p.lost;
+        lostAt.push(`${p.topic}/${p.partition} committed ${p.committed} < log start ${p.start}`);
+      }
       if (p.lag > max || maxAt === '') [max, maxAt] = [p.lag, `${p.topic}/${p.partition}`];
       topicSums.set(p.topic, (topicSums.get(p.topic) ?? 0) + p.lag);
       if (this.perPartition) {
@@ -445,7 +431,23 @@ export class KafkaProbe extends DeclaredProbe<KafkaOptions> implements Probe {
     for (const key of memory.windows.keys()) if (!seen.has(key)) memory.windows.delete(key);
 
     const committedCount = report.partitions.length - uncommitted;
-    out.samples.push({ metric: m.lagSum, labels, value: sum }, { metric: m.lagMax, labels, value: max }, { metric: m.uncommitted, labels, value: uncommitted });
+    out.samples.push(
+      { metric: m.lagSum, labels, value: sum },
+      { metric: m.lagMax, labels, value: max },
+      { metric: m.uncommitted, labels, value: uncommitted },
+      { metric: m.lostMessages, labels, value: lost },
+    );
+    out.checks.push(
+      lost > 0
+        ? {
+            check: m.dataLossCheck,
+            componentId,
+            observedValue: lost,
+            status: 'fail',
+            output: `${lost} message(s) deleted before being consumed on ${lostAt.length} partition(s): ${lostAt.slice(0, 5).join(', ')}${lostAt.length > 5 ? ', …' : ''}`,
+          }
+        : { check: m.dataLossCheck, componentId, observedValue: 0, status: 'pass', output: 'no committed offset below the log start' },
+    );
     for (const [topic, value] of topicSums) out.samples.push({ metric: m.topicLagSum, labels: { ...labels, topic }, value });
     const uncommittedNote =
       (uncommitted > 0 ? `; ${uncommitted} partition(s) without a committed offset` : '') +
@@ -483,18 +485,6 @@ export class KafkaProbe extends DeclaredProbe<KafkaOptions> implements Probe {
       );
     }
 
-    if (report.protocolUnsupported) {
-      out.samples.push({ metric: m.groupStatus, labels, value: UNKNOWN_STATUS_CODE });
-      out.checks.push({
-        check: m.statusCheck,
-        componentId,
-        observedValue: 'unknown',
-        status: 'warn',
-        severity: 'SEV4',
-        output: 'unknown: group protocol not supported (KIP-848 consumer group; state and members cannot be read with the classic protocol)',
-      });
-      return;
-    }
     out.samples.push({ metric: m.groupStatus, labels, value: STATUS_CODE[status] });
     const checkStatus = status === 'OK' ? 'pass' : status === 'WARN' || status === 'REWIND' ? 'warn' : 'fail';
     out.checks.push({

@@ -15,14 +15,14 @@
 //   5. OK      otherwise.
 // Burrow tells STALL from STOP by commit timestamps read from __consumer_offsets; the admin API
 // does not expose them, so Vigil uses group membership, which says the same thing: a consumer
-// that is alive but stuck, or no consumer at all.
+// that is alive but stuck, or no consumer at all. Membership comes from DescribeGroups for
+// classic groups and from ConsumerGroupDescribe (the members' current assignment) for KIP-848 ones.
 // The group's status is its worst partition's. ERR: the group's offsets could not be read.
 
 export type ConsumerStatus = 'OK' | 'WARN' | 'REWIND' | 'STALL' | 'STOP' | 'ERR';
 
-/** Value of vigil_kafka_consumergroup_status; -1 means not evaluated (unsupported group protocol). */
+/** Value of vigil_kafka_consumergroup_status. */
 export const STATUS_CODE: Readonly<Record<ConsumerStatus, number>> = { OK: 0, WARN: 1, REWIND: 2, STALL: 3, STOP: 4, ERR: 5 };
-export const UNKNOWN_STATUS_CODE = -1;
 
 export interface WindowSample {
   readonly at: number;
