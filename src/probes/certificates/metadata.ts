@@ -1,5 +1,5 @@
 // Certificate expiry, wherever a certificate is: files (this kind) and the TLS connections other
-// kinds hold (PostgreSQL, Redis, HTTP and TCP endpoints; Kafka not yet). The check
+// kinds hold (PostgreSQL, Redis, Kafka brokers, HTTP and TCP endpoints). The check
 // and the two series are declared once here and listed by every kind that reports them
 // (runbook "Certificate Expiry": "ensure all certificates have > 30 days validity").
 import { gauge } from '../../metrics/family.ts';
@@ -28,7 +28,7 @@ export const tlsExpiry = defineCheck({
   shared: true,
   componentType: 'component',
   component:
-    'each certificate source: a file (`<path>`, `<path>#<n>` in a bundle), a connection (`postgres/<target>`, `redis/<target>`, `http/<target>`, `tcp/<target>`)',
+    'each certificate source: a file (`<path>`, `<path>#<n>` in a bundle), a connection (`postgres/<target>`, `redis/<target>`, `kafka/<target>/<broker>`, `http/<target>`, `tcp/<target>`)',
   unit: 'days',
   playbook: 'Certificate Expiry',
   failSeverity: 'SEV2',

@@ -1,5 +1,5 @@
 // The certificate chain of a TLS connection another kind already holds (PostgreSQL, HTTP and TCP
-// endpoints, Redis; Kafka not yet): read from the socket, never from a connection of our own.
+// endpoints, Redis, Kafka brokers): read from the socket, never from a connection of our own.
 import { X509Certificate } from 'node:crypto';
 import { checkServerIdentity, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
 import type { Thresholds } from '../../checks/levels.ts';
