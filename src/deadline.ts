@@ -44,6 +44,12 @@ export async function raceDeadline<T>(work: Promise<T>, ms: number, signal: Abor
 /** A call for this key is still pending from an earlier run: no new one was made. */
 export class PendingError extends Error {
   override name = 'PendingError';
+  /** When the call still in flight started. */
+  readonly since: Date;
+  constructor(message: string, since: Date) {
+    super(message);
+    this.since = since;
+  }
 }
 
 /**
@@ -58,7 +64,7 @@ export class OneCallPerKey {
   run<T>(key: string, work: () => Promise<T>, timeoutMs: number, signal: AbortSignal, what: string): Promise<T> {
     signal.throwIfAborted();
     const since = this.inFlight.get(key);
-    if (since) return Promise.reject(new PendingError(`${what} still pending since ${since.toISOString()}`));
+    if (since) return Promise.reject(new PendingError(`${what} still pending since ${since.toISOString()}`, since));
     this.inFlight.set(key, new Date());
     let call: Promise<T>;
     try {

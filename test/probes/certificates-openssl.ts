@@ -28,6 +28,29 @@ export function openssl(...args: string[]): string {
   return execFileSync('openssl', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+/** A self-signed RSA certificate for 127.0.0.1 (IP SAN), valid a day: `cert.pem` and `key.pem` in `dir`. */
+export function selfSignedLoopback(dir: string): { cert: string; key: string } {
+  const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+    '-days',
+    '1',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
+  );
+  return { cert, key };
+}
+
 /** Valid from an hour ago for `days` days (fractions allowed; negative: already expired). */
 export function validFor(days: number, now = Date.now()): Validity {
   const from = Math.min(now - 3_600_000, now + days * DAY_MS - 3_600_000);

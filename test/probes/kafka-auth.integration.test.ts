@@ -12,6 +12,7 @@ import * as m from '../../src/probes/kafka/metadata.ts';
 import { certificateNotAfter } from '../../src/probes/certificates/metadata.ts';
 import { startBroker } from '../../scripts/kafka.ts';
 import { adminFor, createTopic, kafkaVersions, probeFor, produce, setOffsets, unique } from '../kafka/broker.ts';
+import { selfSignedLoopback } from './certificates-openssl.ts';
 
 t.setTimeout(600_000);
 
@@ -23,28 +24,8 @@ for (const version of kafkaVersions()) {
     const saslPort = await freePort();
     const sslPort = await freePort();
     const dir = t.testdir();
-    const [cert, key, keystore] = [join(dir, 'cert.pem'), join(dir, 'key.pem'), join(dir, 'keystore.pem')];
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
+    const { cert, key } = selfSignedLoopback(dir);
+    const keystore = join(dir, 'keystore.pem');
     writeFileSync(keystore, readFileSync(key, 'utf8') + readFileSync(cert, 'utf8'));
     const jaas = (module: string, extra = '') => `org.apache.kafka.common.security.${module} required${extra};`;
     const broker = await startBroker({

@@ -4,35 +4,15 @@
 // server whose certificate a CA of our own signed, with a client certificate too.
 import t from 'tap';
 import { copyFileSync, chmodSync, readFileSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { chownToPostgres, ownPostgres } from '../servers/postgres.ts';
 import { startAgent } from '../servers/agent.ts';
+import { selfSignedLoopback } from './certificates-openssl.ts';
+import { certificates } from '../servers/http.ts';
 
 t.test('sslmode require / verify-full / unknown CA', async (t) => {
   const dir = t.testdir();
-  const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
+  const { cert, key } = selfSignedLoopback(dir);
   const server = await ownPostgres(t);
   // The server reads its key as the postgres OS user and insists on mode 0600.
   const serverCert = join(server.dataDir!, 'server.crt');
@@ -72,48 +52,9 @@ t.test('sslmode require / verify-full / unknown CA', async (t) => {
   );
 });
 
-/** A CA and certificates it signed (server and client), made with openssl in `dir`. */
-function certificates(dir: string) {
-  const file = (name: string) => join(dir, name);
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('ca.key'), '-out', file('ca.pem'), '-days', '1', '-subj', '/CN=vigil test CA');
-  const signed = (name: string, subject: string, extensions: string) => {
-    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', file(`${name}.key`), '-out', file(`${name}.csr`), '-subj', subject);
-    writeFileSync(file(`${name}.ext`), `${extensions}\n`);
-    openssl(
-      'x509',
-      '-req',
-      '-in',
-      file(`${name}.csr`),
-      '-CA',
-      file('ca.pem'),
-      '-CAkey',
-      file('ca.key'),
-      '-CAcreateserial',
-      '-out',
-      file(`${name}.pem`),
-      '-days',
-      '1',
-      '-extfile',
-      file(`${name}.ext`),
-    );
-  };
-  signed('server', '/CN=127.0.0.1', 'subjectAltName=IP:127.0.0.1,DNS:db.vigil.test');
-  signed('client', '/CN=mtls', 'extendedKeyUsage=clientAuth');
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('other.key'), '-out', file('other-ca.pem'), '-days', '1', '-subj', '/CN=another CA');
-  return {
-    ca: file('ca.pem'),
-    otherCa: file('other-ca.pem'),
-    serverCert: file('server.pem'),
-    serverKey: file('server.key'),
-    clientCert: file('client.pem'),
-    clientKey: file('client.key'),
-  };
-}
-
 t.test('the tls: block: verify-full without sslmode, server_name, insecure_skip_verify, a client certificate, a rotated CA', async (t) => {
   const dir = t.testdir();
-  const certs = certificates(dir);
+  const certs = certificates(dir, { serverName: 'db.vigil.test', clientName: 'mtls' });
   const server = await ownPostgres(t);
   const inData = (name: string, from: string, mode: number) => {
     const path = join(server.dataDir!, name);

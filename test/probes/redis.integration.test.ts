@@ -2,12 +2,12 @@
 // disabled, a least-privilege ACL user), TLS with a certificate made here, correct figures, no
 // secret anywhere, and no command caused by HTTP requests.
 import t from 'tap';
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { ownRedis, serverInfo } from '../servers/redis.ts';
 import { captureSpans, metricValue, spansText, startAgent } from '../servers/agent.ts';
 import { waitFor } from '../helpers.ts';
+import { selfSignedLoopback } from './certificates-openssl.ts';
 
 const spans = captureSpans();
 const ACL = '+ping +info +client|setname';
@@ -128,28 +128,7 @@ t.test('a managed-style server: CONFIG disabled, ACL user with only PING and INF
 
 t.test('TLS (rediss://) with a CA file; an unknown certificate fails the check; the tls: block and its former keys', async (t) => {
   const dir = t.testdir();
-  const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
+  const { cert, key } = selfSignedLoopback(dir);
   const server = await ownRedis(t, { tls: { cert, key, ca: cert } });
   const agent = await startAgent(t, {
     redis: {

@@ -17,7 +17,7 @@ interface Teardown {
 export interface Certificates {
   readonly ca: string;
   readonly otherCa: string;
-  /** Signed by `ca` for IP 127.0.0.1 and DNS api.vigil.test. */
+  /** Signed by `ca` for IP 127.0.0.1 and DNS `serverName` (default api.vigil.test). */
   readonly serverCert: string;
   readonly serverKey: string;
   /** Signed by `ca`, for 127.0.0.1, expired yesterday. */
@@ -28,8 +28,11 @@ export interface Certificates {
   readonly clientKey: string;
 }
 
-/** A CA and the certificates it signed, made with openssl in `dir`. */
-export function certificates(dir: string): Certificates {
+/**
+ * A CA and the certificates it signed, made with openssl in `dir`: the server's for 127.0.0.1 and
+ * `serverName`, the client's with CN `clientName` (PostgreSQL maps it to a role).
+ */
+export function certificates(dir: string, { serverName = 'api.vigil.test', clientName = 'vigil' } = {}): Certificates {
   const file = (name: string) => join(dir, name);
   const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
   openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('ca.key'), '-out', file('ca.pem'), '-days', '1', '-subj', '/CN=vigil test CA');
@@ -55,9 +58,9 @@ export function certificates(dir: string): Certificates {
       file(`${name}.ext`),
     );
   };
-  signed('server', '/CN=127.0.0.1', 'subjectAltName=IP:127.0.0.1,DNS:api.vigil.test');
+  signed('server', '/CN=127.0.0.1', `subjectAltName=IP:127.0.0.1,DNS:${serverName}`);
   signed('expired', '/CN=127.0.0.1', 'subjectAltName=IP:127.0.0.1', '-1');
-  signed('client', '/CN=vigil', 'extendedKeyUsage=clientAuth');
+  signed('client', `/CN=${clientName}`, 'extendedKeyUsage=clientAuth');
   openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('other.key'), '-out', file('other-ca.pem'), '-days', '1', '-subj', '/CN=another CA');
   return {
     ca: file('ca.pem'),

@@ -5,7 +5,7 @@
 import type { X509Certificate } from 'node:crypto';
 import { glob, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { raceDeadline } from '../../deadline.ts';
+import { OneCallPerKey, PendingError } from '../../deadline.ts';
 import { reason } from '../../text.ts';
 import { MAX_FILE_BYTES, MAX_FILES } from './config.ts';
 import { parseCertificates } from './inspect.ts';
@@ -66,7 +66,7 @@ async function readCertificates(path: string, rootfs: string, signal: AbortSigna
 export class CertificateFiles {
   private readonly rootfs: string;
   private readonly timeoutMs: number;
-  private readonly inFlight = new Map<string, Date>();
+  private readonly calls = new OneCallPerKey();
 
   constructor(rootfs: string, timeoutMs: number) {
     this.rootfs = rootfs;
@@ -74,17 +74,12 @@ export class CertificateFiles {
   }
 
   async read(entry: string, signal: AbortSignal): Promise<EntryRead> {
-    const since = this.inFlight.get(entry);
-    if (since) return { entry, files: [], omitted: 0, error: `still being read since ${since.toISOString()} (a hung filesystem?)` };
-    this.inFlight.set(entry, new Date());
-    const work = this.readEntry(entry, signal);
-    const forget = () => this.inFlight.delete(entry);
-    work.then(forget, forget);
     try {
-      return await raceDeadline(work, this.timeoutMs, signal, 'reading');
+      return await this.calls.run(entry, () => this.readEntry(entry, signal), this.timeoutMs, signal, 'reading');
     } catch (err) {
       signal.throwIfAborted();
-      return { entry, files: [], omitted: 0, error: reason(err) };
+      const error = err instanceof PendingError ? `still being read since ${err.since.toISOString()} (a hung filesystem?)` : reason(err);
+      return { entry, files: [], omitted: 0, error };
     }
   }
 

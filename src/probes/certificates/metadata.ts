@@ -1,12 +1,12 @@
 // Certificate expiry, wherever a certificate is: files (this kind) and the TLS connections other
-// kinds hold (PostgreSQL today; HTTP endpoints, Redis and Kafka call the same helpers). The check
+// kinds hold (PostgreSQL, Redis, Kafka brokers, HTTP and TCP endpoints). The check
 // and the two series are declared once here and listed by every kind that reports them
 // (runbook "Certificate Expiry": "ensure all certificates have > 30 days validity").
 import { gauge } from '../../metrics/family.ts';
 import { defineCheck } from '../../checks/types.ts';
 import { defineMetadata } from '../kind.ts';
 
-/** `source` is the file path or the connection (`postgres/<target>`); the rest tell certificates apart. */
+/** `source` is the file path or the connection (`postgres/<target>`, `http/<target>`…); the rest tell certificates apart. */
 const LABELS = ['source', 'subject_cn', 'issuer_cn', 'serial'] as const;
 
 export const certificateNotAfter = gauge(
@@ -27,7 +27,8 @@ export const tlsExpiry = defineCheck({
   id: 'tls:expiry',
   shared: true,
   componentType: 'component',
-  component: 'each certificate source: a file (`<path>`, `<path>#<n>` in a bundle), a connection (`postgres/<target>`)',
+  component:
+    'each certificate source: a file (`<path>`, `<path>#<n>` in a bundle), a connection (`postgres/<target>`, `redis/<target>`, `kafka/<target>/<broker>`, `http/<target>`, `tcp/<target>`)',
   unit: 'days',
   playbook: 'Certificate Expiry',
   failSeverity: 'SEV2',

@@ -1,5 +1,5 @@
-// The certificate chain of a TLS connection another kind already holds (PostgreSQL today; HTTP
-// endpoints, Redis and Kafka tomorrow): read from the socket, never from a connection of our own.
+// The certificate chain of a TLS connection another kind already holds (PostgreSQL, HTTP and TCP
+// endpoints, Redis, Kafka brokers): read from the socket, never from a connection of our own.
 import { X509Certificate } from 'node:crypto';
 import { checkServerIdentity, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
 import type { Thresholds } from '../../checks/levels.ts';
@@ -21,11 +21,14 @@ export interface PeerExpectations {
   readonly hostname?: string;
 }
 
+/** What is read of a TLS socket (a live one: a closed socket has no peer certificate left). */
+export type PeerSocket = Pick<TLSSocket, 'getPeerCertificate' | 'authorized' | 'authorizationError'>;
+
 /**
  * The chain of `getPeerCertificate(true)`: what the server sent, completed by OpenSSL up to the
  * trusted root it verified against. The root is its own issuer, which ends the walk.
  */
-export function peerChain(socket: TLSSocket, expect: PeerExpectations = {}): PresentedChain {
+export function peerChain(socket: PeerSocket, expect: PeerExpectations = {}): PresentedChain {
   const certificates: X509Certificate[] = [];
   const problems: string[] = [];
   const seen = new Set<string>();
@@ -36,7 +39,9 @@ export function peerChain(socket: TLSSocket, expect: PeerExpectations = {}): Pre
     certificates.push(new X509Certificate(cert.raw));
     cert = cert.issuerCertificate;
   }
-  if (expect.verify && !socket.authorized) problems.push(`certificate not trusted: ${socket.authorizationError ?? 'unknown reason'}`);
+  // Node's own host name check, when the chain verified, is the one below: said once.
+  const nameOnly = expect.hostname !== undefined && String(socket.authorizationError) === 'ERR_TLS_CERT_ALTNAME_INVALID';
+  if (expect.verify && !socket.authorized && !nameOnly) problems.push(`certificate not trusted: ${socket.authorizationError ?? 'unknown reason'}`);
   if (expect.hostname !== undefined && leaf?.raw) {
     const mismatch = checkServerIdentity(expect.hostname, leaf);
     if (mismatch) problems.push(`certificate does not match ${expect.hostname}: ${mismatch.message}`);
@@ -55,8 +60,12 @@ export interface PeerSource extends PeerExpectations {
  * What a connected kind calls each run with its TLS socket: the chain's `tls:expiry` observation
  * and series go into `out`. Nothing when the connection presented no certificate.
  */
-export function reportPeerCertificate(out: Collection, socket: TLSSocket, source: PeerSource, now = new Date()): void {
-  const chain = peerChain(socket, source);
+export function reportPeerCertificate(out: Collection, socket: PeerSocket, source: PeerSource, now = new Date()): void {
+  reportChain(out, peerChain(socket, source), source, now);
+}
+
+/** reportPeerCertificate for a chain read earlier (at the answer of a request, while its socket was open). */
+export function reportChain(out: Collection, chain: PresentedChain, source: Pick<PeerSource, 'source' | 'thresholds'>, now = new Date()): void {
   if (chain.certificates.length === 0) return;
   reportCertificates(out, {
     source: source.source,

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { duration, positiveInt, type ProbeSchedule } from '../../config/common.ts';
 import type { Thresholds } from '../../checks/levels.ts';
 import { ladderField, resolveLadder } from '../../config/thresholds.ts';
+import { tlsExpiry } from '../certificates/metadata.ts';
 import { DEFAULT_TLS, resolveTls, tlsBlock, type TlsSettings } from '../../config/tls.ts';
 import { redactUrl } from '../../redact.ts';
 import type { ReportDeprecated, ReportProblem } from '../kind.ts';
@@ -90,9 +91,10 @@ const targetSchema = z.strictObject({
   latency_window: positiveInt.max(10_000).optional().describe(`Runs the latency p95 is computed over; default ${DEFAULT_LATENCY_WINDOW}`),
   tls: tlsBlock.optional().describe('TLS files and options for an https:// URL'),
   thresholds: thresholdsSchema.optional(),
+  expiry_thresholds: ladderField(tlsExpiry),
 });
 
-export const httpSchema = targetsSection(targetSchema, { thresholds: thresholdsSchema.optional() }).describe(
+export const httpSchema = targetsSection(targetSchema, { thresholds: thresholdsSchema.optional(), expiry_thresholds: ladderField(tlsExpiry) }).describe(
   `HTTP(S) endpoints (env ${m.URL_ENV}: comma-separated URLs)`,
 );
 
@@ -133,6 +135,8 @@ export interface HttpOptions {
   readonly tls: TlsSettings | null;
   readonly intervalMs: number;
   readonly thresholds: { readonly latency: Thresholds };
+  /** tls:expiry of the certificate chain of an https:// answer. */
+  readonly expiryThresholds: Thresholds;
 }
 
 function statusRange(item: number | string): StatusRange {
@@ -207,6 +211,7 @@ function resolveOptions(target: HttpTarget, section: HttpSection, schedule: Prob
     tls: secure ? (tls ?? DEFAULT_TLS) : null,
     intervalMs: schedule.intervalMs,
     thresholds: Object.freeze({ latency: resolveLadder(m.latency, t.latency) }),
+    expiryThresholds: resolveLadder(tlsExpiry, target.expiry_thresholds ?? section.expiry_thresholds),
   });
 }
 

@@ -4,6 +4,7 @@
 import { gauge } from '../../metrics/family.ts';
 import { defineCheck } from '../../checks/types.ts';
 import { defineMetadata } from '../kind.ts';
+import { TLS_CERTIFICATE_METRICS, tlsExpiry } from '../certificates/metadata.ts';
 
 const T = ['target'] as const;
 
@@ -86,6 +87,7 @@ export const HTTP = defineMetadata({
   key: 'http',
   description: 'HTTP(S) endpoints: status, body and JSON match, latency by phase with a rolling p95, and the health JSON other services report',
   env: [{ name: URL_ENV, help: 'comma-separated http(s):// URLs to probe (GET, 2xx expected), named host:port' }],
-  metrics: HTTP_METRICS,
-  checks: [status, latency, health],
+  // Over https://, the server's certificate chain is reported as tls:expiry (http/<target>).
+  metrics: [...HTTP_METRICS, ...TLS_CERTIFICATE_METRICS],
+  checks: [status, latency, health, tlsExpiry],
 });

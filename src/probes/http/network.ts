@@ -6,6 +6,7 @@ import type { LookupFunction } from 'node:net';
 import { isIP } from 'node:net';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { formatDuration } from '../../config/duration.ts';
+import { peerChain, type PresentedChain } from '../certificates/peer.ts';
 
 export interface Resolved {
   readonly address: string;
@@ -40,18 +41,39 @@ export function tlsVersionLabel(protocol: string | null): string | undefined {
 }
 
 /**
- * What the TLS handshake established. `peerCertificate` (with its issuer chain) is where a
- * certificate-expiry check reads notAfter; the http and tcp probes carry it in what they
- * measured, and report nothing from it themselves.
+ * What the TLS handshake of the connection used established, read while it is open (a kept-alive
+ * socket still has its peer certificate): the version, the certificate, and the chain judged
+ * for `tls:expiry` (trust and host name as its failing conditions).
  */
 export interface TlsFacts {
   readonly version: string | undefined;
   readonly peerCertificate: PeerCertificate | undefined;
+  readonly chain: PresentedChain;
 }
 
-export function tlsFacts(socket: TLSSocket): TlsFacts {
+/** `hostname`: the name the certificate must carry (server_name, else the host connected to). */
+export function tlsFacts(socket: TLSSocket, hostname: string): TlsFacts {
   const cert = socket.getPeerCertificate(true);
-  return { version: tlsVersionLabel(socket.getProtocol()), peerCertificate: cert && Object.keys(cert).length ? cert : undefined };
+  return {
+    version: tlsVersionLabel(socket.getProtocol()),
+    peerCertificate: cert && Object.keys(cert).length ? cert : undefined,
+    // Trust is judged even under insecure_skip_verify: an untrusted chain is reported, not hidden.
+    chain: peerChain(socket, { verify: true, hostname: hostname.replace(/^\[|\]$/g, '') }),
+  };
+}
+
+// OpenSSL's verification results as Node names them (CERT_HAS_EXPIRED, DEPTH_ZERO_SELF_SIGNED_CERT…)
+// and Node's host name mismatch: a handshake refused over the certificate.
+const CERTIFICATE_ERROR =
+  /^(UNABLE_TO_\w+|CERT_\w+|ERROR_IN_CERT_\w+|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|INVALID_CA|PATH_LENGTH_EXCEEDED|INVALID_PURPOSE|HOSTNAME_MISMATCH|ERR_TLS_CERT_ALTNAME_INVALID)$/;
+
+/** Whether `err` (or its cause) is a connection refused because the server certificate did not verify. */
+export function isCertificateError(err: unknown): boolean {
+  for (let e = err; e instanceof Error; e = e.cause) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code && CERTIFICATE_ERROR.test(code)) return true;
+  }
+  return false;
 }
 
 /**

@@ -6,10 +6,13 @@ import { failedObservation, judge } from '../../checks/judge.ts';
 import { traced } from '../../telemetry/spans.ts';
 import { printable, reason } from '../../text.ts';
 import { DeclaredProbe, type ProbeSettings } from '../kind.ts';
+import { tlsExpiry } from '../certificates/metadata.ts';
+import { reportChain } from '../certificates/peer.ts';
 import { readPasswordFile } from '../secret-file.ts';
 import { emptyCollection, type CheckObservation, type Collection, type Probe, type ProbeContext, type Sample } from '../types.ts';
 import type { HttpOptions } from './config.ts';
 import { healthOf, isHealthJsonType, isJsonType, valueAt } from './json.ts';
+import { isCertificateError } from './network.ts';
 import * as m from './metadata.ts';
 import { HttpClient, PHASES, RequestError, type Answer, type Phases } from './request.ts';
 
@@ -80,6 +83,9 @@ export class HttpProbe extends DeclaredProbe<HttpOptions> implements Probe {
       out.samples.push({ metric: m.up, labels, value: 0 }, { metric: m.statusCode, labels, value: 0 });
       if (err instanceof RequestError) out.samples.push(...this.phaseSamples(err.phases), { metric: m.redirects, labels, value: err.redirects });
       out.checks.push(failedObservation(m.status, o.target, `${o.display}: ${reason(err)}`));
+      // A handshake refused over the certificate is its certificate's failure too (the socket is
+      // gone: no chain to show; insecure_skip_verify reads it anyway).
+      if (isCertificateError(err)) out.checks.push(failedObservation(tlsExpiry, this.name, `${o.display}: ${reason(err)}`));
       return out;
     }
     const { body, ...rest } = answer;
@@ -133,6 +139,7 @@ export class HttpProbe extends DeclaredProbe<HttpOptions> implements Probe {
       { metric: m.redirects, labels, value: a.redirects },
     );
     if (a.tls?.version) out.samples.push({ metric: m.tlsVersion, labels: { target: o.target, version: a.tls.version }, value: 1 });
+    if (a.tls) reportChain(out, a.tls.chain, { source: this.name, thresholds: o.expiryThresholds });
 
     const via = a.redirects ? ` after ${a.redirects} redirect${a.redirects > 1 ? 's' : ''}` : '';
     const statusLine = statusLineOf(a);

@@ -213,7 +213,8 @@ export class HttpClient {
         const lengthHeader = res.headers['content-length'];
         const keep = keepBody || isJsonType(contentType);
         const cap = o.maxBodyBytes;
-        const tlsInfo = secure ? tlsFacts(req.socket as TLSSocket) : undefined;
+        // The socket this request used (new or kept alive): its certificate is the one reported.
+        const tlsInfo = secure ? tlsFacts(req.socket as TLSSocket, (tlsOptions as { servername?: string }).servername ?? url.hostname) : undefined;
         const chunks: Buffer[] = [];
         let bytes = 0;
         let kept = 0;

@@ -5,6 +5,7 @@ import { duration, positiveInt, type ProbeSchedule } from '../../config/common.t
 import type { Thresholds } from '../../checks/levels.ts';
 import { ladderField, resolveLadder } from '../../config/thresholds.ts';
 import { DEFAULT_TLS, resolveTls, tlsBlock, type TlsSettings } from '../../config/tls.ts';
+import { tlsExpiry } from '../certificates/metadata.ts';
 import * as m from './metadata.ts';
 import type { ReportDeprecated, ReportProblem } from '../kind.ts';
 import { passwordFields } from '../../config/secrets.ts';
@@ -79,9 +80,10 @@ const targetSchema = z.strictObject({
     .describe('Deprecated (removed in the next release): use tls.insecure_skip_verify. rediss:// without verifying the server certificate'),
   hit_ratio_min_lookups: positiveInt.optional().describe('Fewest lookups (hits + misses) in an interval for the hit ratio to be evaluated; default 100'),
   thresholds: thresholdsSchema.optional(),
+  expiry_thresholds: ladderField(tlsExpiry),
 });
 
-export const redisSchema = targetsSection(targetSchema, { thresholds: thresholdsSchema.optional() }).describe(
+export const redisSchema = targetsSection(targetSchema, { thresholds: thresholdsSchema.optional(), expiry_thresholds: ladderField(tlsExpiry) }).describe(
   `Redis servers (env ${m.URL_ENV}: comma-separated URLs)`,
 );
 
@@ -138,6 +140,8 @@ export interface RedisOptions {
     readonly evicted: Thresholds;
     readonly rejected: Thresholds;
   };
+  /** tls:expiry of each server's certificate chain, with TLS. */
+  readonly expiryThresholds: Thresholds;
 }
 
 /** `host:port`, `[v6]:port` or a bare host (the default port); a problem at `path` otherwise. */
@@ -227,6 +231,7 @@ function resolveOptions(
       evicted: resolveLadder(m.evicted, t.evicted_keys),
       rejected: resolveLadder(m.rejected, t.rejected_connections),
     }),
+    expiryThresholds: resolveLadder(tlsExpiry, target.expiry_thresholds ?? section.expiry_thresholds),
   });
 }
 

@@ -4,6 +4,8 @@
 // labelled by its target; a cluster node or a Sentinel-managed master is one more, labelled by
 // its address and shard too. Works where CONFIG is disabled (managed Redis): every setting needed
 // (maxmemory, maxclients) is read from INFO.
+import { TLSSocket } from 'node:tls';
+import { peerChain, reportChain, type PresentedChain } from '../certificates/peer.ts';
 import type { Redis } from 'ioredis';
 import { emptyCollection, type Collection } from '../types.ts';
 import { PersistentConnection } from '../connection.ts';
@@ -25,6 +27,8 @@ interface Counters {
 export interface Measured {
   readonly pingSeconds: number;
   readonly info: Info;
+  /** With TLS: the chain of the connection used this run, read while it is open. */
+  readonly chain: PresentedChain | undefined;
 }
 
 export type Labels = Readonly<Record<string, string>>;
@@ -56,7 +60,15 @@ export class RedisMember {
   }
 
   async measure(signal: AbortSignal): Promise<Measured> {
-    return this.connection.use(signal, async (client) => ({ pingSeconds: await ping(client, this.endpoint), info: await readInfo(client, this.endpoint) }));
+    return this.connection.use(signal, async (client) => {
+      const pingSeconds = await ping(client, this.endpoint);
+      const info = await readInfo(client, this.endpoint);
+      // ioredis's stream is the TLSSocket with rediss://; trust and name judged as the http kind does.
+      const tls = this.endpoint.tls;
+      const chain =
+        tls && client.stream instanceof TLSSocket ? peerChain(client.stream, { verify: true, hostname: tls.serverName ?? this.endpoint.host }) : undefined;
+      return { pingSeconds, info, chain };
+    });
   }
 
   /** Unreachable: `up` 0 and the reachability check failing; its other checks wait until it answers (one cause, one failing check). */
@@ -72,7 +84,7 @@ export class RedisMember {
     await this.connection.close();
   }
 
-  report({ pingSeconds, info }: Measured): Collection {
+  report({ pingSeconds, info, chain }: Measured): Collection {
     const labels = this.labels;
     const id = this.componentId;
     const out = emptyCollection();
@@ -118,6 +130,7 @@ export class RedisMember {
     this.reportInterval(info, out);
     if (role === 'slave') this.reportReplicaLink(info, out);
     this.reportPersistence(info, out);
+    if (chain) reportChain(out, chain, { source: `redis/${id}`, thresholds: this.options.expiryThresholds });
     return out;
   }
 

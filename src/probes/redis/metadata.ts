@@ -1,6 +1,7 @@
 // The redis probe kind's facts. Metric names follow redis_exporter's (redis_up,
 // redis_memory_used_bytes, redis_keyspace_hits_total, redis_master_link_up…) with the vigil_
 // prefix; every series has a `target` label. Counters are Redis's own, read from INFO.
+import { TLS_CERTIFICATE_METRICS, tlsExpiry } from '../certificates/metadata.ts';
 import { counter, gauge } from '../../metrics/family.ts';
 import { defineCheck, type CheckDecl, type LadderSpec, type LevelSpec } from '../../checks/types.ts';
 import { defineMetadata } from '../kind.ts';
@@ -311,8 +312,10 @@ export const REDIS = defineMetadata({
   description:
     'Redis servers, Redis Cluster nodes and Sentinel-managed masters: PING latency, memory, clients, hit ratio, evictions, replication link, persistence, cluster slots, sentinel quorum (one persistent connection per node)',
   env: [{ name: URL_ENV, help: 'Redis targets, comma-separated redis:// or rediss:// URLs (each named host:port)' }],
-  metrics: REDIS_METRICS,
+  // With TLS, each server's certificate chain is reported as tls:expiry (redis/<target>, redis/<target>/<member>).
+  metrics: [...REDIS_METRICS, ...TLS_CERTIFICATE_METRICS],
   checks: [
+    tlsExpiry,
     reachable,
     memory,
     clients,

@@ -2,7 +2,10 @@
 // TLS handshake on (as Kafka's block does).
 import { z } from 'zod';
 import type { ProbeSchedule } from '../../config/common.ts';
+import type { Thresholds } from '../../checks/levels.ts';
+import { ladderField, resolveLadder } from '../../config/thresholds.ts';
 import { resolveTls, tlsBlock, type TlsSettings } from '../../config/tls.ts';
+import { tlsExpiry } from '../certificates/metadata.ts';
 import type { ReportDeprecated, ReportProblem } from '../kind.ts';
 import { connectionFields, decodeUrlPart, hostPortName, parseUrl, resolveTimeouts } from '../target-config.ts';
 import { targetFields, targetInstances, targetsSection } from '../targets.ts';
@@ -16,9 +19,12 @@ const targetSchema = z.strictObject({
     .describe('tcp://host:port'),
   connect_timeout: connectionFields.connect_timeout.describe("Deadline of the connect and the TLS handshake; default 80 % of the probe's timeout"),
   tls: tlsBlock.optional().describe('When given, a TLS handshake follows the connect, the certificate verified as set'),
+  expiry_thresholds: ladderField(tlsExpiry),
 });
 
-export const tcpSchema = targetsSection(targetSchema).describe(`TCP ports (env ${m.URL_ENV}: comma-separated tcp://host:port)`);
+export const tcpSchema = targetsSection(targetSchema, { expiry_thresholds: ladderField(tlsExpiry) }).describe(
+  `TCP ports (env ${m.URL_ENV}: comma-separated tcp://host:port)`,
+);
 
 export type TcpSection = z.infer<typeof tcpSchema>;
 type TcpTarget = z.infer<typeof targetSchema>;
@@ -32,9 +38,11 @@ export interface TcpOptions {
   readonly tls: TlsSettings | null;
   readonly connectTimeoutMs: number;
   readonly intervalMs: number;
+  /** tls:expiry of the chain the handshake presented (with a tls: block). */
+  readonly expiryThresholds: Thresholds;
 }
 
-function resolveOptions(target: TcpTarget, _section: TcpSection, schedule: ProbeSchedule, report: ReportProblem, deprecated: ReportDeprecated): TcpOptions {
+function resolveOptions(target: TcpTarget, section: TcpSection, schedule: ProbeSchedule, report: ReportProblem, deprecated: ReportDeprecated): TcpOptions {
   const url = parseUrl(target.url, /^tcp:$/, 'a tcp://host:port URL', report);
   if (url.protocol === 'tcp:' && (!url.port || !url.hostname)) report('url', 'must name a host and a port: tcp://host:port');
   if (url.protocol === 'tcp:' && (url.username || url.password || (url.pathname && url.pathname !== '/') || url.search))
@@ -49,6 +57,7 @@ function resolveOptions(target: TcpTarget, _section: TcpSection, schedule: Probe
     tls: resolveTls(target.tls, [], report, deprecated) ?? null,
     connectTimeoutMs: timeouts.connectTimeoutMs,
     intervalMs: schedule.intervalMs,
+    expiryThresholds: resolveLadder(tlsExpiry, target.expiry_thresholds ?? section.expiry_thresholds),
   });
 }
 

@@ -4,6 +4,7 @@
 import { gauge } from '../../metrics/family.ts';
 import { defineCheck } from '../../checks/types.ts';
 import { defineMetadata } from '../kind.ts';
+import { TLS_CERTIFICATE_METRICS, tlsExpiry } from '../certificates/metadata.ts';
 
 const T = ['target'] as const;
 
@@ -38,6 +39,7 @@ export const TCP = defineMetadata({
   key: 'tcp',
   description: 'TCP ports that speak no HTTP: a connect per run, with an optional TLS handshake',
   env: [{ name: URL_ENV, help: 'comma-separated tcp://host:port addresses to connect to, named host:port' }],
-  metrics: [up, duration, tlsVersion],
-  checks: [connect],
+  // With a tls: block, the server's certificate chain is reported as tls:expiry (tcp/<target>).
+  metrics: [up, duration, tlsVersion, ...TLS_CERTIFICATE_METRICS],
+  checks: [connect, tlsExpiry],
 });

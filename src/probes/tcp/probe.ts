@@ -8,7 +8,9 @@ import { failedObservation } from '../../checks/judge.ts';
 import { abortable } from '../../deadline.ts';
 import { traced } from '../../telemetry/spans.ts';
 import { reason } from '../../text.ts';
-import { deadlineError, fixedLookup, networkReason, resolveHost, tlsFacts, type TlsFacts } from '../http/network.ts';
+import { tlsExpiry } from '../certificates/metadata.ts';
+import { reportChain } from '../certificates/peer.ts';
+import { deadlineError, fixedLookup, isCertificateError, networkReason, resolveHost, tlsFacts, type TlsFacts } from '../http/network.ts';
 import { DeclaredProbe, type ProbeSettings } from '../kind.ts';
 import { tlsConnectOptions } from '../secret-file.ts';
 import { emptyCollection, type Collection, type Probe, type ProbeContext } from '../types.ts';
@@ -49,6 +51,8 @@ export class TcpProbe extends DeclaredProbe<TcpOptions> implements Probe {
       signal.throwIfAborted();
       out.samples.push({ metric: m.up, labels, value: 0 });
       out.checks.push(failedObservation(m.connect, o.target, `${o.display}: ${reason(err)}`));
+      // A handshake refused over the certificate fails its tls:expiry too (as the http kind does).
+      if (isCertificateError(err)) out.checks.push(failedObservation(tlsExpiry, this.name, `${o.display}: ${reason(err)}`));
       return out;
     }
     this.lastConnect = c;
@@ -57,6 +61,7 @@ export class TcpProbe extends DeclaredProbe<TcpOptions> implements Probe {
       if (phase !== 'tls' || o.tls) out.samples.push({ metric: m.duration, labels: { target: o.target, phase }, value: c.phases[phase] });
     }
     if (c.tls?.version) out.samples.push({ metric: m.tlsVersion, labels: { target: o.target, version: c.tls.version }, value: 1 });
+    if (c.tls) reportChain(out, c.tls.chain, { source: this.name, thresholds: o.expiryThresholds });
     const seconds = Math.round(c.totalSeconds * 1000) / 1000;
     out.checks.push({
       check: m.connect,
@@ -87,6 +92,7 @@ export class TcpProbe extends DeclaredProbe<TcpOptions> implements Probe {
         let connectedAt = started;
         const options = { host: o.host, port: o.port, lookup: fixedLookup(resolved) };
         socket = tls ? tlsConnect({ ...options, ...(isIP(o.host) ? {} : { servername: o.host }), ...tls }) : netConnect(options);
+        const expectedName = tls?.servername ?? o.host;
         const s = socket;
         const onAbort = () => s.destroy(abort.reason as Error);
         abort.addEventListener('abort', onAbort, { once: true });
@@ -114,7 +120,7 @@ export class TcpProbe extends DeclaredProbe<TcpOptions> implements Probe {
             done({
               phases: { resolve: resolved.seconds, connect: (connectedAt - started) / 1000, tls: (now - connectedAt) / 1000 },
               totalSeconds: (now - t0) / 1000,
-              tls: tlsFacts(s as TLSSocket),
+              tls: tlsFacts(s as TLSSocket, expectedName),
             });
           });
         }
