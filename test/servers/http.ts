@@ -1,7 +1,7 @@
 // Real HTTP(S) servers for the http and tcp probe tests, on free loopback ports: Node's own
 // (a handler per test) and `openssl s_server -www` (another TLS stack), with certificates
 // made by openssl in the test's directory. Every server is stopped by the test's teardown.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -9,6 +9,7 @@ import { connect, type Socket } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../bench/lib.ts';
+import { startProcess } from './process.ts';
 
 interface Teardown {
   teardown(fn: () => unknown): void;
@@ -145,26 +146,13 @@ export interface OpensslServer {
 /** `openssl s_server -www` on a free loopback port: answers every GET with 200 and a status page. */
 export async function opensslServer(t: Teardown, cert: string, key: string): Promise<OpensslServer> {
   const port = await freePort();
-  const child = spawn('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', cert, '-key', key, '-www', '-quiet'], {
-    stdio: ['pipe', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const pid = child.pid as number;
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    process.kill(pid, 'SIGTERM');
-    await exited;
-  };
-  t.teardown(stop);
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`openssl s_server exited: ${stderr}`);
-    if (await accepts(port)) break;
-    if (Date.now() > deadline) throw new Error(`openssl s_server not listening on ${port}: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const { pid, stop } = await startProcess(
+    t,
+    'openssl s_server',
+    'openssl',
+    ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', cert, '-key', key, '-www', '-quiet'],
+    () => accepts(port),
+  );
   return { port, pid, url: (path = '/') => `https://127.0.0.1:${port}${path}`, stop };
 }
 
