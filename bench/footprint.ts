@@ -188,8 +188,9 @@ export const footprintSuite: Suite = {
 
       // bin/vigil's compile cache is warmed as the image does it; the "before" agent has none.
       const cacheDir = join(ctx.tmp, 'compile-cache');
-      execFileSync(join(ROOT, 'bin/vigil'), ['--version'], { env: { ...process.env, NODE_COMPILE_CACHE: cacheDir }, stdio: 'ignore' });
-      execFileSync(process.execPath, [join(ROOT, 'src/main.ts'), '--version'], { env: { ...process.env, NODE_COMPILE_CACHE: cacheDir }, stdio: 'ignore' });
+      const warm = ['config', 'check', join(ROOT, 'config/vigil.example.yaml')];
+      execFileSync(join(ROOT, 'bin/vigil'), warm, { env: { ...process.env, NODE_COMPILE_CACHE: cacheDir }, stdio: 'ignore' });
+      execFileSync(process.execPath, [join(ROOT, 'src/main.ts'), ...warm], { env: { ...process.env, NODE_COMPILE_CACHE: cacheDir }, stdio: 'ignore' });
       execFileSync(process.execPath, [join(ROOT, 'bench/baseline-server.ts')], {
         env: { ...process.env, NODE_COMPILE_CACHE: cacheDir, BASELINE_WARM_ONLY: '1' },
         stdio: 'ignore',

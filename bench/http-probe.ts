@@ -14,6 +14,7 @@ import { httpKind } from '../src/probes/http/index.ts';
 import type { Probe } from '../src/probes/types.ts';
 import { startBlackbox, type Blackbox } from '../test/servers/blackbox.ts';
 import { freePort, httpGet, readCpuSeconds, round, startServer, type BenchContext, type Suite, type SuiteReport, type Table } from './lib.ts';
+import { httpConfig } from '../src/probes/http/config.ts';
 
 const run = promisify(execFile);
 
@@ -56,9 +57,9 @@ async function timeCycles(what: string, targets: number, cycles: number, cycle: 
 }
 
 function probes(urls: string[]): Probe[] {
-  const section = httpKind.schema.parse({ targets: urls.map((url, i) => ({ name: `bench-${i}`, url })) });
+  const section = httpConfig.schema.parse({ targets: urls.map((url, i) => ({ name: `bench-${i}`, url })) });
   const problems: string[] = [];
-  const settings = httpKind.resolve({ section, defaults: BUILTIN_SCHEDULE, env: {} }, (p, m) => problems.push(`${p}: ${m}`));
+  const settings = httpConfig.resolve({ section, defaults: BUILTIN_SCHEDULE, env: {} }, (p, m) => problems.push(`${p}: ${m}`));
   if (problems.length) throw new Error(problems.join('; '));
   const ctx = { logger: pino({ enabled: false }), host: { proc: '/proc', sys: '/sys', rootfs: '/' } };
   return settings.map((s) => httpKind.create(s, ctx));

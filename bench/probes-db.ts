@@ -60,10 +60,11 @@ async function timeCycles(label: string, targets: number, cycles: number, cycle:
   };
 }
 
-function probes<O>(kind: ProbeKind<unknown, O>, urls: string[]): Probe[] {
-  const section = kind.schema.parse({ targets: urls.map((url, i) => ({ name: `bench-${i}`, url })) });
+async function probes<O>(kind: ProbeKind<unknown, O>, urls: string[]): Promise<Probe[]> {
+  const config = await kind.config();
+  const section = config.schema.parse({ targets: urls.map((url, i) => ({ name: `bench-${i}`, url })) });
   const problems: string[] = [];
-  const settings = kind.resolve({ section, defaults: BUILTIN_SCHEDULE, env: {} }, (p, m) => problems.push(`${p}: ${m}`));
+  const settings = config.resolve({ section, defaults: BUILTIN_SCHEDULE, env: {} }, (p, m) => problems.push(`${p}: ${m}`));
   if (problems.length) throw new Error(problems.join('; '));
   const ctx = { logger: pino({ enabled: false }), host: { proc: '/proc', sys: '/sys', rootfs: '/' } };
   return settings.map((s) => kind.create(s, ctx));
@@ -98,8 +99,8 @@ async function benchPostgres(server: PgServer, ctx: BenchContext): Promise<{ row
     const raw = new pg.Client({ host: server.host, port: server.port, user: 'postgres', database: dbs.raw });
     await raw.connect();
     open.push({ stop: () => raw.end() });
-    const one = probes(postgresKind as ProbeKind<unknown, unknown>, [server.url(dbs.one)]);
-    const ten = probes(
+    const one = await probes(postgresKind as ProbeKind<unknown, unknown>, [server.url(dbs.one)]);
+    const ten = await probes(
       postgresKind as ProbeKind<unknown, unknown>,
       Array.from({ length: 10 }, () => server.url(dbs.ten)),
     );
@@ -134,8 +135,8 @@ async function benchPostgres(server: PgServer, ctx: BenchContext): Promise<{ row
 async function benchRedis(server: RedisServer, ctx: BenchContext): Promise<{ rows: Measured[]; spawnMs: number | null }> {
   const raw = new Redis({ host: server.host, port: server.port, protocol: 2, enableReadyCheck: false, lazyConnect: true });
   await raw.connect();
-  const one = probes(redisKind as ProbeKind<unknown, unknown>, [server.url()]);
-  const ten = probes(
+  const one = await probes(redisKind as ProbeKind<unknown, unknown>, [server.url()]);
+  const ten = await probes(
     redisKind as ProbeKind<unknown, unknown>,
     Array.from({ length: 10 }, () => server.url()),
   );

@@ -20,8 +20,9 @@ import { configJsonSchema } from '../src/config/schema.ts';
 import { accessLogSuppressed, connectionsDropped, requestsRejected } from '../src/http/http-metrics.ts';
 import { CORE_METRICS } from '../src/metrics/core.ts';
 import { RUNTIME_METRICS } from '../src/metrics/runtime.ts';
-import type { ProbeKind } from '../src/probes/kind.ts';
+import type { ProbeKind, ProbeSection } from '../src/probes/kind.ts';
 import { PROBE_KINDS } from '../src/probes/registry.ts';
+import { PROBE_SECTIONS } from '../src/probes/sections.ts';
 import { exportFailures, queuedSpans, spansDropped, spansExported, tracingEnabled } from '../src/telemetry/metrics.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -155,8 +156,8 @@ function configRows(schema: JsonSchema, prefix = '', section?: JsonSchema): stri
   return rows;
 }
 
-export function kindConfigTable(kind: ProbeKind): string {
-  const schema = z.toJSONSchema(kind.schema as z.ZodType, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+export function kindConfigTable(section: ProbeSection): string {
+  const schema = z.toJSONSchema(section.schema as z.ZodType, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
   return table(['key', 'meaning'], configRows(schema));
 }
 
@@ -237,7 +238,8 @@ export function exampleConfig(text: string, examples: readonly string[]): string
 }
 
 /** Every generated file: path relative to the repository, and its content. */
-export function generatedFiles(kinds: readonly ProbeKind[] = PROBE_KINDS): Map<string, string> {
+export function generatedFiles(kinds: readonly ProbeKind[] = PROBE_KINDS, sections: readonly ProbeSection[] = PROBE_SECTIONS): Map<string, string> {
+  const sectionOf = (key: string) => sections.find((s) => s.key === key) as ProbeSection;
   const out = new Map<string, string>();
   const read = (path: string) => readFileSync(`${ROOT}${path}`, 'utf8');
   let readme = read('README.md');
@@ -248,7 +250,7 @@ export function generatedFiles(kinds: readonly ProbeKind[] = PROBE_KINDS): Map<s
   for (const kind of kinds) {
     const path = `src/probes/${kind.key}/README.md`;
     let text = read(path);
-    text = replaceBlock(text, 'config', kindConfigTable(kind), path);
+    text = replaceBlock(text, 'config', kindConfigTable(sectionOf(kind.key)), path);
     text = replaceBlock(text, 'checks', kindChecksTable(kind), path);
     text = replaceBlock(text, 'metrics', kindMetricsTable(kind), path);
     out.set(path, text);
@@ -261,7 +263,7 @@ export function generatedFiles(kinds: readonly ProbeKind[] = PROBE_KINDS): Map<s
     examples.push(example);
   }
   out.set('config/vigil.example.yaml', exampleConfig(read('config/vigil.example.yaml'), examples));
-  out.set('config/vigil.schema.json', `${JSON.stringify(configJsonSchema(kinds), null, 2)}\n`);
+  out.set('config/vigil.schema.json', `${JSON.stringify(configJsonSchema(sections), null, 2)}\n`);
   return out;
 }
 

@@ -3,11 +3,12 @@ import { parseArgs } from 'node:util';
 import { hostname } from 'node:os';
 import { Agent } from './agent.ts';
 import { runCheckCommand } from './check-command.ts';
-import { loadConfig, ENV_OVERRIDES, DEFAULT_PORT } from './config/load.ts';
-import { configJsonSchema } from './config/schema.ts';
+import { ENV_OVERRIDES, DEFAULT_PORT } from './config/env.ts';
+import type { ResolvedConfig } from './config/load.ts';
+import { loadConfigInWorker } from './config-worker.ts';
 import { EXIT, VigilError, type ExitCode } from './errors.ts';
 import { createLogger, type Logger } from './log/logger.ts';
-import type { ProbeKind } from './probes/kind.ts';
+import { probeSections, type ProbeKind } from './probes/kind.ts';
 import { VERSION } from './version.ts';
 
 /** Variables read besides the config overrides and the probe kinds' own. */
@@ -72,6 +73,11 @@ export interface CliIo {
   readonly stderr: (text: string) => void;
   readonly isTty: boolean;
   readonly kinds: readonly ProbeKind[];
+  /**
+   * `run` validates the config in a worker thread against the registry's kinds, so the agent
+   * never loads the validator (main sets it); otherwise in this thread against `kinds`.
+   */
+  readonly configInWorker?: boolean;
   /** Called with the running agent so main can wire signals. */
   readonly onAgent?: (agent: Agent, logger: Logger) => void;
 }
@@ -128,6 +134,12 @@ export function parseCommand(argv: readonly string[], isTty: boolean): Command {
   }
 }
 
+// The validator (yaml, zod, the kinds' schemas) is loaded only by the commands that use it.
+async function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv, kinds: readonly ProbeKind[]): Promise<ResolvedConfig> {
+  const [{ loadConfig }, sections] = await Promise.all([import('./config/load.ts'), probeSections(kinds)]);
+  return loadConfig({ path, env, kinds: sections });
+}
+
 /** Runs the command. Returns an exit code for the short commands, or `undefined` when the agent keeps running. */
 export async function runCli(io: CliIo): Promise<ExitCode | undefined> {
   let command: Command;
@@ -146,23 +158,25 @@ export async function runCli(io: CliIo): Promise<ExitCode | undefined> {
         io.stdout(`${VERSION}\n`);
         return EXIT.OK;
       case 'config-schema':
-        io.stdout(`${JSON.stringify(configJsonSchema(io.kinds), null, 2)}\n`);
+        io.stdout(`${JSON.stringify((await import('./config/schema.ts')).configJsonSchema(await probeSections(io.kinds)), null, 2)}\n`);
         return EXIT.OK;
       case 'config-check': {
-        const config = await loadConfig({ path: command.file, env: io.env, kinds: io.kinds });
+        const config = await loadConfig(command.file, io.env, io.kinds);
         io.stdout(`${command.file}: valid (${config.probes.length} probes: ${config.probes.map((p) => p.name).join(', ') || 'none'})\n`);
         // Valid still, exit 0: the former keys work for this release.
         for (const d of config.deprecations) io.stderr(`vigil: warning: ${d.message}\n`);
         return EXIT.OK;
       }
       case 'check': {
-        const config = await loadConfig({ path: command.config, env: io.env, kinds: io.kinds });
+        const config = await loadConfig(command.config, io.env, io.kinds);
         // Logs go to stderr so stdout stays the table (or JSON); only problems are shown.
         const logger = createLogger({ level: 'warn', service: config.service.name, destination: { write: (s: string) => io.stderr(s) } });
         return await runCheckCommand(config, io.kinds, logger, { json: command.json, color: command.color, write: io.stdout });
       }
       case 'run': {
-        const config = await loadConfig({ path: command.config, env: io.env, kinds: io.kinds });
+        const config = io.configInWorker
+          ? await loadConfigInWorker(command.config ?? (io.env.VIGIL_CONFIG || undefined), io.env)
+          : await loadConfig(command.config, io.env, io.kinds);
         const logger = createLogger({ level: config.log.level, service: config.service.name, host: hostname() });
         const agent = new Agent(config, io.kinds, logger, io.env);
         io.onAgent?.(agent, logger);

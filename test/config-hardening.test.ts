@@ -7,10 +7,11 @@ import { resolveConfigText, loadConfig } from '../src/config/load.ts';
 import { PROBE_KINDS } from '../src/probes/registry.ts';
 import { VigilError } from '../src/errors.ts';
 import { runCli } from '../src/cli.ts';
+import { PROBE_SECTIONS } from '../src/probes/sections.ts';
 
 function problems(text: string, env: NodeJS.ProcessEnv = {}): string[] {
   try {
-    resolveConfigText(text, 'vigil.yaml', env, PROBE_KINDS);
+    resolveConfigText(text, 'vigil.yaml', env, PROBE_SECTIONS);
   } catch (err) {
     if (err instanceof VigilError) return [err.message, ...err.problems];
     throw err;
@@ -47,7 +48,7 @@ t.test('a % in a URL password never crashes the loader, and the value is never e
   const redisEnv = problems('', { VIGIL_REDIS_URL: 'redis://:50%off@cache:6379' });
   t.match(redisEnv, ['vigil.yaml is invalid', /^probes\.redis\.\(VIGIL_REDIS_URL item 1\)\.url: .*percent-encoding/]);
   t.notMatch([...pgFile, ...pgEnv, ...redisEnv].join('\n'), /50%off/);
-  const ok = resolveConfigText('', null, { VIGIL_REDIS_URL: 'redis://:50%25off@cache:6379' }, PROBE_KINDS);
+  const ok = resolveConfigText('', null, { VIGIL_REDIS_URL: 'redis://:50%25off@cache:6379' }, PROBE_SECTIONS);
   t.equal((ok.probes.find((p) => p.kind === 'redis')?.options as { urlPassword: string } | undefined)?.urlPassword, '50%off', 'an encoded % decodes');
 });
 
@@ -67,12 +68,12 @@ t.test('undefined YAML aliases and alias bombs are invalid YAML, not crashes', a
 
 t.test('config files: size cap, only regular files, bounded problem list, all problems in one pass', async (t) => {
   const dir = t.testdir({ 'big.yaml': `service:\n  description: "${'x'.repeat(1024 * 1024)}"\n` });
-  await t.rejects(loadConfig({ path: join(dir, 'big.yaml'), env: {}, kinds: PROBE_KINDS }), { code: 'CONFIG_UNREADABLE', message: /larger than 1 MiB/ });
-  await t.rejects(loadConfig({ path: dir, env: {}, kinds: PROBE_KINDS }), { code: 'CONFIG_UNREADABLE', message: /not a regular file/ });
+  await t.rejects(loadConfig({ path: join(dir, 'big.yaml'), env: {}, kinds: PROBE_SECTIONS }), { code: 'CONFIG_UNREADABLE', message: /larger than 1 MiB/ });
+  await t.rejects(loadConfig({ path: dir, env: {}, kinds: PROBE_SECTIONS }), { code: 'CONFIG_UNREADABLE', message: /not a regular file/ });
   const fifo = join(dir, 'fifo.yaml');
   execFileSync('mkfifo', [fifo]);
   const started = Date.now();
-  await t.rejects(loadConfig({ path: fifo, env: {}, kinds: PROBE_KINDS }), { code: 'CONFIG_UNREADABLE', message: /not a regular file/ });
+  await t.rejects(loadConfig({ path: fifo, env: {}, kinds: PROBE_SECTIONS }), { code: 'CONFIG_UNREADABLE', message: /not a regular file/ });
   t.ok(Date.now() - started < 2000, 'a FIFO does not hang the loader');
 
   const many = Array.from({ length: 500 }, (_, i) => `  k${i}: 1`).join('\n');
@@ -88,7 +89,7 @@ t.test('config files: size cap, only regular files, bounded problem list, all pr
   const keys = Array.from({ length: 40_000 }, (_, i) => `  k${i}: 1`).join('\n');
   writeFileSync(join(dir, 'keys.yaml'), `extra:\n${keys}\n`);
   const t0 = Date.now();
-  await t.rejects(loadConfig({ path: join(dir, 'keys.yaml'), env: {}, kinds: PROBE_KINDS }), { code: 'CONFIG_INVALID' });
+  await t.rejects(loadConfig({ path: join(dir, 'keys.yaml'), env: {}, kinds: PROBE_SECTIONS }), { code: 'CONFIG_INVALID' });
   t.ok(Date.now() - t0 < 30_000, `40k keys refused in ${Date.now() - t0} ms`);
 });
 

@@ -5,9 +5,10 @@ import { resolveConfigText, loadConfig } from '../src/config/load.ts';
 import { commonProbeFields, resolveSchedule, percent } from '../src/config/common.ts';
 import { parseDuration, formatDuration } from '../src/config/duration.ts';
 import { configJsonSchema } from '../src/config/schema.ts';
-import { defineProbeKind, type ProbeKind } from '../src/probes/kind.ts';
+import { defineProbeKind, probeSections, type ProbeKind } from '../src/probes/kind.ts';
 import { PROBE_KINDS } from '../src/probes/registry.ts';
 import { VigilError } from '../src/errors.ts';
+import { PROBE_SECTIONS } from '../src/probes/sections.ts';
 
 const demoKind = defineProbeKind({
   key: 'demo',
@@ -15,17 +16,19 @@ const demoKind = defineProbeKind({
   env: [],
   metrics: [],
   checks: [],
-  schema: z.strictObject({ ...commonProbeFields, warn: percent.optional(), fail: percent.optional() }),
-  resolve({ section, defaults }, report) {
-    if (section?.enabled === false) return [];
-    if (section?.warn !== undefined && section.fail !== undefined && section.warn >= section.fail) report('warn', 'must be below fail');
-    return [{ kind: 'demo', name: 'demo', schedule: resolveSchedule(section, defaults), options: { warn: section?.warn ?? 70 } }];
-  },
+  config: async () => ({
+    schema: z.strictObject({ ...commonProbeFields, warn: percent.optional(), fail: percent.optional() }),
+    resolve({ section, defaults }, report) {
+      if (section?.enabled === false) return [];
+      if (section?.warn !== undefined && section.fail !== undefined && section.warn >= section.fail) report('warn', 'must be below fail');
+      return [{ kind: 'demo', name: 'demo', schedule: resolveSchedule(section, defaults), options: { warn: section?.warn ?? 70 } }];
+    },
+  }),
   create() {
     throw new Error('not used');
   },
 }) as ProbeKind;
-const kinds = [demoKind];
+const kinds = await probeSections([demoKind]);
 
 function problems(text: string, env: NodeJS.ProcessEnv = {}): string[] {
   try {
@@ -117,10 +120,10 @@ t.test('loadConfig reads the file named by VIGIL_CONFIG and reports unreadable f
 
 t.test('the published JSON Schema and example config match the code', async (t) => {
   const published = JSON.parse(readFileSync(new URL('../config/vigil.schema.json', import.meta.url), 'utf8'));
-  t.same(published, configJsonSchema(PROBE_KINDS), 'config/vigil.schema.json is current (npm run schema)');
+  t.same(published, configJsonSchema(PROBE_SECTIONS), 'config/vigil.schema.json is current (npm run schema)');
   const example = readFileSync(new URL('../config/vigil.example.yaml', import.meta.url), 'utf8');
-  const config = resolveConfigText(example, 'config/vigil.example.yaml', {}, PROBE_KINDS);
+  const config = resolveConfigText(example, 'config/vigil.example.yaml', {}, PROBE_SECTIONS);
   t.ok(config.probes.length >= 3, 'example config is valid');
-  const defaults = resolveConfigText('', null, {}, PROBE_KINDS);
+  const defaults = resolveConfigText('', null, {}, PROBE_SECTIONS);
   t.same(defaults.probes.map((p) => p.name).sort(), ['cpu', 'disk', 'memory'], 'zero-config runs the host probes');
 });

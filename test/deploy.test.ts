@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { resolveConfigText } from '../src/config/load.ts';
 import { PROBE_KINDS } from '../src/probes/registry.ts';
+import { PROBE_SECTIONS } from '../src/probes/sections.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -30,7 +31,7 @@ t.test('Kubernetes manifests parse and carry a valid Vigil config', async (t) =>
     });
     const configs = objects.filter((o) => o.kind === 'ConfigMap' && o.data?.['vigil.yaml']);
     t.ok(configs.length > 0, `${file} ships a config`);
-    for (const c of configs) t.doesNotThrow(() => resolveConfigText(c.data!['vigil.yaml']!, file, {}, PROBE_KINDS), `${file} config is valid`);
+    for (const c of configs) t.doesNotThrow(() => resolveConfigText(c.data!['vigil.yaml']!, file, {}, PROBE_SECTIONS), `${file} config is valid`);
     const text = JSON.stringify(objects);
     for (const path of ['/health', '/ready']) t.match(text, `"path":"${path}"`, `${file} probes ${path}`);
   }

@@ -34,7 +34,7 @@ t.test('--help lists every environment variable', async (t) => {
 t.test("every ladder's config path exists in its kind's schema, with the declared defaults", async (t) => {
   for (const kind of PROBE_KINDS) {
     type Node = { properties?: Record<string, Node>; description?: string };
-    const schema = z.toJSONSchema(kind.schema as z.ZodType, { io: 'input', unrepresentable: 'any' }) as Node;
+    const schema = z.toJSONSchema((await kind.config()).schema as z.ZodType, { io: 'input', unrepresentable: 'any' }) as Node;
     for (const check of kind.checks) {
       if (!check.ladder) continue;
       let node: Node | undefined = schema;

@@ -1,7 +1,7 @@
 // The `http:` section: limits, probe port, details, token and TLS keys, validated like the rest.
 import t from 'tap';
 import { resolveConfigText } from '../src/config/load.ts';
-import { PROBE_KINDS as kinds } from '../src/probes/registry.ts';
+import { PROBE_SECTIONS as kinds } from '../src/probes/sections.ts';
 
 function problems(yaml: string, env: NodeJS.ProcessEnv = {}): string[] {
   try {

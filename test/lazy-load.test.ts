@@ -8,6 +8,7 @@ import { PROBE_KINDS } from '../src/probes/registry.ts';
 import { resolveConfigText } from '../src/config/load.ts';
 import { assemble } from '../src/agent.ts';
 import { captureLogs } from './helpers.ts';
+import { PROBE_SECTIONS } from '../src/probes/sections.ts';
 
 const loadedPackages = (): Set<string> => {
   const cache = createRequire(import.meta.url).cache;
@@ -20,7 +21,7 @@ const loadedPackages = (): Set<string> => {
 };
 
 t.test('a zero-config agent loads no database driver and no tracing SDK', async (t) => {
-  const config = resolveConfigText('', null, {}, PROBE_KINDS);
+  const config = resolveConfigText('', null, {}, PROBE_SECTIONS);
   const { logger } = captureLogs();
   assemble(config, PROBE_KINDS, logger);
   const loaded = loadedPackages();
@@ -49,10 +50,11 @@ t.test("a started agent has not loaded Node's bundled HTTP client (undici, +14 M
   });
   const code = `
     const { PROBE_KINDS } = await import('./src/probes/registry.ts');
+    const { PROBE_SECTIONS } = await import('./src/probes/sections.ts');
     const { resolveConfigText } = await import('./src/config/load.ts');
     const { Agent } = await import('./src/agent.ts');
     const { createLogger } = await import('./src/log/logger.ts');
-    const config = resolveConfigText('http:\\n  port: ${port}\\n  host: 127.0.0.1\\n', null, {}, PROBE_KINDS);
+    const config = resolveConfigText('http:\\n  port: ${port}\\n  host: 127.0.0.1\\n', null, {}, PROBE_SECTIONS);
     const agent = new Agent(config, PROBE_KINDS, createLogger({ level: 'silent', service: 'vigil' }), {});
     await agent.start();
     const loaded = process.moduleLoadList.filter((m) => m.includes('undici'));

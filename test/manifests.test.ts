@@ -13,6 +13,7 @@ import { resolveConfigText } from '../src/config/load.ts';
 import { PROBE_KINDS } from '../src/probes/registry.ts';
 import { ALERTS_FILE, PROMETHEUS_RULE_FILE, renderPrometheusRule } from '../scripts/prometheus-rule.ts';
 import { validateStrictFields, validateWithModels, type KubernetesObject, type Located } from './deploy/kubernetes-schema.ts';
+import { PROBE_SECTIONS } from '../src/probes/sections.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -128,7 +129,7 @@ t.test('the Vigil configs shipped in ConfigMaps and files are valid', async (t) 
     }
   }
   t.ok(vigilConfigs.length >= 3);
-  for (const { where, text } of vigilConfigs) t.doesNotThrow(() => resolveConfigText(text, where, {}, PROBE_KINDS), where);
+  for (const { where, text } of vigilConfigs) t.doesNotThrow(() => resolveConfigText(text, where, {}, PROBE_SECTIONS), where);
 });
 
 t.test('the node and cluster manifests', async (t) => {
@@ -139,7 +140,7 @@ t.test('the node and cluster manifests', async (t) => {
   t.ok(cluster, 'cluster.yaml has the cluster Deployment');
   t.notOk(JSON.stringify(cluster).includes('hostPath'), 'no host mount');
   t.notOk(JSON.stringify(cluster).includes('VIGIL_HOST_ROOT'));
-  const config = resolveConfigText(of('ConfigMap', 'vigil-cluster-config').data['vigil.yaml'], 'cluster.yaml', {}, PROBE_KINDS);
+  const config = resolveConfigText(of('ConfigMap', 'vigil-cluster-config').data['vigil.yaml'], 'cluster.yaml', {}, PROBE_SECTIONS);
   const kinds = new Set(config.probes.map((p) => p.kind));
   t.same([...kinds].sort(), ['kafka', 'postgres', 'redis'], 'cluster agent: datastore probes only');
   t.ok(of('PodDisruptionBudget', 'vigil-cluster'));

@@ -15,10 +15,11 @@ import { resolveTracingConfig, TRACING_DEFAULTS } from '../src/config/tracing.ts
 import { tracingPlan } from '../src/telemetry/settings.ts';
 import { WarnLimiter } from '../src/telemetry/warn-limiter.ts';
 import { captureLogs } from './helpers.ts';
+import { PROBE_SECTIONS } from '../src/probes/sections.ts';
 
 function configProblems(tracing: unknown): string[] {
   try {
-    resolveConfig({ tracing }, 'vigil.yaml', {}, PROBE_KINDS);
+    resolveConfig({ tracing }, 'vigil.yaml', {}, PROBE_SECTIONS);
     return [];
   } catch (err) {
     return (err as VigilError).problems as string[];
@@ -26,7 +27,7 @@ function configProblems(tracing: unknown): string[] {
 }
 
 t.test('the tracing section: defaults, validation, gRPC refused with a clear message', async (t) => {
-  const plain = resolveConfig({}, null, {}, PROBE_KINDS);
+  const plain = resolveConfig({}, null, {}, PROBE_SECTIONS);
   t.same(plain.tracing, { ...TRACING_DEFAULTS, headers: {} });
   const full = resolveConfig(
     {
@@ -42,7 +43,7 @@ t.test('the tracing section: defaults, validation, gRPC refused with a clear mes
     },
     null,
     {},
-    PROBE_KINDS,
+    PROBE_SECTIONS,
   );
   t.same(full.tracing, {
     endpoint: 'http://collector:4318',

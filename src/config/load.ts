@@ -14,6 +14,9 @@ import { deprecation, type Deprecation } from './deprecation.ts';
 import { buildConfigSchema, type RawConfig } from './schema.ts';
 import { httpSection, resolveHttpConfig, type HttpConfig } from './http.ts';
 import { resolveTracingConfig, type TracingConfig } from './tracing.ts';
+import { DEFAULT_PORT, ENV_OVERRIDES } from './env.ts';
+
+export { DEFAULT_PORT, ENV_OVERRIDES } from './env.ts';
 
 export interface Identity {
   /** Kubernetes node (downward API NODE_NAME), else the host name. */
@@ -39,17 +42,7 @@ export interface ResolvedConfig {
   readonly deprecations: readonly Deprecation[];
 }
 
-export const DEFAULT_PORT = 9477;
 const DEFAULT_DESCRIPTION = 'Vigil node agent: health of this node and its dependencies';
-
-/** Environment variables that override config file settings, and where they land. */
-export const ENV_OVERRIDES: readonly { env: string; path: readonly string[]; kind: 'int' | 'string'; help: string }[] = [
-  { env: 'VIGIL_PORT', path: ['http', 'port'], kind: 'int', help: `default ${DEFAULT_PORT}` },
-  { env: 'VIGIL_HTTP_HOST', path: ['http', 'host'], kind: 'string', help: 'default `0.0.0.0`; `127.0.0.1` keeps the agent off the network' },
-  { env: 'VIGIL_INTERVAL', path: ['defaults', 'interval'], kind: 'string', help: 'default `15s`' },
-  { env: 'VIGIL_LOG_LEVEL', path: ['log', 'level'], kind: 'string', help: 'default `info`' },
-  { env: 'VIGIL_HOST_ROOT', path: ['host', 'root'], kind: 'string', help: '`/host` in a DaemonSet: read `/host/proc`, `/host/sys`, statfs below `/host`' },
-];
 
 export interface LoadOptions {
   /** --config, else VIGIL_CONFIG, else none (zero-config defaults). */

@@ -3,7 +3,7 @@
 // kinds (src/probes/kind.ts) extend ProbeSection with how to build their probes, so the loader
 // validates every kind's section without importing probes/.
 import type { z } from 'zod';
-import type { ProbeSchedule } from './common.ts';
+import { resolveSchedule, type CommonProbeInput, type ProbeSchedule } from './common.ts';
 import type { ReportDeprecated } from './deprecation.ts';
 
 /** Resolved settings of one probe instance: schedule plus the kind's own options. */
@@ -44,4 +44,19 @@ export interface HostPaths {
   readonly proc: string;
   readonly sys: string;
   readonly rootfs: string;
+}
+
+/**
+ * resolve() for kinds with a single instance named after the kind (the host probes): the
+ * section's schedule over the defaults, nothing when disabled.
+ */
+export function singleInstance<Raw extends CommonProbeInput, Options>(
+  key: string,
+  options: (section: Raw | undefined, schedule: ProbeSchedule, report: ReportProblem) => Options,
+): ProbeSection<Raw, Options>['resolve'] {
+  return ({ section, defaults }, report) => {
+    const schedule = resolveSchedule(section, defaults);
+    if (!schedule.enabled) return [];
+    return [Object.freeze({ kind: key, name: key, schedule, options: options(section, schedule, report) })];
+  };
 }

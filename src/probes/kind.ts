@@ -1,8 +1,12 @@
 // A probe kind is one declaration in its folder: the facts (metadata.ts: key, env shortcuts,
-// metrics, checks with their default ladders), the config schema, how to resolve that section,
-// and how to build probe instances from the resolved (frozen) config. The registry, the docs
-// tables, --help, the example config's defaults and the JSON Schema are derived from it.
-import { resolveSchedule, type CommonProbeInput, type ProbeSchedule } from '../config/common.ts';
+// metrics, checks with their default ladders), the config side (config.ts: schema and how to
+// resolve that section) and how to build probe instances from the resolved (frozen) config.
+// The registry, the docs tables, --help, the example config's defaults and the JSON Schema are
+// derived from it.
+//
+// The config side is imported only by what validates a config, not with the kind: the agent
+// validates in a worker thread (src/config-worker.ts), so its own thread never loads zod, yaml
+// and the kinds' schemas, which it would keep for its whole life.
 import type { ReportDeprecated } from '../config/deprecation.ts';
 import type { ProbeSection, ProbeSettings, ReportProblem, ResolveInput } from '../config/probe-config.ts';
 import type { CheckDecl } from '../checks/types.ts';
@@ -55,8 +59,13 @@ export function defineMetadata<M extends ProbeMetadata>(metadata: M): M {
   });
 }
 
-/** A probe kind: its facts, its config section (see ProbeSection) and how to build its instances. */
-export interface ProbeKind<Raw = unknown, Options = unknown> extends ProbeSection<Raw, Options>, ProbeMetadata {
+/** The config side of a kind, exported by its config.ts: its section's schema and resolver. */
+export type KindConfig<Raw, Options> = Pick<ProbeSection<Raw, Options>, 'schema' | 'resolve'>;
+
+/** A probe kind: its facts, a loader of its config side, and how to build its instances. */
+export interface ProbeKind<Raw = unknown, Options = unknown> extends ProbeMetadata {
+  /** Imports the kind's config.ts; only the config loader calls it (for the agent, in a worker thread). */
+  config(): Promise<KindConfig<Raw, Options>>;
   create(settings: ProbeSettings<Options>, ctx: ProbeContext): Probe;
 }
 
@@ -64,19 +73,9 @@ export function defineProbeKind<Raw, Options>(kind: ProbeKind<Raw, Options>): Pr
   return Object.freeze(kind);
 }
 
-/**
- * resolve() for kinds with a single instance named after the kind (the host probes): the
- * section's schedule over the defaults, nothing when disabled.
- */
-export function singleInstance<Raw extends CommonProbeInput, Options>(
-  key: string,
-  options: (section: Raw | undefined, schedule: ProbeSchedule, report: ReportProblem) => Options,
-): ProbeKind<Raw, Options>['resolve'] {
-  return ({ section, defaults }, report) => {
-    const schedule = resolveSchedule(section, defaults);
-    if (!schedule.enabled) return [];
-    return [Object.freeze({ kind: key, name: key, schedule, options: options(section, schedule, report) })];
-  };
+/** The kinds' sections as the config loader takes them, each kind's config side imported. */
+export async function probeSections(kinds: readonly ProbeKind[]): Promise<readonly ProbeSection[]> {
+  return Promise.all(kinds.map(async (kind) => Object.freeze({ key: kind.key, description: kind.description, ...(await kind.config()) })));
 }
 
 /** What every probe takes from its kind's declaration and its settings; the kind adds the rest. */

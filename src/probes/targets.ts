@@ -12,7 +12,7 @@
 // probe instance named `kind/name`, with the section's schedule under its own overrides.
 import { z } from 'zod';
 import { commonProbeFields, resolveSchedule, type CommonProbeInput, type ProbeSchedule } from '../config/common.ts';
-import type { ProbeKind, ProbeSettings, ReportDeprecated, ReportProblem } from './kind.ts';
+import type { ProbeSection, ProbeSettings, ReportDeprecated, ReportProblem } from './kind.ts';
 
 /** A target's name: used in metric labels, check component ids and the instance name. */
 export const targetName = z
@@ -48,7 +48,7 @@ export interface TargetKindSpec<Section extends CommonProbeInput & { targets?: T
 /** resolve() for target-list kinds: config targets then env targets, names unique. */
 export function targetInstances<Section extends CommonProbeInput & { targets?: Target[] | undefined }, Target extends TargetInput, Options>(
   spec: TargetKindSpec<Section, Target, Options>,
-): ProbeKind<Section, Options>['resolve'] {
+): ProbeSection<Section, Options>['resolve'] {
   return ({ section, defaults, env }, report, deprecated = () => undefined) => {
     const base = resolveSchedule(section, defaults);
     if (!base.enabled) return [];

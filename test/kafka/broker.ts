@@ -16,6 +16,7 @@ import type { Collection } from '../../src/probes/types.ts';
 import type { KafkaOptions } from '../../src/probes/kafka/config.ts';
 import type { ProbeSettings } from '../../src/probes/kind.ts';
 import { kafkaVersions, startBroker, type KafkaBroker } from '../../scripts/kafka.ts';
+import { kafkaConfig } from '../../src/probes/kafka/config.ts';
 
 export { kafkaVersions, type KafkaBroker };
 
@@ -164,7 +165,7 @@ export interface ProbeOptions {
 
 /** The probe as the agent would build it from `probes.kafka.targets[0]`. */
 export function probeFor(t: Teardown, broker: KafkaBroker, options: ProbeOptions = {}): KafkaProbe {
-  const section = kafkaKind.schema.parse({
+  const section = kafkaConfig.schema.parse({
     targets: [
       {
         name: `kafka-${broker.version}`,
@@ -180,7 +181,7 @@ export function probeFor(t: Teardown, broker: KafkaBroker, options: ProbeOptions
     ],
   });
   const problems: string[] = [];
-  const [settings] = kafkaKind.resolve({ section, defaults: BUILTIN_SCHEDULE, env: {} }, (path, message) => problems.push(`${path}: ${message}`));
+  const [settings] = kafkaConfig.resolve({ section, defaults: BUILTIN_SCHEDULE, env: {} }, (path, message) => problems.push(`${path}: ${message}`));
   if (!settings || problems.length > 0) throw new Error(`bad probe config: ${problems.join('; ')}`);
   const logger = pino({ enabled: false });
   const client = kafkaClientFor(settings as ProbeSettings<KafkaOptions>, logger);

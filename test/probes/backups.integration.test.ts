@@ -14,6 +14,7 @@ import { PROBE_KINDS } from '../../src/probes/registry.ts';
 import type { HealthDocument } from '../../src/http/health-doc.ts';
 import { captureLogs, waitFor } from '../helpers.ts';
 import { ownRedis } from '../servers/redis.ts';
+import { PROBE_SECTIONS } from '../../src/probes/sections.ts';
 
 const run = promisify(execFile);
 
@@ -72,7 +73,7 @@ t.test('vigil check under host.root: a Redis BGSAVE and a backup volume, read as
     },
     null,
     {},
-    PROBE_KINDS,
+    PROBE_SECTIONS,
   );
   const logs = captureLogs('warn');
   let out = '';

@@ -13,6 +13,7 @@ import * as m from '../../src/probes/backups/metadata.ts';
 import { PROBE_KINDS } from '../../src/probes/registry.ts';
 import { BUILTIN_SCHEDULE } from '../../src/config/common.ts';
 import { checkOf, context, live, settingsOf, valueOf, verdict } from './helpers.ts';
+import { backupsConfig } from '../../src/probes/backups/config.ts';
 
 const HOUR = 3600;
 const run = promisify(execFile);
@@ -32,26 +33,26 @@ function hostRoot(t: { testdir: () => string }, files: Record<string, [number, n
 }
 
 function probeAt(root: string, rules: unknown[], extra: object = {}, deps = {}) {
-  const settings = settingsOf(backupsKind, { rules, ...extra });
+  const settings = settingsOf(backupsConfig, { rules, ...extra });
   return new BackupsProbe(settings, context({ proc: '/proc', sys: '/sys', rootfs: root }), deps);
 }
 
 function problems(section: unknown): string[] {
-  const parsed = backupsKind.schema.safeParse(section);
+  const parsed = backupsConfig.schema.safeParse(section);
   if (!parsed.success) return parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
   const out: string[] = [];
-  backupsKind.resolve({ section: parsed.data, defaults: BUILTIN_SCHEDULE, env: {} }, (path, message) => out.push(`${path}: ${message}`));
+  backupsConfig.resolve({ section: parsed.data, defaults: BUILTIN_SCHEDULE, env: {} }, (path, message) => out.push(`${path}: ${message}`));
   return out;
 }
 
 t.test('zero-config: registered, and off without rules', async (t) => {
   t.ok(PROBE_KINDS.includes(backupsKind as never), 'one line in the registry');
   t.same(
-    backupsKind.resolve({ section: undefined, defaults: BUILTIN_SCHEDULE, env: {} }, () => t.fail('no problem expected')),
+    backupsConfig.resolve({ section: undefined, defaults: BUILTIN_SCHEDULE, env: {} }, () => t.fail('no problem expected')),
     [],
   );
   t.same(
-    backupsKind.resolve({ section: backupsKind.schema.parse({ rules: [] }), defaults: BUILTIN_SCHEDULE, env: {} }, () => {}),
+    backupsConfig.resolve({ section: backupsConfig.schema.parse({ rules: [] }), defaults: BUILTIN_SCHEDULE, env: {} }, () => {}),
     [],
   );
   t.same(
@@ -61,7 +62,7 @@ t.test('zero-config: registered, and off without rules', async (t) => {
   t.same(problems({ enabled: true }), ['rules: enabled, but no rule names a backup to watch']);
   const rule = { name: 'db', path: '/backups/*/x.sql', max_age: '26h' };
   t.same(
-    backupsKind.resolve({ section: backupsKind.schema.parse({ enabled: false, rules: [rule] }), defaults: BUILTIN_SCHEDULE, env: {} }, () => {}),
+    backupsConfig.resolve({ section: backupsConfig.schema.parse({ enabled: false, rules: [rule] }), defaults: BUILTIN_SCHEDULE, env: {} }, () => {}),
     [],
   );
 });
@@ -81,8 +82,8 @@ t.test('rules are validated with their paths', async (t) => {
     "scan_timeout: must be shorter than the probe's timeout (2s), or the whole run times out",
   ]);
   t.same([parseSize(512), parseSize('1MiB'), parseSize('2GB'), parseSize('1.5 KiB'), parseSize('10kB')], [512, 2 ** 20, 2e9, 1536, 10_000]);
-  const [settings] = backupsKind.resolve(
-    { section: backupsKind.schema.parse({ rules: [ok, { ...ok, name: 'r', min_size: '1MiB', min_count: 30 }] }), defaults: BUILTIN_SCHEDULE, env: {} },
+  const [settings] = backupsConfig.resolve(
+    { section: backupsConfig.schema.parse({ rules: [ok, { ...ok, name: 'r', min_size: '1MiB', min_count: 30 }] }), defaults: BUILTIN_SCHEDULE, env: {} },
     () => {},
   );
   t.same(settings?.options.rules, [

@@ -23,6 +23,7 @@ import { MAX_CERTIFICATES, MAX_FILES } from '../../src/probes/certificates/confi
 import { emptyCollection } from '../../src/probes/types.ts';
 import { checkOf, context, live, settingsOf, verdict } from './helpers.ts';
 import { DAY_MS, openssl, opensslDates, TestCa, validFor, type Made } from './certificates-openssl.ts';
+import { certificatesConfig } from '../../src/probes/certificates/config.ts';
 
 interface Teardown {
   teardown(fn: () => unknown): void;
@@ -149,8 +150,8 @@ t.test('peerChain: the chain a TLS server presents, an untrusted chain and anoth
 t.test('the certificates kind: no files, no probe; every path must be absolute', async (t) => {
   const resolve = (section: unknown) => {
     const problems: string[] = [];
-    const raw = section === undefined ? undefined : certificatesKind.schema.parse(section);
-    const settings = certificatesKind.resolve({ section: raw, defaults: settingsOf(certificatesKind, { files: ['/x'] }).schedule, env: {} }, (p, m) =>
+    const raw = section === undefined ? undefined : certificatesConfig.schema.parse(section);
+    const settings = certificatesConfig.resolve({ section: raw, defaults: settingsOf(certificatesConfig, { files: ['/x'] }).schedule, env: {} }, (p, m) =>
       problems.push(`${p}: ${m}`),
     );
     return { settings, problems };
@@ -170,7 +171,7 @@ t.test('the certificates kind: no files, no probe; every path must be absolute',
     },
   });
   t.throws(
-    () => certificatesKind.schema.parse({ files: ['/a'], expiry_thresholds: { fail: 40 } }),
+    () => certificatesConfig.schema.parse({ files: ['/a'], expiry_thresholds: { fail: 40 } }),
     /must be less than warn \(30, the default\)|must be greater than fail/,
   );
 });
@@ -220,7 +221,7 @@ t.test('the certificates kind reads PEM bundles, DER, a Kubernetes secret volume
     '/etc/tls/missing.pem',
     '/etc/none/*.pem',
   ];
-  const probe = new CertificatesProbe(settingsOf(certificatesKind, { files }), context({ proc: '/proc', sys: '/sys', rootfs }));
+  const probe = new CertificatesProbe(settingsOf(certificatesConfig, { files }), context({ proc: '/proc', sys: '/sys', rootfs }));
   await probe.start(live());
   let out = await probe.collect(live());
   const status = (id: string) => verdict(checkOf(out, 'tls:expiry', id))?.status;
@@ -266,7 +267,7 @@ t.test('a file on a hung filesystem fails its entry after read_timeout, and is n
   // A FIFO with no writer: the read blocks in the thread pool, as on a dead NFS server.
   execFileSync('mkfifo', [fifo]);
   const probe = new CertificatesProbe(
-    settingsOf(certificatesKind, { files: ['/hung.pem'], timeout: '2s', read_timeout: '300ms' }),
+    settingsOf(certificatesConfig, { files: ['/hung.pem'], timeout: '2s', read_timeout: '300ms' }),
     context({ proc: '/proc', sys: '/sys', rootfs }),
   );
   let out = await probe.collect(live());
@@ -301,7 +302,7 @@ t.test('the caps: 256 files an entry, 1000 certificates a run, each beyond repor
   mkdirSync(join(rootfs, 'many'));
   for (let i = 0; i < MAX_FILES + 4; i++) writeFileSync(join(rootfs, 'many', `${String(i).padStart(3, '0')}.pem`), made.pem);
   writeFileSync(join(rootfs, 'bundle.pem'), made.pem.repeat(MAX_CERTIFICATES));
-  const probe = new CertificatesProbe(settingsOf(certificatesKind, { files: ['/many', '/bundle.pem'] }), context({ proc: '/proc', sys: '/sys', rootfs }));
+  const probe = new CertificatesProbe(settingsOf(certificatesConfig, { files: ['/many', '/bundle.pem'] }), context({ proc: '/proc', sys: '/sys', rootfs }));
   const out = await probe.collect(live());
   t.match(checkOf(out, 'tls:expiry', '/many')?.output, '/many: 4 more files not read (at most 256 an entry)');
   t.equal(out.checks.filter((o) => o.componentId.startsWith('/many/')).length, MAX_FILES);

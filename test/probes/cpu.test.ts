@@ -9,9 +9,10 @@ import * as m from '../../src/probes/cpu/metadata.ts';
 import { BUILTIN_SCHEDULE } from '../../src/config/common.ts';
 import type { HostPaths } from '../../src/probes/types.ts';
 import { checkOf, context, copyScenario, fixture, hostAt, live, settingsOf, valueOf, verdict } from './helpers.ts';
+import { cpuConfig } from '../../src/probes/cpu/config.ts';
 
 function probe(host: HostPaths, section?: unknown, minSampleAgeMs = 0) {
-  return new CpuProbe(settingsOf(cpuKind, section), context(host), { minSampleAgeMs });
+  return new CpuProbe(settingsOf(cpuConfig, section), context(host), { minSampleAgeMs });
 }
 
 t.test('parseCpuTimes reads the aggregate line', async (t) => {
@@ -168,7 +169,7 @@ t.test('collect: partial failures', async (t) => {
 });
 
 t.test('collect waits until the baseline is old enough', async (t) => {
-  const p = new CpuProbe(settingsOf(cpuKind), context(fixture('no-cgroup')));
+  const p = new CpuProbe(settingsOf(cpuConfig), context(fixture('no-cgroup')));
   await p.start(live());
   const started = performance.now();
   await p.collect(live());
@@ -191,10 +192,10 @@ t.test('the wait honours the signal', async (t) => {
 
 t.test('kind', async (t) => {
   t.same(
-    cpuKind.resolve({ section: { enabled: false }, defaults: BUILTIN_SCHEDULE, env: {} }, () => {}),
+    cpuConfig.resolve({ section: { enabled: false }, defaults: BUILTIN_SCHEDULE, env: {} }, () => {}),
     [],
   );
-  const settings = settingsOf(cpuKind);
+  const settings = settingsOf(cpuConfig);
   t.equal(settings.name, 'cpu');
   t.same(
     settings.options.thresholds.levels.map((l) => [l.status, l.at, l.severity]),
@@ -208,8 +209,8 @@ t.test('kind', async (t) => {
     [['warn', 25, 'SEV4']],
     'no fail level by default',
   );
-  t.notOk(cpuKind.schema.safeParse({ throttling_thresholds: { warn: 50, fail: 40 } }).success);
-  t.notOk(cpuKind.schema.safeParse({ thresholds: { warn: 75, critical: 99 } }).success);
+  t.notOk(cpuConfig.schema.safeParse({ throttling_thresholds: { warn: 50, fail: 40 } }).success);
+  t.notOk(cpuConfig.schema.safeParse({ thresholds: { warn: 75, critical: 99 } }).success);
   const p = cpuKind.create(settings, context(fixture('no-cgroup')));
   t.equal(p.kind, 'cpu');
   t.same(

@@ -11,6 +11,7 @@ import { diskKind } from '../../src/probes/disk/index.ts';
 import { filesystemAvail, filesystemTimeToFull } from '../../src/probes/disk/metadata.ts';
 import type { Collection } from '../../src/probes/types.ts';
 import { checkOf, context, live, settingsOf, verdict } from './helpers.ts';
+import { diskConfig } from '../../src/probes/disk/config.ts';
 
 const HOST = { proc: '/proc', sys: '/sys', rootfs: '/' };
 const KiB = 1024;
@@ -28,7 +29,7 @@ function tmpfs(t: Pick<typeof import('tap').default, 'teardown'>, size: string):
 
 function probeOn(mount: string) {
   return diskKind.create(
-    settingsOf(diskKind, {
+    settingsOf(diskConfig, {
       mount_points_include: `^${mount.replace(/[.]/g, '\\.')}$`,
       time_to_full_window: '3s',
       time_to_full_min_samples: 8,

@@ -8,6 +8,7 @@ import * as m from '../../src/probes/disk/metadata.ts';
 import { readFile, writeFile } from 'node:fs/promises';
 import { BUILTIN_SCHEDULE } from '../../src/config/common.ts';
 import { checkOf, context, copyScenario, fixture, hostAt, live, seriesOf, settingsOf, valueOf, verdict } from './helpers.ts';
+import { diskConfig } from '../../src/probes/disk/config.ts';
 
 const GiB = 2n ** 30n;
 
@@ -33,7 +34,7 @@ function fakeStatFs(table: Record<string, FsStats | Error | 'hang'>) {
 function probeFor(scenario: string, table: Record<string, FsStats | Error | 'hang'> = {}, section?: unknown) {
   const host = fixture(scenario);
   const fake = fakeStatFs(Object.fromEntries(Object.entries(table).map(([k, v]) => [join(host.rootfs, k), v])));
-  const probe = new DiskProbe(settingsOf(diskKind, section), context(host), { statfs: fake.statfs });
+  const probe = new DiskProbe(settingsOf(diskConfig, section), context(host), { statfs: fake.statfs });
   return { probe, calls: fake.calls, host };
 }
 
@@ -56,7 +57,7 @@ t.test('mount table parsing', async (t) => {
 });
 
 t.test('default exclusions keep real filesystems only (overlay paths, not the overlay type)', async (t) => {
-  const options = settingsOf(diskKind).options;
+  const options = settingsOf(diskConfig).options;
   const text = await readFile(join(fixture('mounts').proc, '1/mounts'), 'utf8');
   const selected = selectMounts(parseMounts(text), options).map((x) => x.mountPoint);
   t.same(selected.sort(), ['/', '/mnt/My Photos', '/mnt/nfs', '/mnt/odd\tname\\x', '/run', '/var/lib/data', '/var/lib/docker'].sort());
@@ -71,7 +72,7 @@ t.test('default exclusions keep real filesystems only (overlay paths, not the ov
     "a container's overlay / is kept",
   );
 
-  const only = settingsOf(diskKind, { mount_points_include: '^/mnt/' }).options;
+  const only = settingsOf(diskConfig, { mount_points_include: '^/mnt/' }).options;
   t.same(
     selectMounts(parseMounts(text), only)
       .map((x) => x.mountPoint)
@@ -79,7 +80,7 @@ t.test('default exclusions keep real filesystems only (overlay paths, not the ov
     ['/mnt/My Photos', '/mnt/nfs', '/mnt/odd\tname\\x'],
   );
 
-  const custom = settingsOf(diskKind, {
+  const custom = settingsOf(diskConfig, {
     fs_types_exclude: '^nfs4$',
     mount_points_exclude: '^/(proc|sys|dev|run|var/lib/docker/.+|var/lib/kubelet/.+)($|/)',
   }).options;
@@ -89,7 +90,7 @@ t.test('default exclusions keep real filesystems only (overlay paths, not the ov
 });
 
 t.test('config schema and resolve', async (t) => {
-  const bad = diskKind.schema.safeParse({ mount_points_exclude: '(', unknown_key: 1 });
+  const bad = diskConfig.schema.safeParse({ mount_points_exclude: '(', unknown_key: 1 });
   t.notOk(bad.success);
   const issues = bad.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
   t.ok(
@@ -98,22 +99,22 @@ t.test('config schema and resolve', async (t) => {
   );
   t.ok(bad.error?.issues.some((i) => i.code === 'unrecognized_keys'));
 
-  const thresholds = diskKind.schema.safeParse({ thresholds: { warn: 90, high: 80 } });
+  const thresholds = diskConfig.schema.safeParse({ thresholds: { warn: 90, high: 80 } });
   t.same(
     thresholds.error?.issues.map((i) => i.path.join('.')),
     ['thresholds.high'],
   );
 
   t.same(
-    diskKind.resolve({ section: { enabled: false }, defaults: BUILTIN_SCHEDULE, env: {} }, () => t.fail('no problem expected')),
+    diskConfig.resolve({ section: { enabled: false }, defaults: BUILTIN_SCHEDULE, env: {} }, () => t.fail('no problem expected')),
     [],
   );
   t.same(
-    diskKind.resolve({ section: undefined, defaults: { ...BUILTIN_SCHEDULE, enabled: false }, env: {} }, () => {}),
+    diskConfig.resolve({ section: undefined, defaults: { ...BUILTIN_SCHEDULE, enabled: false }, env: {} }, () => {}),
     [],
   );
 
-  const settings = settingsOf(diskKind, { interval: '30s', timeout: '10s', inode_thresholds: { warn: 50 } });
+  const settings = settingsOf(diskConfig, { interval: '30s', timeout: '10s', inode_thresholds: { warn: 50 } });
   t.equal(settings.name, 'disk');
   t.equal(settings.kind, 'disk');
   t.equal(settings.schedule.intervalMs, 30_000);
@@ -125,7 +126,7 @@ t.test('config schema and resolve', async (t) => {
   t.ok(Object.isFrozen(settings.options));
 
   const problems: string[] = [];
-  diskKind.resolve({ section: diskKind.schema.parse({ statfs_timeout: '5s' }), defaults: BUILTIN_SCHEDULE, env: {} }, (path, message) =>
+  diskConfig.resolve({ section: diskConfig.schema.parse({ statfs_timeout: '5s' }), defaults: BUILTIN_SCHEDULE, env: {} }, (path, message) =>
     problems.push(`${path}: ${message}`),
   );
   t.match(problems, [/^statfs_timeout: must be shorter than the probe's timeout \(5s\)/]);
@@ -225,7 +226,7 @@ t.test('a hung statfs is retried once it settles', async (t) => {
     calls++;
     return calls === 1 ? new Promise((resolve) => (release = resolve)) : Promise.resolve(fs(10n * GiB, 5n * GiB, 5n * GiB));
   };
-  const probe = new DiskProbe(settingsOf(diskKind, { statfs_timeout: '50ms' }), context(host), { statfs });
+  const probe = new DiskProbe(settingsOf(diskConfig, { statfs_timeout: '50ms' }), context(host), { statfs });
   t.equal(checkOf(await probe.collect(live()), 'disk:utilization', '/')?.output, 'statfs timed out after 50ms');
   release(fs(10n * GiB, 5n * GiB, 5n * GiB));
   await new Promise((r) => setImmediate(r));
@@ -247,7 +248,7 @@ t.test('a mount remounted read-only fails disk:writable', async (t) => {
   const dir = await copyScenario(t, 'no-cgroup');
   const host = hostAt(dir);
   const mounts = join(host.proc, 'self/mounts');
-  const probe = new DiskProbe(settingsOf(diskKind), context(host), { statfs: async () => fs(10n * GiB, GiB, GiB) });
+  const probe = new DiskProbe(settingsOf(diskConfig), context(host), { statfs: async () => fs(10n * GiB, GiB, GiB) });
 
   const before = await probe.collect(live());
   t.same(verdict(checkOf(before, 'disk:writable', '/')), { status: 'pass', severity: null });
@@ -269,7 +270,7 @@ t.test('a full disk remounted read-only (errors=remount-ro) keeps failing disk:u
   const dir = await copyScenario(t, 'no-cgroup');
   const host = hostAt(dir);
   const mounts = join(host.proc, 'self/mounts');
-  const probe = new DiskProbe(settingsOf(diskKind), context(host), { statfs: async () => fs(10n * GiB, 0n, 0n) });
+  const probe = new DiskProbe(settingsOf(diskConfig), context(host), { statfs: async () => fs(10n * GiB, 0n, 0n) });
   t.same(verdict(checkOf(await probe.collect(live()), 'disk:utilization', '/')), { status: 'fail', severity: 'SEV2' }, 'full');
   await writeFile(mounts, '/dev/vda1 / ext4 ro,relatime 0 0\n');
   const after = await probe.collect(live());
@@ -278,23 +279,23 @@ t.test('a full disk remounted read-only (errors=remount-ro) keeps failing disk:u
 });
 
 t.test('falls back to /proc/self/mounts, fails when no mount table is readable', async (t) => {
-  const probe = new DiskProbe(settingsOf(diskKind), context(fixture('no-cgroup')), { statfs: async () => fs(GiB, GiB, GiB) });
+  const probe = new DiskProbe(settingsOf(diskConfig), context(fixture('no-cgroup')), { statfs: async () => fs(GiB, GiB, GiB) });
   const c = await probe.collect(live());
   t.same(c.checks.map((o) => `${o.check.id} ${o.componentId}`).sort(), ['disk:inodes /', 'disk:time_to_full /', 'disk:utilization /', 'disk:writable /']);
 
-  const broken = new DiskProbe(settingsOf(diskKind), context({ ...fixture('cgroup-v1'), proc: '/nonexistent' }), {});
+  const broken = new DiskProbe(settingsOf(diskConfig), context({ ...fixture('cgroup-v1'), proc: '/nonexistent' }), {});
   await t.rejects(broken.collect(live()), /cannot read the mount table/);
 });
 
 t.test('the real statfs under a fixture rootfs', async (t) => {
-  const c = await diskKind.create(settingsOf(diskKind), context(fixture('cgroup-v1'))).collect(live());
+  const c = await diskKind.create(settingsOf(diskConfig), context(fixture('cgroup-v1'))).collect(live());
   t.equal(typeof checkOf(c, 'disk:utilization', '/')?.observedValue, 'number', 'rootfs itself exists');
   const missing = checkOf(c, 'disk:utilization', '/etc/hosts');
   t.match(missing?.output, /^statfs failed: ENOENT/, 'a mount point missing under the rootfs is a device error');
 });
 
 t.test('probe declarations', async (t) => {
-  const probe = diskKind.create(settingsOf(diskKind), context(fixture('mounts')));
+  const probe = diskKind.create(settingsOf(diskConfig), context(fixture('mounts')));
   t.equal(probe.kind, 'disk');
   t.equal(probe.name, 'disk');
   t.same(
@@ -309,15 +310,15 @@ t.test('probe declarations', async (t) => {
 t.test('disk:time_to_full follows the fill of successive runs, from the configured window and fit', async (t) => {
   const section = { time_to_full_window: '2s', time_to_full_min_samples: 5, time_to_full_min_r2: 0.9, time_to_full_thresholds: { warn: 3600, fail: 60 } };
   t.same(
-    diskKind.schema.safeParse({ time_to_full_min_r2: 1.5 }).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+    diskConfig.schema.safeParse({ time_to_full_min_r2: 1.5 }).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
     ['time_to_full_min_r2: must be a number from 0 to 1'],
   );
   t.same(
-    diskKind.schema.safeParse({ time_to_full_min_samples: 1 }).error?.issues.map((i) => i.message),
+    diskConfig.schema.safeParse({ time_to_full_min_samples: 1 }).error?.issues.map((i) => i.message),
     ['must be an integer ≥ 2 (a line needs two points)'],
   );
   t.same(
-    diskKind.schema.safeParse({ time_to_full_thresholds: { warn: 60, fail: 3600 } }).error?.issues.map((i) => i.path.join('.')),
+    diskConfig.schema.safeParse({ time_to_full_thresholds: { warn: 60, fail: 3600 } }).error?.issues.map((i) => i.path.join('.')),
     ['time_to_full_thresholds.fail'],
   );
   const host = fixture('no-cgroup');
@@ -327,7 +328,7 @@ t.test('disk:time_to_full follows the fill of successive runs, from the configur
     const lost = BigInt(Math.round(((Date.now() - started) / 1000) * Number(GiB)));
     return fs(200n * GiB, 100n * GiB - lost, 100n * GiB - lost);
   };
-  const probe = new DiskProbe(settingsOf(diskKind, section), context(host), { statfs });
+  const probe = new DiskProbe(settingsOf(diskConfig, section), context(host), { statfs });
   const outputs: string[] = [];
   let c = await probe.collect(live());
   outputs.push(checkOf(c, 'disk:time_to_full', '/')?.output ?? '');
@@ -351,7 +352,7 @@ t.test('disk:time_to_full passes without a value on a flat or sawtooth disk', as
   let avail = 100n * GiB;
   let step = 0;
   const statfs: StatFs = async () => fs(200n * GiB, avail, avail);
-  const probe = new DiskProbe(settingsOf(diskKind, { time_to_full_window: '10s', time_to_full_min_samples: 3 }), context(host), { statfs });
+  const probe = new DiskProbe(settingsOf(diskConfig, { time_to_full_window: '10s', time_to_full_min_samples: 3 }), context(host), { statfs });
   let c = await probe.collect(live());
   for (let i = 0; i < 3; i++) {
     await new Promise((resolve) => setTimeout(resolve, 10));

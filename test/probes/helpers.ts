@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { BUILTIN_SCHEDULE, type ProbeSchedule } from '../../src/config/common.ts';
 import { evaluate, type Severity, type Status } from '../../src/checks/levels.ts';
 import type { MetricDecl } from '../../src/metrics/family.ts';
-import type { ProbeKind, ProbeSettings } from '../../src/probes/kind.ts';
+import type { KindConfig, ProbeSettings } from '../../src/probes/kind.ts';
 import type { CheckObservation, Collection, HostPaths, ProbeContext } from '../../src/probes/types.ts';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/host/', import.meta.url));
@@ -31,12 +31,16 @@ export async function copyScenario(t: { testdir: () => string }, scenario: strin
 }
 
 /** Validates `section` with the kind's schema and resolves it; throws on any problem. */
-export function settingsOf<Raw, Options>(kind: ProbeKind<Raw, Options>, section?: unknown, defaults: ProbeSchedule = BUILTIN_SCHEDULE): ProbeSettings<Options> {
+export function settingsOf<Raw, Options>(
+  kind: KindConfig<Raw, Options>,
+  section?: unknown,
+  defaults: ProbeSchedule = BUILTIN_SCHEDULE,
+): ProbeSettings<Options> {
   const raw = section === undefined ? undefined : kind.schema.parse(section);
   const problems: string[] = [];
   const [settings] = kind.resolve({ section: raw, defaults, env: {} }, (path, message) => problems.push(`${path}: ${message}`));
   if (problems.length) throw new Error(problems.join('; '));
-  if (!settings) throw new Error(`${kind.key} resolved to no instance`);
+  if (!settings) throw new Error('the section resolved to no instance');
   return settings;
 }
 

@@ -11,6 +11,9 @@ import { memoryTotal } from '../../src/probes/memory/metadata.ts';
 import { cpuUtilization } from '../../src/probes/cpu/metadata.ts';
 import type { Collection } from '../../src/probes/types.ts';
 import { checkOf, context, live, settingsOf } from './helpers.ts';
+import { cpuConfig } from '../../src/probes/cpu/config.ts';
+import { diskConfig } from '../../src/probes/disk/config.ts';
+import { memoryConfig } from '../../src/probes/memory/config.ts';
 
 const HOST = { proc: '/proc', sys: '/sys', rootfs: '/' };
 
@@ -24,7 +27,7 @@ function near(actual: number | undefined, expected: number, ratio = 0.01): boole
 }
 
 t.test('disk reports / like statfs and df', async (t) => {
-  const c = await diskKind.create(settingsOf(diskKind), context(HOST)).collect(live());
+  const c = await diskKind.create(settingsOf(diskConfig), context(HOST)).collect(live());
   const use = checkOf(c, 'disk:utilization', '/');
   t.ok(use, '/ is watched');
   t.type(use?.observedValue, 'number', use?.output ?? 'no output');
@@ -45,7 +48,7 @@ t.test('disk reports / like statfs and df', async (t) => {
 });
 
 t.test('memory total is MemTotal', async (t) => {
-  const c = await memoryKind.create(settingsOf(memoryKind), context(HOST)).collect(live());
+  const c = await memoryKind.create(settingsOf(memoryConfig), context(HOST)).collect(live());
   const kB = Number(/^MemTotal:\s+(\d+) kB$/m.exec(await readFile('/proc/meminfo', 'utf8'))?.[1]);
   t.equal(c.samples.find((s) => s.metric === memoryTotal)?.value, kB * 1024);
   const used = checkOf(c, 'memory:utilization', 'host')?.observedValue as number;
@@ -53,7 +56,7 @@ t.test('memory total is MemTotal', async (t) => {
 });
 
 t.test('cpu utilization is a ratio', async (t) => {
-  const probe = cpuKind.create(settingsOf(cpuKind), context(HOST));
+  const probe = cpuKind.create(settingsOf(cpuConfig), context(HOST));
   await probe.start(live());
   const c = await probe.collect(live());
   const ratio = c.samples.find((s) => s.metric === cpuUtilization)?.value;

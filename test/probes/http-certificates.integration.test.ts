@@ -17,17 +17,20 @@ import { httpServer, opensslServer } from '../servers/http.ts';
 import { DAY_MS, opensslDates, TestCa, validFor } from './certificates-openssl.ts';
 import type { MetricDecl } from '../../src/metrics/family.ts';
 import { checkOf, context, hostAt, live, seriesOf, settingsOf, verdict } from './helpers.ts';
+import { PROBE_SECTIONS } from '../../src/probes/sections.ts';
+import { httpConfig } from '../../src/probes/http/config.ts';
+import { tcpConfig } from '../../src/probes/tcp/config.ts';
 
 type Target = Record<string, unknown>;
 
 function httpProbe(t: { teardown(fn: () => unknown): void }, target: Target): HttpProbe {
-  const probe = httpKind.create(settingsOf(httpKind, { targets: [{ name: 'api', ...target }] }), context(hostAt('/'))) as HttpProbe;
+  const probe = httpKind.create(settingsOf(httpConfig, { targets: [{ name: 'api', ...target }] }), context(hostAt('/'))) as HttpProbe;
   t.teardown(() => probe.stop());
   return probe;
 }
 
 function tcpProbe(t: { teardown(fn: () => unknown): void }, target: Target): TcpProbe {
-  const probe = tcpKind.create(settingsOf(tcpKind, { targets: [{ name: 'port', ...target }] }), context(hostAt('/'))) as TcpProbe;
+  const probe = tcpKind.create(settingsOf(tcpConfig, { targets: [{ name: 'port', ...target }] }), context(hostAt('/'))) as TcpProbe;
   t.teardown(() => probe.stop());
   return probe;
 }
@@ -178,7 +181,7 @@ t.test('vigil check shows the endpoint and its certificate in its table', async 
     },
     null,
     {},
-    PROBE_KINDS,
+    PROBE_SECTIONS,
   );
   let table = '';
   const logs = captureLogs('debug');

@@ -15,11 +15,13 @@ import { runCheckCommand } from '../../src/check-command.ts';
 import { resolveConfig } from '../../src/config/load.ts';
 import { PROBE_KINDS } from '../../src/probes/registry.ts';
 import { captureLogs } from '../helpers.ts';
+import { PROBE_SECTIONS } from '../../src/probes/sections.ts';
+import { httpConfig } from '../../src/probes/http/config.ts';
 
 type Target = Record<string, unknown>;
 
 function probeOf(t: { teardown(fn: () => unknown): void }, target: Target, section: Target = {}): HttpProbe {
-  const probe = httpKind.create(settingsOf(httpKind, { ...section, targets: [{ name: 'api', ...target }] }), context(hostAt('/'))) as HttpProbe;
+  const probe = httpKind.create(settingsOf(httpConfig, { ...section, targets: [{ name: 'api', ...target }] }), context(hostAt('/'))) as HttpProbe;
   t.teardown(() => probe.stop());
   return probe;
 }
@@ -294,7 +296,12 @@ t.test('in the agent: the token and the URL password appear in no log, /health/d
   t.equal(metricValue(metrics, 'vigil_http_status_code', { target: 'down' }), 503);
   t.equal(metricValue(metrics, 'vigil_http_up', { target: 'ok' }), 1);
 
-  const config = resolveConfig({ probes: { disk: { enabled: false }, memory: { enabled: false }, cpu: { enabled: false }, ...probes } }, null, {}, PROBE_KINDS);
+  const config = resolveConfig(
+    { probes: { disk: { enabled: false }, memory: { enabled: false }, cpu: { enabled: false }, ...probes } },
+    null,
+    {},
+    PROBE_SECTIONS,
+  );
   let table = '';
   let json = '';
   const logs = captureLogs('debug');

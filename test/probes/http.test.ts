@@ -7,10 +7,11 @@ import { httpKind, type HttpOptions } from '../../src/probes/http/index.ts';
 import { healthOf, isJsonType, parseJsonPath, valueAt } from '../../src/probes/http/json.ts';
 import { p95 } from '../../src/probes/http/probe.ts';
 import { tlsVersionLabel, networkReason } from '../../src/probes/http/network.ts';
+import { httpConfig } from '../../src/probes/http/config.ts';
 
 function resolve(section: unknown, env: NodeJS.ProcessEnv = {}) {
   const problems: string[] = [];
-  const out = httpKind.resolve({ section: httpKind.schema.parse(section), defaults: BUILTIN_SCHEDULE, env }, (p, m) => problems.push(`${p}: ${m}`));
+  const out = httpConfig.resolve({ section: httpConfig.schema.parse(section), defaults: BUILTIN_SCHEDULE, env }, (p, m) => problems.push(`${p}: ${m}`));
   return { out, options: out.map((s) => s.options as HttpOptions), problems };
 }
 
@@ -107,11 +108,11 @@ t.test('problems are reported with their path, never echoing a URL or a header v
     '(VIGIL_HTTP_URL item 1).url: must be an http:// or https:// URL',
   ]);
   t.notMatch(bad.problems.join('\n'), /s3cret/);
-  t.throws(() => httpKind.schema.parse({ targets: [{ url: 'tcp://h:1' }] }));
-  t.throws(() => httpKind.schema.parse({ targets: [{ url: 'http://h', headers: { 'X-A': 'one\ntwo' } }] }));
-  t.throws(() => httpKind.schema.parse({ targets: [{ url: 'http://h', expect_status: ['2x'] }] }));
-  t.throws(() => httpKind.schema.parse({ targets: [{ url: 'http://h', method: 'POST' }] }));
-  t.throws(() => httpKind.schema.parse({ targets: [{ url: 'http://h', thresholds: { latency: { warn: 3, fail: 1 } } }] }));
+  t.throws(() => httpConfig.schema.parse({ targets: [{ url: 'tcp://h:1' }] }));
+  t.throws(() => httpConfig.schema.parse({ targets: [{ url: 'http://h', headers: { 'X-A': 'one\ntwo' } }] }));
+  t.throws(() => httpConfig.schema.parse({ targets: [{ url: 'http://h', expect_status: ['2x'] }] }));
+  t.throws(() => httpConfig.schema.parse({ targets: [{ url: 'http://h', method: 'POST' }] }));
+  t.throws(() => httpConfig.schema.parse({ targets: [{ url: 'http://h', thresholds: { latency: { warn: 3, fail: 1 } } }] }));
   const dup = resolve({ targets: [{ url: 'http://h/a' }, { url: 'http://h/b' }] });
   t.match(dup.problems, [/targets\.1\.name: h:80 is already used by targets\.0/]);
 });

@@ -4,11 +4,12 @@ import { BUILTIN_SCHEDULE } from '../../src/config/common.ts';
 import { kafkaKind } from '../../src/probes/kafka/index.ts';
 import { writeFileSync } from 'node:fs';
 import { readConnectionSecrets, type KafkaOptions } from '../../src/probes/kafka/config.ts';
+import { kafkaConfig } from '../../src/probes/kafka/config.ts';
 
 function run(raw: unknown, env: NodeJS.ProcessEnv = {}) {
   const problems: string[] = [];
-  const parsed = raw === undefined ? undefined : kafkaKind.schema.parse(raw);
-  const out = kafkaKind.resolve({ section: parsed, defaults: BUILTIN_SCHEDULE, env }, (path, message) => problems.push(`${path}: ${message}`));
+  const parsed = raw === undefined ? undefined : kafkaConfig.schema.parse(raw);
+  const out = kafkaConfig.resolve({ section: parsed, defaults: BUILTIN_SCHEDULE, env }, (path, message) => problems.push(`${path}: ${message}`));
   return { out, problems, options: out.map((s) => s.options as KafkaOptions) };
 }
 

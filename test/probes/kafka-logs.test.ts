@@ -10,6 +10,7 @@ import type { KafkaOptions } from '../../src/probes/kafka/config.ts';
 import type { ProbeSettings } from '../../src/probes/kind.ts';
 import { PROBE_KINDS } from '../../src/probes/registry.ts';
 import { captureLogs, duplicateJsonKeys, logLineErrors } from '../helpers.ts';
+import { PROBE_SECTIONS } from '../../src/probes/sections.ts';
 
 t.test('duplicateJsonKeys finds keys given twice at any depth', async (t) => {
   t.same(duplicateJsonKeys('{"a":1,"b":{"c":"x,\\"c\\"","c":2},"a":3}'), ['c', 'a']);
@@ -34,7 +35,7 @@ t.test("every line the Kafka probe logs, with its client's, has each key once", 
     },
     null,
     {},
-    PROBE_KINDS,
+    PROBE_SECTIONS,
   );
   const logs = captureLogs('debug');
   const settings = config.probes[0] as ProbeSettings<KafkaOptions>;

@@ -7,13 +7,14 @@ import { cgroupMemoryFrom } from '../../src/probes/memory/cgroup.ts';
 import * as m from '../../src/probes/memory/metadata.ts';
 import { BUILTIN_SCHEDULE } from '../../src/config/common.ts';
 import { checkOf, context, copyScenario, fixture, hostAt, live, settingsOf, valueOf, verdict } from './helpers.ts';
+import { memoryConfig } from '../../src/probes/memory/config.ts';
 
 const KiB = 1024;
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
 
 function collect(host: ReturnType<typeof fixture>, section?: unknown) {
-  return memoryKind.create(settingsOf(memoryKind, section), context(host)).collect(live());
+  return memoryKind.create(settingsOf(memoryConfig, section), context(host)).collect(live());
 }
 
 t.test('parseMeminfo converts kB to bytes', async (t) => {
@@ -135,10 +136,10 @@ t.test('collect: without meminfo the run fails', async (t) => {
 
 t.test('kind', async (t) => {
   t.same(
-    memoryKind.resolve({ section: { enabled: false }, defaults: BUILTIN_SCHEDULE, env: {} }, () => {}),
+    memoryConfig.resolve({ section: { enabled: false }, defaults: BUILTIN_SCHEDULE, env: {} }, () => {}),
     [],
   );
-  const settings = settingsOf(memoryKind, { thresholds: { warn: 70 } });
+  const settings = settingsOf(memoryConfig, { thresholds: { warn: 70 } });
   t.equal(settings.name, 'memory');
   t.same(
     settings.options.thresholds.levels.map((l) => [l.status, l.at, l.severity]),
@@ -147,8 +148,8 @@ t.test('kind', async (t) => {
       ['fail', 90, 'SEV2'],
     ],
   );
-  t.notOk(memoryKind.schema.safeParse({ thresholds: { warn: 95 } }).success, 'warn above the default fail');
-  t.notOk(memoryKind.schema.safeParse({ swap: true }).success, 'unknown key');
+  t.notOk(memoryConfig.schema.safeParse({ thresholds: { warn: 95 } }).success, 'warn above the default fail');
+  t.notOk(memoryConfig.schema.safeParse({ swap: true }).success, 'unknown key');
   const probe = memoryKind.create(settings, context(fixture('no-cgroup')));
   t.equal(probe.kind, 'memory');
   t.same(

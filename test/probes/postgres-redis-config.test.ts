@@ -7,9 +7,12 @@ import { PROBE_KINDS } from '../../src/probes/registry.ts';
 import { postgresKind, type PostgresOptions } from '../../src/probes/postgres/index.ts';
 import { redisKind, type RedisOptions } from '../../src/probes/redis/index.ts';
 import { parseInfo } from '../../src/probes/redis/client.ts';
-import type { ProbeKind, ProbeSettings } from '../../src/probes/kind.ts';
+import type { KindConfig, ProbeSettings } from '../../src/probes/kind.ts';
+import { PROBE_SECTIONS } from '../../src/probes/sections.ts';
+import { postgresConfig } from '../../src/probes/postgres/config.ts';
+import { redisConfig } from '../../src/probes/redis/config.ts';
 
-function resolve<Raw, O>(kind: ProbeKind<Raw, O>, section: unknown, env: NodeJS.ProcessEnv = {}) {
+function resolve<Raw, O>(kind: KindConfig<Raw, O>, section: unknown, env: NodeJS.ProcessEnv = {}) {
   const problems: string[] = [];
   const out = kind.resolve({ section: kind.schema.parse(section), defaults: BUILTIN_SCHEDULE, env }, (p, m) => problems.push(`${p}: ${m}`));
   return { out, problems };
@@ -17,7 +20,7 @@ function resolve<Raw, O>(kind: ProbeKind<Raw, O>, section: unknown, env: NodeJS.
 
 t.test('postgres targets: URL parts, names, env list, timeouts and thresholds', async (t) => {
   const { out, problems } = resolve(
-    postgresKind,
+    postgresConfig,
     {
       timeout: '2s',
       thresholds: { connections: { warn: 70 } },
@@ -77,7 +80,7 @@ t.test('postgres targets: URL parts, names, env list, timeouts and thresholds', 
 
 t.test('postgres: bad URLs and timeouts are reported without echoing the URL', async (t) => {
   const bad = resolve(
-    postgresKind,
+    postgresConfig,
     { timeout: '1s', targets: [{ name: 'x', url: 'postgres://u:pw@h/db?sslmode=sometimes', statement_timeout: '2s' }] },
     { VIGIL_POSTGRES_URL: 'mysql://u:hunter2@h' },
   );
@@ -86,13 +89,13 @@ t.test('postgres: bad URLs and timeouts are reported without echoing the URL', a
     "targets.0.statement_timeout: must be shorter than the probe's timeout (1s)",
     '(VIGIL_POSTGRES_URL item 1).url: must be a postgres:// URL',
   ]);
-  t.throws(() => postgresKind.schema.parse({ targets: [{ url: 'http://x' }] }));
-  t.throws(() => postgresKind.schema.parse({ targets: [{ url: 'postgres://x', password_file: 3 }] }));
+  t.throws(() => postgresConfig.schema.parse({ targets: [{ url: 'http://x' }] }));
+  t.throws(() => postgresConfig.schema.parse({ targets: [{ url: 'postgres://x', password_file: 3 }] }));
 });
 
 t.test('redis targets: TLS, ACL user, db, env list', async (t) => {
   const { out, problems } = resolve(
-    redisKind,
+    redisConfig,
     {
       targets: [
         { name: 'cache', url: 'rediss://vigil:s3cr3t@cache.internal:6380/2', tls_ca_file: '/etc/ca.pem', hit_ratio_min_lookups: 500 },
@@ -130,9 +133,9 @@ t.test('redis targets: TLS, ACL user, db, env list', async (t) => {
   );
   t.same(cache?.thresholds.evicted.levels, [], 'evictions only alert when configured');
 
-  const bad = resolve(redisKind, { targets: [{ name: 'x', url: 'redis://h/abc', tls_ca_file: '/ca' }] });
+  const bad = resolve(redisConfig, { targets: [{ name: 'x', url: 'redis://h/abc', tls_ca_file: '/ca' }] });
   t.same(bad.problems, ['targets.0.url: the path must be a database number, e.g. /0', 'targets.0.url: TLS settings need a rediss:// URL']);
-  t.throws(() => redisKind.schema.parse({ targets: [{ url: 'redis://h', thresholds: { hit_ratio: { warn: 40, fail: 60 } } }] }), /must be less than warn/);
+  t.throws(() => redisConfig.schema.parse({ targets: [{ url: 'redis://h', thresholds: { hit_ratio: { warn: 40, fail: 60 } } }] }), /must be less than warn/);
 });
 
 t.test('a whole config with both kinds resolves, disabled sections yield nothing', async (t) => {
@@ -140,7 +143,7 @@ t.test('a whole config with both kinds resolves, disabled sections yield nothing
     { probes: { postgres: { enabled: false, targets: [{ url: 'postgres://h/db' }] }, redis: { interval: '30s', targets: [{ url: 'redis://h' }] } } },
     null,
     {},
-    PROBE_KINDS,
+    PROBE_SECTIONS,
   );
   t.same(
     config.probes.map((p) => p.name),
@@ -156,8 +159,8 @@ t.test('INFO parsing keeps every section', async (t) => {
 });
 
 t.test('an env URL that cannot name its target reports the URL problem, not "name is required"', async (t) => {
-  t.same(resolve(postgresKind, {}, { VIGIL_POSTGRES_URL: 'garbage-with-s3cret' }).problems, ['(VIGIL_POSTGRES_URL item 1).url: must be a postgres:// URL']);
-  t.same(resolve(redisKind, {}, { VIGIL_REDIS_URL: 'http://s3cret@cache' }).problems.slice(0, 1), [
+  t.same(resolve(postgresConfig, {}, { VIGIL_POSTGRES_URL: 'garbage-with-s3cret' }).problems, ['(VIGIL_POSTGRES_URL item 1).url: must be a postgres:// URL']);
+  t.same(resolve(redisConfig, {}, { VIGIL_REDIS_URL: 'http://s3cret@cache' }).problems.slice(0, 1), [
     '(VIGIL_REDIS_URL item 1).url: must be a redis:// or rediss:// URL',
   ]);
 });

@@ -7,6 +7,7 @@ import { PROBE_KINDS } from '../../src/probes/registry.ts';
 import type { HealthDocument } from '../../src/http/health-doc.ts';
 import { captureLogs } from '../helpers.ts';
 import { ownRedis } from '../servers/redis.ts';
+import { PROBE_SECTIONS } from '../../src/probes/sections.ts';
 
 t.test('vigil check evaluates redis:hit_ratio, evicted_keys and rejected_connections', async (t) => {
   const server = await ownRedis(t);
@@ -21,7 +22,7 @@ t.test('vigil check evaluates redis:hit_ratio, evicted_keys and rejected_connect
     { probes: { disk: { enabled: false }, memory: { enabled: false }, cpu: { enabled: false }, redis: { targets: [{ name: 'cache', url: server.url() }] } } },
     null,
     {},
-    PROBE_KINDS,
+    PROBE_SECTIONS,
   );
   let out = '';
   const code = await runCheckCommand(config, PROBE_KINDS, captureLogs('warn').logger, { json: true, color: false, write: (s) => (out += s) });

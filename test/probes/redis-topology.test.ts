@@ -12,10 +12,13 @@ import { parseInfo } from '../../src/probes/redis/client.ts';
 import * as m from '../../src/probes/redis/metadata.ts';
 import { MetricStore } from '../../src/metrics/family.ts';
 import { emptyCollection } from '../../src/probes/types.ts';
+import { redisConfig } from '../../src/probes/redis/config.ts';
 
 function resolve(section: unknown) {
   const problems: string[] = [];
-  const out = redisKind.resolve({ section: redisKind.schema.parse(section), defaults: BUILTIN_SCHEDULE, env: {} }, (p, msg) => problems.push(`${p}: ${msg}`));
+  const out = redisConfig.resolve({ section: redisConfig.schema.parse(section), defaults: BUILTIN_SCHEDULE, env: {} }, (p, msg) =>
+    problems.push(`${p}: ${msg}`),
+  );
   return { options: out.map((s) => s.options as RedisOptions), names: out.map((s) => s.name), problems };
 }
 
@@ -78,7 +81,7 @@ t.test('cluster and sentinel targets: config', async (t) => {
     'targets.3.seeds: not used with mode: single',
     'targets.4.url: is required (or sentinels and master_name)',
   ]);
-  t.throws(() => redisKind.schema.parse({ targets: [{ sentinels: [] }] }), /at least one sentinel/);
+  t.throws(() => redisConfig.schema.parse({ targets: [{ sentinels: [] }] }), /at least one sentinel/);
 });
 
 t.test('CLUSTER NODES and SHARDS: members, roles, shards, health', async (t) => {

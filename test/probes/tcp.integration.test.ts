@@ -9,9 +9,10 @@ import type { Collection } from '../../src/probes/types.ts';
 import { blackhole } from '../servers/net.ts';
 import { certificates, httpServer, opensslServer } from '../servers/http.ts';
 import { checkOf, context, hostAt, live, settingsOf, valueOf, verdict } from './helpers.ts';
+import { tcpConfig } from '../../src/probes/tcp/config.ts';
 
 function probeOf(t: { teardown(fn: () => unknown): void }, target: Record<string, unknown>): TcpProbe {
-  const probe = tcpKind.create(settingsOf(tcpKind, { targets: [{ name: 'port', ...target }] }), context(hostAt('/'))) as TcpProbe;
+  const probe = tcpKind.create(settingsOf(tcpConfig, { targets: [{ name: 'port', ...target }] }), context(hostAt('/'))) as TcpProbe;
   t.teardown(() => probe.stop());
   return probe;
 }
@@ -19,9 +20,9 @@ const check = (c: Collection) => checkOf(c, 'tcp:connect', 'port');
 
 t.test('config: targets, env list, problems', async (t) => {
   const problems: string[] = [];
-  const out = tcpKind.resolve(
+  const out = tcpConfig.resolve(
     {
-      section: tcpKind.schema.parse({ timeout: '2s', targets: [{ url: 'tcp://mail.internal:25' }, { name: 'ldaps', url: 'tcp://[::1]:636', tls: {} }] }),
+      section: tcpConfig.schema.parse({ timeout: '2s', targets: [{ url: 'tcp://mail.internal:25' }, { name: 'ldaps', url: 'tcp://[::1]:636', tls: {} }] }),
       defaults: BUILTIN_SCHEDULE,
       env: { VIGIL_TCP_URL: 'tcp://a:1,tcp://b' },
     },
@@ -35,7 +36,7 @@ t.test('config: targets, env list, problems', async (t) => {
   const [mail, ldaps] = out.map((s) => s.options as TcpOptions);
   t.match(mail, { host: 'mail.internal', port: 25, tls: null, connectTimeoutMs: 1600, display: 'tcp://mail.internal:25' });
   t.match(ldaps, { host: '::1', port: 636, tls: { insecure: false } });
-  t.throws(() => tcpKind.schema.parse({ targets: [{ url: 'http://h:1' }] }));
+  t.throws(() => tcpConfig.schema.parse({ targets: [{ url: 'http://h:1' }] }));
 });
 
 t.test('a plain port: connected, phases; refused: the reason', async (t) => {

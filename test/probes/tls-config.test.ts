@@ -17,6 +17,7 @@ import { sslConfig } from '../../src/probes/postgres/client.ts';
 import type { RedisOptions } from '../../src/probes/redis/config.ts';
 import { readConnectionSecrets, type KafkaOptions } from '../../src/probes/kafka/config.ts';
 import { captureLogs, logLineErrors } from '../helpers.ts';
+import { PROBE_SECTIONS } from '../../src/probes/sections.ts';
 
 const TARGETS = {
   postgres: (extra: object) => ({ name: 'pg', url: 'postgres://vigil@db:5432/app?sslmode=verify-full', ...extra }),
@@ -27,7 +28,7 @@ type Kind = keyof typeof TARGETS;
 const KINDS = Object.keys(TARGETS) as Kind[];
 
 function resolve(probes: object): ResolvedConfig {
-  return resolveConfig({ probes }, null, {}, PROBE_KINDS);
+  return resolveConfig({ probes }, null, {}, PROBE_SECTIONS);
 }
 
 /** The config's problems, [] when it is valid. */
@@ -356,7 +357,7 @@ t.test('the agent logs each deprecation once, as it starts', async (t) => {
     },
     null,
     {},
-    PROBE_KINDS,
+    PROBE_SECTIONS,
   );
   const logs = captureLogs('info');
   const agent = new Agent(config, PROBE_KINDS, logs.logger, {});

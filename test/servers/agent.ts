@@ -8,6 +8,7 @@ import { resolveConfig } from '../../src/config/load.ts';
 import type { HealthCheckEntry, HealthDocument } from '../../src/http/health-doc.ts';
 import { PROBE_KINDS } from '../../src/probes/registry.ts';
 import { captureLogs, waitFor, type CapturedLogs } from '../helpers.ts';
+import { PROBE_SECTIONS } from '../../src/probes/sections.ts';
 
 interface Teardown {
   teardown(fn: () => unknown): void;
@@ -41,7 +42,7 @@ export async function startAgent(t: Teardown, probes: Record<string, unknown>, e
     { http: { drain_delay: '1ms' }, probes: { disk: { enabled: false }, memory: { enabled: false }, cpu: { enabled: false }, ...probes } },
     null,
     env,
-    PROBE_KINDS,
+    PROBE_SECTIONS,
   );
   const agent = new Agent(config, PROBE_KINDS, logs.logger);
   void agent.parts.runner.start();

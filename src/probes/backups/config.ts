@@ -3,7 +3,8 @@
 import { z } from 'zod';
 import { commonProbeFields, duration, innerTimeoutMs, positiveInt, resolveSchedule } from '../../config/common.ts';
 import { parseDuration } from '../../config/duration.ts';
-import type { ProbeKind } from '../kind.ts';
+import type { ProbeSection } from '../kind.ts';
+import type { KindConfig } from '../kind.ts';
 
 const SIZE_UNITS: Readonly<Record<string, number>> = {
   B: 1,
@@ -89,7 +90,7 @@ export interface BackupsOptions {
   readonly scanTimeoutMs: number;
 }
 
-export const resolveBackups: ProbeKind<BackupsSection, BackupsOptions>['resolve'] = ({ section, defaults }, report) => {
+export const resolveBackups: ProbeSection<BackupsSection, BackupsOptions>['resolve'] = ({ section, defaults }, report) => {
   const schedule = resolveSchedule(section, defaults);
   const rules = section?.rules ?? [];
   if (rules.length === 0) {
@@ -113,3 +114,6 @@ export const resolveBackups: ProbeKind<BackupsSection, BackupsOptions>['resolve'
   });
   return [Object.freeze({ kind: 'backups', name: 'backups', schedule, options })];
 };
+
+/** The `probes.backups` config side, loaded by the kind on first use (see src/probes/kind.ts). */
+export const backupsConfig: KindConfig<BackupsSection, BackupsOptions> = { schema: backupsSchema, resolve: resolveBackups };

@@ -1,13 +1,12 @@
 // The `backups` probe kind: one instance judging every rule; none without rules.
 import { defineProbeKind } from '../kind.ts';
-import { backupsSchema, resolveBackups, type BackupsOptions, type BackupsSection } from './config.ts';
+import type { BackupsOptions, BackupsSection } from './config.ts';
 import { BACKUPS } from './metadata.ts';
 import { BackupsProbe } from './probe.ts';
 
 export const backupsKind = defineProbeKind<BackupsSection, BackupsOptions>({
   ...BACKUPS,
-  schema: backupsSchema,
-  resolve: resolveBackups,
+  config: async () => (await import('./config.ts')).backupsConfig,
   create: (settings, ctx) => new BackupsProbe(settings, ctx),
 });
 

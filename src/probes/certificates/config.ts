@@ -4,15 +4,11 @@ import { commonProbeFields, duration, resolveSchedule, type ProbeSchedule } from
 import { formatDuration, parseDuration } from '../../config/duration.ts';
 import type { Thresholds } from '../../checks/levels.ts';
 import { ladderField, resolveLadder } from '../../config/thresholds.ts';
-import type { ProbeKind } from '../kind.ts';
-import { CERTIFICATES, tlsExpiry } from './metadata.ts';
+import type { ProbeSection } from '../kind.ts';
+import { CERTIFICATES, MAX_CERTIFICATES, MAX_FILES, tlsExpiry } from './metadata.ts';
 
-/** Files read in one run at most (across all entries); more are reported, not read. */
-export const MAX_FILES = 256;
-/** Certificates reported in one run at most (a system CA bundle holds ~150). */
-export const MAX_CERTIFICATES = 1000;
-/** A certificate file larger than this is not read (a PEM bundle of 1000 certificates is ~1.5 MB). */
-export const MAX_FILE_BYTES = 4 * 1024 * 1024;
+export { MAX_CERTIFICATES, MAX_FILE_BYTES, MAX_FILES } from './metadata.ts';
+import type { KindConfig } from '../kind.ts';
 
 export const certificatesSchema = z.strictObject({
   ...commonProbeFields,
@@ -36,7 +32,7 @@ export interface CertificatesOptions {
 }
 
 /** One instance when files are named; none otherwise (the zero-config agent watches no file). */
-export const resolveCertificates: ProbeKind<CertificatesSection, CertificatesOptions>['resolve'] = ({ section, defaults }, report) => {
+export const resolveCertificates: ProbeSection<CertificatesSection, CertificatesOptions>['resolve'] = ({ section, defaults }, report) => {
   const schedule: ProbeSchedule = resolveSchedule(section, defaults);
   if (!section || !schedule.enabled) return [];
   const files = section.files ?? [];
@@ -60,3 +56,6 @@ export const resolveCertificates: ProbeKind<CertificatesSection, CertificatesOpt
   });
   return [Object.freeze({ kind: CERTIFICATES.key, name: CERTIFICATES.key, schedule, options })];
 };
+
+/** The `probes.certificates` config side, loaded by the kind on first use (see src/probes/kind.ts). */
+export const certificatesConfig: KindConfig<CertificatesSection, CertificatesOptions> = { schema: certificatesSchema, resolve: resolveCertificates };

@@ -7,7 +7,7 @@ import { glob, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OneCallPerKey, PendingError } from '../../deadline.ts';
 import { reason } from '../../text.ts';
-import { MAX_FILE_BYTES, MAX_FILES } from './config.ts';
+import { MAX_FILE_BYTES, MAX_FILES } from './metadata.ts';
 import { parseCertificates } from './inspect.ts';
 
 /** What a directory entry is taken for: `tls.crt`, `ca.crt`, `chain.pem`; not `tls.key`. */

@@ -1,13 +1,12 @@
 // The `certificates` probe kind: one instance watching every configured certificate file.
 import { defineProbeKind } from '../kind.ts';
-import { certificatesSchema, resolveCertificates, type CertificatesOptions, type CertificatesSection } from './config.ts';
+import type { CertificatesOptions, CertificatesSection } from './config.ts';
 import { CERTIFICATES } from './metadata.ts';
 import { CertificatesProbe } from './probe.ts';
 
 export const certificatesKind = defineProbeKind<CertificatesSection, CertificatesOptions>({
   ...CERTIFICATES,
-  schema: certificatesSchema,
-  resolve: resolveCertificates,
+  config: async () => (await import('./config.ts')).certificatesConfig,
   create: (settings, ctx) => new CertificatesProbe(settings, ctx),
 });
 

@@ -54,3 +54,10 @@ export const CERTIFICATES = defineMetadata({
   metrics: TLS_CERTIFICATE_METRICS,
   checks: [tlsExpiry],
 });
+
+/** Files read in one run at most (across all entries); more are reported, not read. */
+export const MAX_FILES = 256;
+/** Certificates reported in one run at most (a system CA bundle holds ~150). */
+export const MAX_CERTIFICATES = 1000;
+/** A certificate file larger than this is not read (a PEM bundle of 1000 certificates is ~1.5 MB). */
+export const MAX_FILE_BYTES = 4 * 1024 * 1024;

@@ -3,7 +3,8 @@
 import { failedObservation } from '../../checks/judge.ts';
 import { DeclaredProbe, type ProbeSettings } from '../kind.ts';
 import { emptyCollection, type Collection, type Probe, type ProbeContext } from '../types.ts';
-import { MAX_CERTIFICATES, MAX_FILES, type CertificatesOptions } from './config.ts';
+import type { CertificatesOptions } from './config.ts';
+import { MAX_CERTIFICATES, MAX_FILES } from './metadata.ts';
 import { CertificateFiles, type EntryRead } from './files.ts';
 import { certificateReport } from './inspect.ts';
 import { CERTIFICATES, tlsExpiry } from './metadata.ts';

@@ -1,13 +1,12 @@
 // The `cpu` probe kind: one instance for the host (and its own cgroup's CFS throttling).
-import { defineProbeKind, singleInstance } from '../kind.ts';
-import { cpuSchema, resolveCpuOptions, type CpuOptions, type CpuSection } from './config.ts';
+import { defineProbeKind } from '../kind.ts';
+import type { CpuOptions, CpuSection } from './config.ts';
 import { CPU } from './metadata.ts';
 import { CpuProbe } from './probe.ts';
 
 export const cpuKind = defineProbeKind<CpuSection, CpuOptions>({
   ...CPU,
-  schema: cpuSchema,
-  resolve: singleInstance(CPU.key, resolveCpuOptions),
+  config: async () => (await import('./config.ts')).cpuConfig,
   create: (settings, ctx) => new CpuProbe(settings, ctx),
 });
 

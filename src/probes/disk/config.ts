@@ -7,6 +7,9 @@ import type { ReportProblem } from '../kind.ts';
 import { ladderField, resolveLadder } from '../../config/thresholds.ts';
 import { reason } from '../../text.ts';
 import { diskInodes, diskTimeToFull, diskUtilization } from './metadata.ts';
+import type { KindConfig } from '../kind.ts';
+import { singleInstance } from '../../config/probe-config.ts';
+import { DISK } from './metadata.ts';
 
 // Defaults after node_exporter's filesystem collector. `overlay` is deliberately not an
 // excluded type: a sidecar's own `/` is overlay; only container runtimes' overlay paths go.
@@ -90,3 +93,6 @@ export function resolveDiskOptions(section: DiskSection | undefined, schedule: P
     }),
   });
 }
+
+/** The `probes.disk` config side, loaded by the kind on first use (see src/probes/kind.ts). */
+export const diskConfig: KindConfig<DiskSection, DiskOptions> = { schema: diskSchema, resolve: singleInstance(DISK.key, resolveDiskOptions) };

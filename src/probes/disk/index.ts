@@ -1,13 +1,12 @@
 // The `disk` probe kind: one instance watching every selected mount.
-import { defineProbeKind, singleInstance } from '../kind.ts';
-import { diskSchema, resolveDiskOptions, type DiskOptions, type DiskSection } from './config.ts';
+import { defineProbeKind } from '../kind.ts';
+import type { DiskOptions, DiskSection } from './config.ts';
 import { DISK } from './metadata.ts';
 import { DiskProbe } from './probe.ts';
 
 export const diskKind = defineProbeKind<DiskSection, DiskOptions>({
   ...DISK,
-  schema: diskSchema,
-  resolve: singleInstance(DISK.key, resolveDiskOptions),
+  config: async () => (await import('./config.ts')).diskConfig,
   create: (settings, ctx) => new DiskProbe(settings, ctx),
 });
 

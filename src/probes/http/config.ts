@@ -12,6 +12,7 @@ import { hostPortName, parseUrl, resolveTimeouts } from '../target-config.ts';
 import { targetFields, targetInstances, targetsSection } from '../targets.ts';
 import { parseJsonPath, type JsonPath } from './json.ts';
 import * as m from './metadata.ts';
+import type { KindConfig } from '../kind.ts';
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_LATENCY_WINDOW = 20;
@@ -222,3 +223,6 @@ export const resolveHttp = targetInstances<HttpSection, HttpTarget, HttpOptions>
   defaultName: (target) => hostPortName(target.url, target.url.startsWith('https:') ? 443 : 80),
   options: resolveOptions,
 });
+
+/** The `probes.http` config side, loaded by the kind on first use (see src/probes/kind.ts). */
+export const httpConfig: KindConfig<HttpSection, HttpOptions> = { schema: httpSchema, resolve: resolveHttp };

@@ -1,14 +1,13 @@
 // The `http` probe kind: one instance per configured endpoint (probes.http.targets and
 // VIGIL_HTTP_URL).
 import { defineProbeKind } from '../kind.ts';
-import { httpSchema, resolveHttp, type HttpOptions, type HttpSection } from './config.ts';
+import type { HttpOptions, HttpSection } from './config.ts';
 import { HTTP } from './metadata.ts';
 import { HttpProbe } from './probe.ts';
 
 export const httpKind = defineProbeKind<HttpSection, HttpOptions>({
   ...HTTP,
-  schema: httpSchema,
-  resolve: resolveHttp,
+  config: async () => (await import('./config.ts')).httpConfig,
   create: (settings, ctx) => new HttpProbe(settings, ctx),
 });
 

@@ -16,20 +16,20 @@ import { duration, positiveInt } from '../../config/common.ts';
 import { parseDuration } from '../../config/duration.ts';
 import { ladderField, resolveLadder } from '../../config/thresholds.ts';
 import { tlsExpiry } from '../certificates/metadata.ts';
-import { BROKERS_ENV, KAFKA, lagMessagesCheck, lagSecondsCheck } from './metadata.ts';
+import { BROKERS_ENV, KAFKA, lagMessagesCheck, lagSecondsCheck, PER_PARTITION_AUTO_MAX } from './metadata.ts';
+import type { KafkaConnection } from './secrets.ts';
+
+export { PER_PARTITION_AUTO_MAX } from './metadata.ts';
+export { readConnectionSecrets, type KafkaConnection, type KafkaSecrets } from './secrets.ts';
 import type { Thresholds } from '../../checks/levels.ts';
 import { passwordFields } from '../../config/secrets.ts';
 import { DEFAULT_TLS, resolveTls, tlsBlock, type TlsSettings } from '../../config/tls.ts';
-import type { ProbeKind, ReportProblem } from '../kind.ts';
+import type { ProbeSection, ReportProblem } from '../kind.ts';
 import { targetFields, targetInstances, targetsSection } from '../targets.ts';
 import { reason } from '../../text.ts';
-import { resolvePassword } from '../connection.ts';
-import { tlsConnectOptions } from '../secret-file.ts';
+import type { KindConfig } from '../kind.ts';
 
 export const ENV_VAR = BROKERS_ENV;
-
-/** Unset per_partition_metrics: per-partition series while groups × their partitions ≤ this (≈ 3 series each). */
-export const PER_PARTITION_AUTO_MAX = 500;
 
 /** Groups whose name starts with `_` are internal (Confluent's, Kafka Streams' internal…). */
 export const DEFAULT_GROUPS_EXCLUDE = '^_';
@@ -99,36 +99,6 @@ type SharedOptions = z.infer<typeof sharedShape>;
 export type KafkaSection = z.infer<typeof kafkaSchema> & SharedOptions;
 
 /** What the client needs to reach a cluster. Secrets in files stay in their files until connect. */
-export interface KafkaConnection {
-  readonly brokers: readonly string[];
-  readonly clientId: string;
-  /** TLS to the brokers, null for plaintext; the files are named here and read at every connect (see readConnectionSecrets). */
-  readonly tls: TlsSettings | null;
-  readonly sasl:
-    | { readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; readonly username: string; readonly password?: string; readonly passwordFile?: string }
-    | undefined;
-}
-
-/** TLS options for tls.connect and the SASL credentials, with the files read. */
-export interface KafkaSecrets {
-  readonly ssl: boolean | { ca?: string; cert?: string; key?: string; servername?: string; rejectUnauthorized?: boolean } | undefined;
-  readonly sasl: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string } | undefined;
-}
-
-/**
- * Reads the password and certificate files of a connection: at every connect, like PostgreSQL
- * and Redis, so a rotated Kubernetes secret is picked up and `vigil config check` needs no mounts.
- */
-export async function readConnectionSecrets(connection: KafkaConnection): Promise<KafkaSecrets> {
-  const ssl = connection.tls ? await tlsConnectOptions(connection.tls) : undefined;
-  const s = connection.sasl;
-  let sasl: KafkaSecrets['sasl'];
-  if (s !== undefined) {
-    const password = (await resolvePassword({ password: s.password, passwordFile: s.passwordFile }, 'sasl.password_file')) ?? '';
-    sasl = { mechanism: s.mechanism, username: s.username, password };
-  }
-  return { ssl, sasl };
-}
 
 export interface KafkaOptions {
   /** The target's name: the `cluster` label and the check component prefix. */
@@ -201,7 +171,7 @@ export function resolveKafkaOptions(name: string, target: KafkaTarget, section: 
 }
 
 /** resolve() of the kind: config targets, then VIGIL_KAFKA_BROKERS (`;` between clusters). */
-export function resolveKafka(): ProbeKind<KafkaSection, KafkaOptions>['resolve'] {
+export function resolveKafka(): ProbeSection<KafkaSection, KafkaOptions>['resolve'] {
   return (input, report) => {
     // targetInstances splits its env list on commas; a cluster's brokers are joined by commas,
     // so clusters are re-joined with commas and their brokers with spaces before it splits.
@@ -232,3 +202,6 @@ export function resolveKafka(): ProbeKind<KafkaSection, KafkaOptions>['resolve']
     });
   };
 }
+
+/** The `probes.kafka` config side, loaded by the kind on first use (see src/probes/kind.ts). */
+export const kafkaConfig: KindConfig<KafkaSection, KafkaOptions> = { schema: kafkaSchema, resolve: resolveKafka() };

@@ -18,7 +18,7 @@ import {
   Reader,
   readResponseHeader,
 } from './protocol.ts';
-import type { KafkaSecrets } from './config.ts';
+import type { KafkaSecrets } from './secrets.ts';
 
 export interface BrokerConnectionOptions {
   readonly host: string;

@@ -175,3 +175,6 @@ export const KAFKA = defineMetadata({
   metrics: [...KAFKA_METRICS, ...TLS_CERTIFICATE_METRICS],
   checks: [clusterCheck, partitionsCheck, lagSecondsCheck, lagMessagesCheck, statusCheck, dataLossCheck, tlsExpiry],
 });
+
+/** Unset per_partition_metrics: per-partition series while groups × their partitions ≤ this (≈ 3 series each). */
+export const PER_PARTITION_AUTO_MAX = 500;

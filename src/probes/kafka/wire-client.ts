@@ -21,7 +21,7 @@ import type {
   LogOffsets,
   PartitionInfo,
 } from './admin-client.ts';
-import { readConnectionSecrets, type KafkaConnection, type KafkaSecrets } from './config.ts';
+import { readConnectionSecrets, type KafkaConnection, type KafkaSecrets } from './secrets.ts';
 import { BrokerConnection } from './connection.ts';
 import * as p from './protocol.ts';
 

@@ -4,6 +4,9 @@ import { commonProbeFields } from '../../config/common.ts';
 import type { Thresholds } from '../../checks/levels.ts';
 import { ladderField, resolveLadder } from '../../config/thresholds.ts';
 import { memoryContainerUtilization, memoryUtilization } from './metadata.ts';
+import type { KindConfig } from '../kind.ts';
+import { singleInstance } from '../../config/probe-config.ts';
+import { MEMORY } from './metadata.ts';
 
 export const memorySchema = z.strictObject({
   ...commonProbeFields,
@@ -24,3 +27,6 @@ export function resolveMemoryOptions(section: MemorySection | undefined): Memory
     containerThresholds: resolveLadder(memoryContainerUtilization, section?.container_thresholds),
   });
 }
+
+/** The `probes.memory` config side, loaded by the kind on first use (see src/probes/kind.ts). */
+export const memoryConfig: KindConfig<MemorySection, MemoryOptions> = { schema: memorySchema, resolve: singleInstance(MEMORY.key, resolveMemoryOptions) };

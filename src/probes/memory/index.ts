@@ -1,13 +1,12 @@
 // The `memory` probe kind: one instance for the host (and its own cgroup).
-import { defineProbeKind, singleInstance } from '../kind.ts';
-import { memorySchema, resolveMemoryOptions, type MemoryOptions, type MemorySection } from './config.ts';
+import { defineProbeKind } from '../kind.ts';
+import type { MemoryOptions, MemorySection } from './config.ts';
 import { MEMORY } from './metadata.ts';
 import { MemoryProbe } from './probe.ts';
 
 export const memoryKind = defineProbeKind<MemorySection, MemoryOptions>({
   ...MEMORY,
-  schema: memorySchema,
-  resolve: singleInstance(MEMORY.key, resolveMemoryOptions),
+  config: async () => (await import('./config.ts')).memoryConfig,
   create: (settings, ctx) => new MemoryProbe(settings, ctx),
 });
 

@@ -20,6 +20,7 @@ import type { ReportDeprecated, ReportProblem } from '../kind.ts';
 import { connectionFields, decodeUrlPart, hostPortName, parseUrl, resolveTimeouts } from '../target-config.ts';
 import { redactUrl } from '../../redact.ts';
 import { targetFields, targetInstances, targetsSection } from '../targets.ts';
+import type { KindConfig } from '../kind.ts';
 
 export const DEFAULT_PORT = 5432;
 
@@ -192,3 +193,6 @@ export const resolvePostgres = targetInstances<PostgresSection, PostgresTarget, 
     return resolveOptions(target, section, schedule, report, deprecated, name);
   },
 });
+
+/** The `probes.postgres` config side, loaded by the kind on first use (see src/probes/kind.ts). */
+export const postgresConfig: KindConfig<PostgresSection, PostgresOptions> = { schema: postgresSchema, resolve: resolvePostgres };

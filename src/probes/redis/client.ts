@@ -7,7 +7,8 @@ import type { Attributes } from '@opentelemetry/api';
 import { traced } from '../../telemetry/spans.ts';
 import { resolvePassword, type Connector } from '../connection.ts';
 import { tlsConnectOptions } from '../secret-file.ts';
-import { addressText, type NodeAddress, type RedisOptions } from './config.ts';
+import { addressText, type NodeAddress } from './address.ts';
+import type { RedisOptions } from './config.ts';
 
 /** What one connection needs: a target's options, or those of one node of it. */
 export type RedisEndpoint = Pick<

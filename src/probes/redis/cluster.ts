@@ -4,7 +4,7 @@
 import type { Collection } from '../types.ts';
 import type { Info } from './client.ts';
 import { num } from './client.ts';
-import { addressText } from './config.ts';
+import { addressText } from './address.ts';
 import * as m from './metadata.ts';
 
 export const CLUSTER_SLOTS = 16384;

@@ -12,15 +12,16 @@ import { passwordFields } from '../../config/secrets.ts';
 import { connectionFields, decodeUrlPart, hostPortName, parseUrl, resolveTimeouts } from '../target-config.ts';
 import { redactUrl } from '../../redact.ts';
 import { targetFields, targetInstances, targetsSection } from '../targets.ts';
+import type { KindConfig } from '../kind.ts';
+import type { NodeAddress } from './address.ts';
+
+export { addressText, MAX_MEMBERS, type NodeAddress } from './address.ts';
 
 export const DEFAULT_PORT = 6379;
 
 export const DEFAULT_MIN_LOOKUPS = 100;
 
 export const DEFAULT_SENTINEL_PORT = 26379;
-
-/** Cluster nodes probed as members at most (Redis's own guidance stops at 1000 nodes; beyond the cap a node is listed, not probed). */
-export const MAX_MEMBERS = 64;
 
 const hostPort = z.string({ error: 'must be host:port' }).min(1, { error: 'must be host:port' });
 
@@ -89,16 +90,6 @@ export const redisSchema = targetsSection(targetSchema, { thresholds: thresholds
 
 export type RedisSection = z.infer<typeof redisSchema>;
 type RedisTarget = z.infer<typeof targetSchema>;
-
-export interface NodeAddress {
-  readonly host: string;
-  readonly port: number;
-}
-
-/** host:port, brackets around an IPv6 host. */
-export function addressText(a: NodeAddress): string {
-  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
-}
 
 export interface SentinelOptions {
   readonly masterName: string;
@@ -248,3 +239,6 @@ export const resolveRedis = targetInstances<RedisSection, RedisTarget, RedisOpti
   defaultName,
   options: resolveOptions,
 });
+
+/** The `probes.redis` config side, loaded by the kind on first use (see src/probes/kind.ts). */
+export const redisConfig: KindConfig<RedisSection, RedisOptions> = { schema: redisSchema, resolve: resolveRedis };

@@ -1,14 +1,13 @@
 // The `redis` probe kind: one instance per configured server (probes.redis.targets and
 // VIGIL_REDIS_URL).
 import { defineProbeKind } from '../kind.ts';
-import { redisSchema, resolveRedis, type RedisOptions, type RedisSection } from './config.ts';
+import type { RedisOptions, RedisSection } from './config.ts';
 import { REDIS } from './metadata.ts';
 import { RedisProbe } from './probe.ts';
 
 export const redisKind = defineProbeKind<RedisSection, RedisOptions>({
   ...REDIS,
-  schema: redisSchema,
-  resolve: resolveRedis,
+  config: async () => (await import('./config.ts')).redisConfig,
   create: (settings, ctx) => new RedisProbe(settings, ctx),
 });
 

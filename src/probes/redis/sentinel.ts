@@ -1,7 +1,7 @@
 // What the sentinels say of one master: SENTINEL MASTER (address, flags, quorum, sentinels
 // seen), SENTINEL CKQUORUM and SENTINEL REPLICAS, turned into samples and the two sentinel checks.
 import type { Collection } from '../types.ts';
-import { addressText, type NodeAddress } from './config.ts';
+import { addressText, type NodeAddress } from './address.ts';
 import { pairs } from './cluster.ts';
 import * as m from './metadata.ts';
 

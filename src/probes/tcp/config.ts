@@ -10,6 +10,7 @@ import type { ReportDeprecated, ReportProblem } from '../kind.ts';
 import { connectionFields, decodeUrlPart, hostPortName, parseUrl, resolveTimeouts } from '../target-config.ts';
 import { targetFields, targetInstances, targetsSection } from '../targets.ts';
 import * as m from './metadata.ts';
+import type { KindConfig } from '../kind.ts';
 
 const targetSchema = z.strictObject({
   ...targetFields,
@@ -69,3 +70,6 @@ export const resolveTcp = targetInstances<TcpSection, TcpTarget, TcpOptions>({
   defaultName: (target) => (URL.canParse(target.url) && new URL(target.url).port ? hostPortName(target.url, 0) : undefined),
   options: resolveOptions,
 });
+
+/** The `probes.tcp` config side, loaded by the kind on first use (see src/probes/kind.ts). */
+export const tcpConfig: KindConfig<TcpSection, TcpOptions> = { schema: tcpSchema, resolve: resolveTcp };
