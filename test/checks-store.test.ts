@@ -106,3 +106,23 @@ t.test('the stale-probe alert waits as many intervals as the store does before r
   const stale = rules.match(/alert: VigilProbeStale[\s\S]*?expr: .*> (\d+) \* vigil_probe_interval_seconds/);
   t.equal(Number(stale?.[1]), STALE_INTERVALS);
 });
+
+t.test('criticalFailing: exactly the critical, failing (or stale) views, by key', async (t) => {
+  const store = new CheckStore();
+  const critical = schedule({ failureThreshold: 1, intervalMs: 1000, critical: true });
+  const plain = schedule({ failureThreshold: 1, intervalMs: 1000, critical: false });
+  store.record('b-critical-fail', critical, valueCollection(99, 'b').checks, at(0));
+  store.record('a-critical-fail', critical, valueCollection(99, 'a').checks, at(0));
+  store.record('critical-pass', critical, valueCollection(10, 'c').checks, at(0));
+  store.record('plain-fail', plain, valueCollection(99, 'd').checks, at(0));
+  const expected = (now: Date) => store.views(now).filter((v) => v.critical && v.status === 'fail');
+  t.same(store.criticalFailing(at(1)), expected(at(1)), 'same as filtering every view');
+  t.same(
+    store.criticalFailing(at(1)).map((v) => v.probe),
+    ['a-critical-fail', 'b-critical-fail'],
+    'critical failing ones only, in key order',
+  );
+  const later = at(1 + STALE_INTERVALS * 2);
+  t.same(store.criticalFailing(later), expected(later), 'stale: every critical check fails');
+  t.equal(store.criticalFailing(later).length, 3);
+});

@@ -6,7 +6,6 @@ import { commonProbeFields, resolveSchedule, percent } from '../src/config/commo
 import { parseDuration, formatDuration } from '../src/config/duration.ts';
 import { configJsonSchema } from '../src/config/schema.ts';
 import { defineProbeKind, probeSections, type ProbeKind } from '../src/probes/kind.ts';
-import { PROBE_KINDS } from '../src/probes/registry.ts';
 import { VigilError } from '../src/errors.ts';
 import { PROBE_SECTIONS } from '../src/probes/sections.ts';
 

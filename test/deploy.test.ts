@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { resolveConfigText } from '../src/config/load.ts';
-import { PROBE_KINDS } from '../src/probes/registry.ts';
 import { PROBE_SECTIONS } from '../src/probes/sections.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -10,7 +10,6 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { resolveConfigText } from '../src/config/load.ts';
-import { PROBE_KINDS } from '../src/probes/registry.ts';
 import { ALERTS_FILE, PROMETHEUS_RULE_FILE, renderPrometheusRule } from '../scripts/prometheus-rule.ts';
 import { validateStrictFields, validateWithModels, type KubernetesObject, type Located } from './deploy/kubernetes-schema.ts';
 import { PROBE_SECTIONS } from '../src/probes/sections.ts';

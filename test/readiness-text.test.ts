@@ -25,12 +25,12 @@ t.test('printable escapes control characters only', async (t) => {
 
 t.test('/ready?verbose: one line per check, whatever the component id holds', async (t) => {
   const v = views();
-  const text = readinessText({ ready: false, reason: `critical check failing: ${testCheck.id} ${v[0]?.componentId}`, views: v }, true);
+  const text = readinessText({ ready: false, reason: `critical check failing: ${testCheck.id} ${v[0]?.componentId}` }, v);
   const lines = text.trimEnd().split('\n');
   t.equal(lines.length, 2, `check line and summary only: ${JSON.stringify(lines)}`);
   t.match(lines[0], /^\[-\]test:value \/mnt\/x\\n\[\+\]disk:utilization \/ ok\\x1b\[2J fail/);
   t.notMatch(text, ESC);
-  const short = readinessText({ ready: false, reason: `critical check failing: ${testCheck.id} ${v[0]?.componentId}`, views: v }, false);
+  const short = readinessText({ ready: false, reason: `critical check failing: ${testCheck.id} ${v[0]?.componentId}` }, null);
   t.equal(short.trimEnd().split('\n').length, 1, 'not ready: one line');
 });
 

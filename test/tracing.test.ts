@@ -6,7 +6,6 @@ import { BasicTracerProvider, type ReadableSpan, type SpanExporter } from '@open
 import { resolveConfig } from '../src/config/load.ts';
 import type { VigilError } from '../src/errors.ts';
 import { MetricStore } from '../src/metrics/family.ts';
-import { PROBE_KINDS } from '../src/probes/registry.ts';
 import { spansDropped, spansExported, exportFailures } from '../src/telemetry/metrics.ts';
 import { BoundedSpanProcessor, GuardedExporter, scrubSpan } from '../src/telemetry/pipeline.ts';
 import { PipelineCounters } from '../src/telemetry/counters.ts';

@@ -156,6 +156,17 @@ export class CheckStore {
     this.byProbe.delete(probe);
   }
 
+  /** Views of the critical checks that fail (stale ones included), by key: what /ready asks on every poll, without a view of every check. */
+  criticalFailing(now: Date): CheckView[] {
+    const out: CheckView[] = [];
+    for (const entry of this.entries.values()) {
+      if (!entry.critical) continue;
+      const v = view(entry, now);
+      if (v.status === 'fail') out.push(v);
+    }
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
   views(now: Date): CheckView[] {
     const out: CheckView[] = [];
     for (const entry of this.entries.values()) out.push(view(entry, now));

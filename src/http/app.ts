@@ -2,12 +2,12 @@
 // Every route reads cached state only: no request ever triggers a probe.
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerFactory } from 'fastify';
-import type { CheckStore, CheckView } from '../checks/store.ts';
+import type { CheckStore } from '../checks/store.ts';
 import type { Identity } from '../config/load.ts';
 import { componentLogger, type Logger } from '../log/logger.ts';
 import type { MetricStore } from '../metrics/family.ts';
 import { healthDocument, httpStatusFor, HEALTH_JSON, type HealthDocument } from './health-doc.ts';
-import { readinessText, wantsVerbose } from './readiness-text.ts';
+import { readinessText, wantsVerbose, type ReadinessState } from './readiness-text.ts';
 import { worst, type Status } from '../checks/levels.ts';
 import type { LivenessReport } from '../metrics/event-loop.ts';
 import { requestTraceFields, traceRoutes } from '../telemetry/http.ts';
@@ -163,8 +163,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       .code(readiness.ready ? 200 : 503)
       .type('text/plain; charset=utf-8')
       .header('cache-control', 'no-store');
-    const query = request.query as Record<string, unknown>;
-    return readinessText(readiness, wantsVerbose(query));
+    // Every check's line only when asked: a kubelet polls the short answer.
+    const verbose = wantsVerbose(request.query as Record<string, unknown>);
+    return readinessText(readiness, verbose ? deps.checks.views(new Date()) : null);
   });
 
   if (routes === 'probes') return app;
@@ -230,20 +231,11 @@ export function accessLevel(path: string, status: number): 'debug' | 'info' | 'w
   return 'info';
 }
 
-interface Readiness {
-  readonly ready: boolean;
-  readonly reason: string;
-  readonly views: readonly CheckView[];
-}
-
 /** Ready: first round done, not shutting down, no critical check failing. */
-export function ready(deps: Pick<AppDeps, 'checks' | 'firstRoundDone' | 'shuttingDown'>): Readiness {
-  const views = deps.checks.views(new Date());
-  if (deps.shuttingDown()) return { ready: false, reason: 'shutting down', views };
-  if (!deps.firstRoundDone()) return { ready: false, reason: 'first round of probes not finished', views };
-  const failing = views.filter((v) => v.critical && v.status === 'fail');
-  if (failing.length > 0) {
-    return { ready: false, reason: `critical check failing: ${failing.map((v) => `${v.check.id} ${v.componentId}`).join(', ')}`, views };
-  }
-  return { ready: true, reason: '', views };
+export function ready(deps: Pick<AppDeps, 'checks' | 'firstRoundDone' | 'shuttingDown'>): ReadinessState {
+  if (deps.shuttingDown()) return { ready: false, reason: 'shutting down' };
+  if (!deps.firstRoundDone()) return { ready: false, reason: 'first round of probes not finished' };
+  const failing = deps.checks.criticalFailing(new Date());
+  if (failing.length > 0) return { ready: false, reason: `critical check failing: ${failing.map((v) => `${v.check.id} ${v.componentId}`).join(', ')}` };
+  return { ready: true, reason: '' };
 }

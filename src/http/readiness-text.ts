@@ -8,7 +8,6 @@ import { printable } from '../text.ts';
 export interface ReadinessState {
   readonly ready: boolean;
   readonly reason: string;
-  readonly views: readonly CheckView[];
 }
 
 /** `?verbose`, `?verbose=1`, `?verbose=true` are verbose; `?verbose=false|0|no|off` and no parameter are not. */
@@ -21,12 +20,13 @@ export function wantsVerbose(query: Record<string, unknown>): boolean {
   return !['false', '0', 'no', 'off'].includes(text);
 }
 
-export function readinessText(r: ReadinessState, verbose: boolean): string {
-  if (!verbose) return r.ready ? 'ok\n' : `not ready: ${printable(r.reason)}\n`;
+/** The short answer, or with every check's views (?verbose) one line per check. */
+export function readinessText(r: ReadinessState, views: readonly CheckView[] | null): string {
+  if (!views) return r.ready ? 'ok\n' : `not ready: ${printable(r.reason)}\n`;
   const lines: string[] = [];
   if (r.reason === 'shutting down') lines.push('[-]shutdown failed: shutting down');
   else if (r.reason.startsWith('first round')) lines.push('[-]first-round failed: probes still running');
-  for (const v of r.views) {
+  for (const v of views) {
     const blocking = v.critical && v.status === 'fail';
     const note = v.status === 'pass' ? 'ok' : `${v.status}: ${v.output || formatObserved(v.observedValue, v.check.unit)}`;
     lines.push(printable(`${blocking ? '[-]' : '[+]'}${v.check.id} ${v.componentId} ${note}${v.critical || v.status === 'pass' ? '' : ' (not critical)'}`));

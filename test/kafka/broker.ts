@@ -8,7 +8,6 @@ import { createRequire } from 'node:module';
 import { Kafka, logLevel, type Admin, type Consumer } from 'kafkajs';
 import { pino } from 'pino';
 import { BUILTIN_SCHEDULE } from '../../src/config/common.ts';
-import { kafkaKind } from '../../src/probes/kafka/index.ts';
 import { KafkaProbe, kafkaClientFor } from '../../src/probes/kafka/probe.ts';
 import type { WireAdminClient } from '../../src/probes/kafka/wire-client.ts';
 import * as m from '../../src/probes/kafka/metadata.ts';

@@ -3,7 +3,7 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { BUILTIN_SCHEDULE } from '../../src/config/common.ts';
-import { httpKind, type HttpOptions } from '../../src/probes/http/index.ts';
+import type { HttpOptions } from '../../src/probes/http/index.ts';
 import { healthOf, isJsonType, parseJsonPath, valueAt } from '../../src/probes/http/json.ts';
 import { p95 } from '../../src/probes/http/probe.ts';
 import { tlsVersionLabel, networkReason } from '../../src/probes/http/network.ts';

@@ -1,7 +1,6 @@
 // probes.kafka config: targets, VIGIL_KAFKA_BROKERS (one cluster per `;` item), secrets, defaults.
 import t from 'tap';
 import { BUILTIN_SCHEDULE } from '../../src/config/common.ts';
-import { kafkaKind } from '../../src/probes/kafka/index.ts';
 import { writeFileSync } from 'node:fs';
 import { readConnectionSecrets, type KafkaOptions } from '../../src/probes/kafka/config.ts';
 import { kafkaConfig } from '../../src/probes/kafka/config.ts';

@@ -8,7 +8,6 @@ import { componentLogger } from '../../src/log/logger.ts';
 import { KafkaProbe } from '../../src/probes/kafka/probe.ts';
 import type { KafkaOptions } from '../../src/probes/kafka/config.ts';
 import type { ProbeSettings } from '../../src/probes/kind.ts';
-import { PROBE_KINDS } from '../../src/probes/registry.ts';
 import { captureLogs, duplicateJsonKeys, logLineErrors } from '../helpers.ts';
 import { PROBE_SECTIONS } from '../../src/probes/sections.ts';
 

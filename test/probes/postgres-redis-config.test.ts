@@ -3,9 +3,8 @@
 import t from 'tap';
 import { BUILTIN_SCHEDULE } from '../../src/config/common.ts';
 import { resolveConfig } from '../../src/config/load.ts';
-import { PROBE_KINDS } from '../../src/probes/registry.ts';
-import { postgresKind, type PostgresOptions } from '../../src/probes/postgres/index.ts';
-import { redisKind, type RedisOptions } from '../../src/probes/redis/index.ts';
+import type { PostgresOptions } from '../../src/probes/postgres/index.ts';
+import type { RedisOptions } from '../../src/probes/redis/index.ts';
 import { parseInfo } from '../../src/probes/redis/client.ts';
 import type { KindConfig, ProbeSettings } from '../../src/probes/kind.ts';
 import { PROBE_SECTIONS } from '../../src/probes/sections.ts';

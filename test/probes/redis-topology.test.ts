@@ -5,7 +5,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUILTIN_SCHEDULE } from '../../src/config/common.ts';
-import { redisKind, type RedisOptions } from '../../src/probes/redis/index.ts';
+import type { RedisOptions } from '../../src/probes/redis/index.ts';
 import { healthy, labelShards, parseClusterNodes, reportCluster } from '../../src/probes/redis/cluster.ts';
 import { countReplicas, freshest, parseSentinelMaster, reportSentinel } from '../../src/probes/redis/sentinel.ts';
 import { parseInfo } from '../../src/probes/redis/client.ts';
