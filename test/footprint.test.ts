@@ -35,7 +35,7 @@ t.test('zero-config agent: RSS, heap and external memory within generous bounds'
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const config = join(dir, 'vigil.yaml');
   writeFileSync(config, 'http:\n  host: 127.0.0.1\n  drain_delay: 100ms\n');
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(VIGIL|OTEL)_|^NODE_OPTIONS$/.test(k)));
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(VIGIL|OTEL)_|^NODE_OPTIONS$|^GLIBC_TUNABLES$/.test(k)));
   const cache = join(dir, 'compile-cache');
   // Warms the compile cache as the image build does.
   execFileSync(join(ROOT, 'bin/vigil'), ['config', 'check', join(ROOT, 'config/vigil.example.yaml')], {
@@ -56,6 +56,8 @@ t.test('zero-config agent: RSS, heap and external memory within generous bounds'
   await delay(3000); // first probe rounds done
 
   t.match(readlinkSync(`/proc/${child.pid}/exe`), /\/node$/, 'bin/vigil execs node: the PID is the agent itself');
+  const environ = readFileSync(`/proc/${child.pid}/environ`, 'utf8').split('\0');
+  t.ok(environ.includes('GLIBC_TUNABLES=glibc.malloc.arena_max=2'), 'two malloc arenas (bin/vigil)');
   const rss = Number(/^Rss:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${child.pid}/smaps_rollup`, 'utf8'))?.[1]) * 1024;
   const metrics = (await get(`${base}/metrics`)).text;
   const heapUsed = gauge(metrics, 'nodejs_heap_size_used_bytes');
