@@ -45,6 +45,10 @@ const AFTER_LOAD_S = 60;
 const SCRAPE_MS = 10_000;
 const READY_S = 10;
 const READY_CONNECTIONS = 10;
+/** bin/vigil's V8 flags, read from the script, for the stack floor (the agent gets them from bin/vigil itself). */
+const AGENT_V8_FLAGS = readFileSync(join(ROOT, 'bin/vigil'), 'utf8').match(/--max-[a-z-]+-size=\d+/g) ?? [];
+/** bin/vigil's malloc tunables, likewise. */
+const AGENT_GLIBC_TUNABLES = /GLIBC_TUNABLES:-([^}"]+)\}/.exec(readFileSync(join(ROOT, 'bin/vigil'), 'utf8'))?.[1] ?? '';
 
 /** One reading of /proc/PID/smaps_rollup, bytes. */
 interface Rollup {
@@ -195,10 +199,14 @@ export const footprintSuite: Suite = {
         env: { ...process.env, NODE_COMPILE_CACHE: cacheDir, BASELINE_WARM_ONLY: '1' },
         stdio: 'ignore',
       });
+      execFileSync(process.execPath, [...AGENT_V8_FLAGS, join(ROOT, 'bench/stack-floor-server.ts')], {
+        env: { ...process.env, NODE_COMPILE_CACHE: cacheDir, FLOOR_WARM_ONLY: '1' },
+        stdio: 'ignore',
+      });
 
       const agent = async (name: string, config: string, how: 'before' | 'cache' | 'bin'): Promise<RunningServer> => {
         const port = await freePort();
-        const env = cleanEnv(/^VIGIL_|^OTEL_|^NODE_COMPILE_CACHE$|^NODE_OPTIONS$/, {
+        const env = cleanEnv(/^VIGIL_|^OTEL_|^NODE_COMPILE_CACHE$|^NODE_OPTIONS$|^GLIBC_TUNABLES$/, {
           VIGIL_PORT: String(port),
           VIGIL_CONFIG: config,
           ...(how === 'before' ? {} : { NODE_COMPILE_CACHE: cacheDir }),
@@ -260,6 +268,21 @@ export const footprintSuite: Suite = {
       });
       servers.push(baseline);
       sampler.watch('bare Fastify', baseline.pid);
+      const floorPort = await freePort();
+      const floor = await startServer(ctx.children, {
+        name: 'stack floor',
+        args: [...AGENT_V8_FLAGS, join(ROOT, 'bench/stack-floor-server.ts')],
+        env: cleanEnv(/^VIGIL_|^FLOOR_|^NODE_OPTIONS$|^GLIBC_TUNABLES$/, {
+          FLOOR_PORT: String(floorPort),
+          NODE_COMPILE_CACHE: cacheDir,
+          GLIBC_TUNABLES: AGENT_GLIBC_TUNABLES,
+        }),
+        port: floorPort,
+        readyPath: '/ready',
+        logFile: join(ctx.tmp, 'footprint-floor.log'),
+      });
+      servers.push(floor);
+      sampler.watch('stack floor', floor.pid);
 
       // Prometheus' part: every exporter and the db agent scraped every 10 s.
       const scraped = [...exporters, db];
@@ -275,7 +298,8 @@ export const footprintSuite: Suite = {
       const cpuS = new Map([...scraped, all, zero].map((s) => [s.name, readCpuSeconds(s.pid) - (cpu0.get(s.name) as number)]));
       const idle = new Map([...servers].map((s) => [s.name, readRollup(s.pid)]));
       const heapUsed = new Map<string, number>();
-      for (const s of [zeroBefore, zeroCache, zero, db, all]) heapUsed.set(s.name, await gaugeValue(`${s.baseUrl}/metrics`, 'nodejs_heap_size_used_bytes'));
+      for (const s of [zeroBefore, zeroCache, zero, db, all, floor])
+        heapUsed.set(s.name, await gaugeValue(`${s.baseUrl}/metrics`, 'nodejs_heap_size_used_bytes'));
       const external = await gaugeValue(`${zero.baseUrl}/metrics`, 'nodejs_external_memory_bytes');
       clearInterval(scraper);
       scraper = undefined;
@@ -337,7 +361,7 @@ export const footprintSuite: Suite = {
             title: `Memory after ${idleS}s idle, /proc/PID/smaps_rollup (MiB)`,
             columns: ['process', 'RSS', 'PSS', 'private dirty', 'anonymous', 'heap used'],
             rows: [
-              ...[zeroBefore, zeroCache, zero, db, all, baseline, ...exporters].map(memRow),
+              ...[zeroBefore, zeroCache, zero, db, all, baseline, floor, ...exporters].map(memRow),
               ['3 exporters together', mib(exporterRss), null, mib(exporterPrivate), null, null],
               ['host+pg+redis agent / 3 exporters', ratio(idleOf(db).rss, exporterRss), null, ratio(idleOf(db).privateDirty, exporterPrivate), null, null],
               [
@@ -349,7 +373,32 @@ export const footprintSuite: Suite = {
                 null,
               ],
             ],
-            notes: [`zero-config external memory (bin/vigil): ${mib(external)} MiB; heap used is nodejs_heap_size_used_bytes as scraped (garbage included)`],
+            notes: [
+              `zero-config external memory (bin/vigil): ${mib(external)} MiB; heap used is nodejs_heap_size_used_bytes as scraped (garbage included)`,
+              "stack floor = bench/stack-floor-server.ts: Fastify + pino + prom-client and nothing of Vigil, with bin/vigil's V8 flags, malloc tunables and compile cache",
+            ],
+          },
+          {
+            title: "Zero-config agent above the stack floor (what is Vigil's own), and the floor against the targets",
+            columns: ['figure', 'stack floor', 'zero-config agent', 'agent − floor', 'target'],
+            rows: [
+              ['idle RSS (MiB)', mib(idleOf(floor).rss), mib(idleOf(zero).rss), mib(idleOf(zero).rss - idleOf(floor).rss), '≤ 80'],
+              [
+                'private dirty (MiB)',
+                mib(idleOf(floor).privateDirty),
+                mib(idleOf(zero).privateDirty),
+                mib(idleOf(zero).privateDirty - idleOf(floor).privateDirty),
+                null,
+              ],
+              [
+                'heap used (MiB)',
+                mib(heapUsed.get(floor.name) as number),
+                mib(heapUsed.get(zero.name) as number),
+                mib((heapUsed.get(zero.name) as number) - (heapUsed.get(floor.name) as number)),
+                '≤ 12',
+              ],
+              ['RSS / 3 exporters', ratio(idleOf(floor).rss, exporterRss), ratio(idleOf(zero).rss, exporterRss), null, '≤ 1.5'],
+            ],
           },
           {
             title: `CPU over ${idleS}s idle, every side scraped every ${SCRAPE_MS / 1000}s (CPU-seconds per hour)`,

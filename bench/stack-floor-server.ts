@@ -1,0 +1,45 @@
+// The floor of the footprint suite: the chosen stack and nothing of Vigil. Fastify serving
+// /health, /ready and /metrics, a pino logger on stdout and a prom-client registry with one
+// gauge, on the same Node and, started by bench/footprint.ts, with bin/vigil's V8 flags. What
+// the agent costs above this is Vigil's own; below it no Vigil on this stack can go.
+//   FLOOR_PORT=… node --max-semi-space-size=1 --max-old-space-size=96 bench/stack-floor-server.ts
+import Fastify from 'fastify';
+import pino from 'pino';
+import client from 'prom-client';
+
+// Loads the modules and exits: warms a compile cache (bench/footprint.ts).
+if (process.env.FLOOR_WARM_ONLY === '1') process.exit(0);
+
+const port = Number(process.env.FLOOR_PORT);
+if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error('FLOOR_PORT must be a port number');
+
+const logger = pino({ level: 'warn' });
+const registry = new client.Registry();
+const up = new client.Gauge({ name: 'floor_up', help: 'Always 1.', registers: [registry] });
+up.set(1);
+// The figure the suite reads from every process it measures.
+new client.Gauge({
+  name: 'nodejs_heap_size_used_bytes',
+  help: 'V8 heap used.',
+  registers: [registry],
+  collect() {
+    this.set(process.memoryUsage().heapUsed);
+  },
+});
+
+const app = Fastify({ logger: false });
+app.get('/health', async () => ({ status: 'pass' }));
+app.get('/ready', async (_request, reply) => reply.type('text/plain; charset=utf-8').send('ok\n'));
+app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+
+await app.listen({ host: '127.0.0.1', port });
+logger.info({ port }, 'listening');
+
+const close = () => {
+  app.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+};
+process.on('SIGTERM', close);
+process.on('SIGINT', close);
