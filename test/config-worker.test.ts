@@ -58,7 +58,7 @@ t.test('errors arrive as the same VigilError, every problem with its path', asyn
   t.match(fromEnv, { code: 'CONFIG_INVALID' }, 'environment overrides are validated there too');
 });
 
-t.test("a running agent's own thread never loads the validator (yaml, zod, the kinds' schemas)", async (t) => {
+t.test("a zero-config agent's own thread loads neither the validator nor the probes of kinds it does not use", async (t) => {
   // Records every module the main thread loads; the agent exits 0 on SIGTERM and the list is
   // written at exit. Zero config on a free port, loopback only.
   const hook = join(dir, 'record-modules.mjs');
@@ -102,4 +102,6 @@ if (isMainThread) {
     /node_modules\/(zod|yaml)\/|\/src\/config\/(load|schema|common|thresholds|tls|secrets)\.ts$|\/src\/probes\/[a-z]+\/config\.ts$/.test(u),
   );
   t.same(validator, [], 'no validator module in the agent thread');
+  const unused = urls.filter((u) => /\/src\/probes\/(postgres|redis|kafka|backups|http|tcp|certificates)\/(?!index\.ts$|metadata\.ts$)[^/]+\.ts$/.test(u));
+  t.same(unused, [], 'no probe code of a kind the config does not use (their index.ts and metadata.ts aside)');
 });

@@ -64,3 +64,19 @@ t.test("a started agent has not loaded Node's bundled HTTP client (undici, +14 M
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: new URL('..', import.meta.url), encoding: 'utf8', timeout: 60_000 });
   t.same(JSON.parse(out.trim().split('\n').pop() ?? 'null'), [], 'no undici module loaded');
 });
+
+t.test('a lazily loaded probe: its module is imported at start, its id is there for a failing first start', async (t) => {
+  const { tcpKind } = await import('../src/probes/tcp/index.ts');
+  const { tcpConfig } = await import('../src/probes/tcp/config.ts');
+  const { settingsOf, context, hostAt, live } = await import('./probes/helpers.ts');
+  const probe = tcpKind.create(settingsOf(tcpConfig, { targets: [{ name: 'closed', url: 'tcp://127.0.0.1:1' }] }), context(hostAt('/')));
+  t.equal(probe.name, 'tcp/closed');
+  t.equal(probe.kind, 'tcp');
+  t.ok(probe.checks.some((c) => c.id === 'tcp:connect'), 'checks from the declaration, before any import');
+  await t.rejects(probe.collect(live()), /before it started/, 'collect before start is refused, not a crash');
+  await probe.start(live());
+  t.equal(probe.componentId, 'closed', "the probe's own component id once started");
+  const result = await probe.collect(live());
+  t.equal(result.checks.find((c) => c.check.id === 'tcp:connect')?.status, 'fail', 'a closed port fails tcp:connect (the real probe ran)');
+  await probe.stop();
+});

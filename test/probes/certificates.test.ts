@@ -18,7 +18,7 @@ import { certificateReport } from '../../src/probes/certificates/inspect.ts';
 import { certificateSamples, expiryObservation } from '../../src/probes/certificates/observe.ts';
 import { peerChain, reportPeerCertificate } from '../../src/probes/certificates/peer.ts';
 import { certificateNotAfter, certificateNotBefore, tlsExpiry } from '../../src/probes/certificates/metadata.ts';
-import { CertificatesProbe } from '../../src/probes/certificates/index.ts';
+import { CertificatesProbe } from '../../src/probes/certificates/probe.ts';
 import { MAX_CERTIFICATES, MAX_FILES } from '../../src/probes/certificates/config.ts';
 import { emptyCollection } from '../../src/probes/types.ts';
 import { checkOf, context, live, settingsOf, verdict } from './helpers.ts';

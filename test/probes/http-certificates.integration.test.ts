@@ -6,8 +6,8 @@ import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { certificateNotAfter, certificateNotBefore } from '../../src/probes/certificates/metadata.ts';
-import { httpKind, type HttpProbe } from '../../src/probes/http/index.ts';
-import { tcpKind, type TcpProbe } from '../../src/probes/tcp/index.ts';
+import { HttpProbe } from '../../src/probes/http/probe.ts';
+import { TcpProbe } from '../../src/probes/tcp/probe.ts';
 import type { Collection } from '../../src/probes/types.ts';
 import { runCheckCommand } from '../../src/check-command.ts';
 import { resolveConfig } from '../../src/config/load.ts';
@@ -24,13 +24,13 @@ import { tcpConfig } from '../../src/probes/tcp/config.ts';
 type Target = Record<string, unknown>;
 
 function httpProbe(t: { teardown(fn: () => unknown): void }, target: Target): HttpProbe {
-  const probe = httpKind.create(settingsOf(httpConfig, { targets: [{ name: 'api', ...target }] }), context(hostAt('/'))) as HttpProbe;
+  const probe = new HttpProbe(settingsOf(httpConfig, { targets: [{ name: 'api', ...target }] }), context(hostAt('/')));
   t.teardown(() => probe.stop());
   return probe;
 }
 
 function tcpProbe(t: { teardown(fn: () => unknown): void }, target: Target): TcpProbe {
-  const probe = tcpKind.create(settingsOf(tcpConfig, { targets: [{ name: 'port', ...target }] }), context(hostAt('/'))) as TcpProbe;
+  const probe = new TcpProbe(settingsOf(tcpConfig, { targets: [{ name: 'port', ...target }] }), context(hostAt('/')));
   t.teardown(() => probe.stop());
   return probe;
 }

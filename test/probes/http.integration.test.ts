@@ -4,7 +4,7 @@
 import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { httpKind, type HttpProbe } from '../../src/probes/http/index.ts';
+import { HttpProbe } from '../../src/probes/http/probe.ts';
 import * as m from '../../src/probes/http/metadata.ts';
 import type { Collection } from '../../src/probes/types.ts';
 import { blackhole } from '../servers/net.ts';
@@ -21,7 +21,7 @@ import { httpConfig } from '../../src/probes/http/config.ts';
 type Target = Record<string, unknown>;
 
 function probeOf(t: { teardown(fn: () => unknown): void }, target: Target, section: Target = {}): HttpProbe {
-  const probe = httpKind.create(settingsOf(httpConfig, { ...section, targets: [{ name: 'api', ...target }] }), context(hostAt('/'))) as HttpProbe;
+  const probe = new HttpProbe(settingsOf(httpConfig, { ...section, targets: [{ name: 'api', ...target }] }), context(hostAt('/')));
   t.teardown(() => probe.stop());
   return probe;
 }

@@ -3,7 +3,8 @@
 // certificates made here; plus its config.
 import t from 'tap';
 import { BUILTIN_SCHEDULE } from '../../src/config/common.ts';
-import { tcpKind, type TcpOptions, type TcpProbe } from '../../src/probes/tcp/index.ts';
+import { type TcpOptions } from '../../src/probes/tcp/index.ts';
+import { TcpProbe } from '../../src/probes/tcp/probe.ts';
 import * as m from '../../src/probes/tcp/metadata.ts';
 import type { Collection } from '../../src/probes/types.ts';
 import { blackhole } from '../servers/net.ts';
@@ -12,7 +13,7 @@ import { checkOf, context, hostAt, live, settingsOf, valueOf, verdict } from './
 import { tcpConfig } from '../../src/probes/tcp/config.ts';
 
 function probeOf(t: { teardown(fn: () => unknown): void }, target: Record<string, unknown>): TcpProbe {
-  const probe = tcpKind.create(settingsOf(tcpConfig, { targets: [{ name: 'port', ...target }] }), context(hostAt('/'))) as TcpProbe;
+  const probe = new TcpProbe(settingsOf(tcpConfig, { targets: [{ name: 'port', ...target }] }), context(hostAt('/')));
   t.teardown(() => probe.stop());
   return probe;
 }
