@@ -46,8 +46,8 @@ COPY src ./src
 COPY bin ./bin
 # Warms Node's compile cache (node_modules/.cache, read-only at run time): the agent then starts
 # without loading the TypeScript stripper, −20 MiB RSS. Same flags as the entrypoint (bin/vigil).
-# `config check` of the example loads every module the agent and its config worker load.
-RUN bin/vigil config check config/vigil.example.yaml >/dev/null
+# `warm-cache` imports every module, the ones probes and the config worker load later too.
+RUN bin/vigil warm-cache >/dev/null
 
 # src/version.ts reads the revision from here (there is no .git in the image).
 ENV VIGIL_REVISION=${VIGIL_REVISION}

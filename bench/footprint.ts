@@ -192,7 +192,7 @@ export const footprintSuite: Suite = {
 
       // bin/vigil's compile cache is warmed as the image does it; the "before" agent has none.
       const cacheDir = join(ctx.tmp, 'compile-cache');
-      const warm = ['config', 'check', join(ROOT, 'config/vigil.example.yaml')];
+      const warm = ['warm-cache'];
       execFileSync(join(ROOT, 'bin/vigil'), warm, { env: { ...process.env, NODE_COMPILE_CACHE: cacheDir }, stdio: 'ignore' });
       execFileSync(process.execPath, [join(ROOT, 'src/main.ts'), ...warm], { env: { ...process.env, NODE_COMPILE_CACHE: cacheDir }, stdio: 'ignore' });
       execFileSync(process.execPath, [join(ROOT, 'bench/baseline-server.ts')], {

@@ -35,6 +35,8 @@ Usage:
                                      exit 0 pass, 1 warn, 2 fail (--json: health+json)
   vigil config check FILE            validate a config file and exit (0 valid, 2 invalid)
   vigil config schema                print the config file's JSON Schema
+  vigil warm-cache                   load every module once into Node's compile cache
+                                     (image builds: the agent then never strips types)
   vigil --help | --version
 
 Options:
@@ -87,6 +89,7 @@ export type Command =
   | { name: 'check'; config?: string; json: boolean; color: boolean }
   | { name: 'config-check'; file: string }
   | { name: 'config-schema' }
+  | { name: 'warm-cache' }
   | { name: 'help' }
   | { name: 'version' };
 
@@ -129,6 +132,9 @@ export function parseCommand(argv: readonly string[], isTty: boolean): Command {
       if (rest.length > 2) throw new VigilError('USAGE', `unexpected argument: ${rest[2]}`);
       return { name: 'config-check', file: target };
     }
+    case 'warm-cache':
+      noExtra(0);
+      return { name: 'warm-cache' };
     default:
       throw new VigilError('USAGE', `unknown command: ${verb} (see vigil --help)`);
   }
@@ -157,6 +163,13 @@ export async function runCli(io: CliIo): Promise<ExitCode | undefined> {
       case 'version':
         io.stdout(`${VERSION}\n`);
         return EXIT.OK;
+      case 'warm-cache': {
+        const { modules, dir } = await (await import('./warm-cache.ts')).warmCompileCache();
+        io.stdout(
+          dir ? `compile cache ${dir}: ${modules} modules\n` : `no compile cache (NODE_COMPILE_CACHE unset; bin/vigil sets it): ${modules} modules loaded\n`,
+        );
+        return EXIT.OK;
+      }
       case 'config-schema':
         io.stdout(`${JSON.stringify((await import('./config/schema.ts')).configJsonSchema(await probeSections(io.kinds)), null, 2)}\n`);
         return EXIT.OK;

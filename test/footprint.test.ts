@@ -38,7 +38,7 @@ t.test('zero-config agent: RSS, heap and external memory within generous bounds'
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(VIGIL|OTEL)_|^NODE_OPTIONS$|^GLIBC_TUNABLES$/.test(k)));
   const cache = join(dir, 'compile-cache');
   // Warms the compile cache as the image build does.
-  execFileSync(join(ROOT, 'bin/vigil'), ['config', 'check', join(ROOT, 'config/vigil.example.yaml')], {
+  execFileSync(join(ROOT, 'bin/vigil'), ['warm-cache'], {
     env: { ...env, NODE_COMPILE_CACHE: cache },
     stdio: 'ignore',
   });
@@ -66,6 +66,38 @@ t.test('zero-config agent: RSS, heap and external memory within generous bounds'
   t.ok(heapUsed > 0 && heapUsed < 32 * MiB, `heap used ${(heapUsed / MiB).toFixed(1)} MiB < 32 MiB`);
   // ≈ 11 MiB when Node's TypeScript stripper (WebAssembly) is loaded: a cold or broken cache.
   t.ok(external >= 0 && external < 8 * MiB, `external ${(external / MiB).toFixed(1)} MiB < 8 MiB (compile cache used)`);
+  t.ok(child.kill('SIGTERM'), 'stopped');
+  await new Promise((resolve) => child.once('exit', resolve));
+});
+
+t.test('probes loaded when their first instance starts come from the warm cache too (no TypeScript stripper)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-footprint-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const config = join(dir, 'vigil.yaml');
+  // A closed port on loopback: the tcp probe's code is imported at its first start.
+  writeFileSync(
+    config,
+    'http:\n  host: 127.0.0.1\n  drain_delay: 100ms\ndefaults:\n  interval: 1s\nprobes:\n  tcp:\n    targets:\n      - { name: closed, url: "tcp://127.0.0.1:1" }\n',
+  );
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(VIGIL|OTEL)_|^NODE_OPTIONS$|^GLIBC_TUNABLES$/.test(k)));
+  const cache = join(dir, 'compile-cache');
+  t.match(
+    execFileSync(join(ROOT, 'bin/vigil'), ['warm-cache'], { env: { ...env, NODE_COMPILE_CACHE: cache }, encoding: 'utf8' }),
+    /^compile cache .+: \d+ modules$/m,
+  );
+  const port = await freePort();
+  const child = spawn(join(ROOT, 'bin/vigil'), ['--config', config], {
+    env: { ...env, NODE_COMPILE_CACHE: cache, VIGIL_PORT: String(port), VIGIL_LOG_LEVEL: 'error' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  t.teardown(() => {
+    child.kill('SIGKILL');
+  });
+  const base = `http://127.0.0.1:${port}`;
+  await waitFor(async () => (await get(`${base}/ready`).catch(() => ({ status: 0 }))).status === 200, 20_000, 100);
+  await waitFor(async () => /^vigil_tcp_/m.test((await get(`${base}/metrics`)).text), 20_000, 200);
+  const external = gauge((await get(`${base}/metrics`)).text, 'nodejs_external_memory_bytes');
+  t.ok(external >= 0 && external < 8 * MiB, `external ${(external / MiB).toFixed(1)} MiB < 8 MiB once the tcp probe ran (its code was in the cache)`);
   t.ok(child.kill('SIGTERM'), 'stopped');
   await new Promise((resolve) => child.once('exit', resolve));
 });

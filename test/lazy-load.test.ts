@@ -72,7 +72,10 @@ t.test('a lazily loaded probe: its module is imported at start, its id is there 
   const probe = tcpKind.create(settingsOf(tcpConfig, { targets: [{ name: 'closed', url: 'tcp://127.0.0.1:1' }] }), context(hostAt('/')));
   t.equal(probe.name, 'tcp/closed');
   t.equal(probe.kind, 'tcp');
-  t.ok(probe.checks.some((c) => c.id === 'tcp:connect'), 'checks from the declaration, before any import');
+  t.ok(
+    probe.checks.some((c) => c.id === 'tcp:connect'),
+    'checks from the declaration, before any import',
+  );
   await t.rejects(probe.collect(live()), /before it started/, 'collect before start is refused, not a crash');
   await probe.start(live());
   t.equal(probe.componentId, 'closed', "the probe's own component id once started");

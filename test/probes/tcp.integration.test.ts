@@ -3,7 +3,7 @@
 // certificates made here; plus its config.
 import t from 'tap';
 import { BUILTIN_SCHEDULE } from '../../src/config/common.ts';
-import { type TcpOptions } from '../../src/probes/tcp/index.ts';
+import type { TcpOptions } from '../../src/probes/tcp/index.ts';
 import { TcpProbe } from '../../src/probes/tcp/probe.ts';
 import * as m from '../../src/probes/tcp/metadata.ts';
 import type { Collection } from '../../src/probes/types.ts';
