@@ -419,7 +419,9 @@ export const footprintSuite: Suite = {
               ['3 exporters together', perHour(exporterCpu)],
               ['host+pg+redis agent / 3 exporters', ratio(cpuS.get(db.name) as number, exporterCpu)],
             ],
-            notes: ['time on CPU of every thread (/proc/PID/task/*/schedstat, ns); BENCH_FOOTPRINT_IDLE=300 for a steadier figure (probe runs and scrapes in the window)'],
+            notes: [
+              'time on CPU of every thread (/proc/PID/task/*/schedstat, ns); BENCH_FOOTPRINT_IDLE=300 for a steadier figure (probe runs and scrapes in the window)',
+            ],
           },
           {
             title: `Load: ${LOAD_S}s of ${LOAD_CONNECTIONS} connections cycling /metrics, /ready, /health/detailed on ${db.name}`,
