@@ -196,9 +196,15 @@ export interface SpawnedAgent {
  * The real agent (`node src/main.ts`) with `args` and an environment of the parent's minus
  * VIGIL_* and OTEL_* settings, plus `env`. Killed by the caller's teardown.
  */
-export function spawnAgent(port: number, args: readonly string[], env: NodeJS.ProcessEnv): SpawnedAgent {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(VIGIL|OTEL)_/.test(k)));
-  const child = spawn(process.execPath, ['src/main.ts', ...args], {
+/**
+ * Starts the agent: `node src/main.ts`, or with `launcher: 'bin/vigil'` (also `npm start`) as the
+ * image and the manifests run it (V8 limits, malloc arenas; pass NODE_COMPILE_CACHE of a cache
+ * warmed by `bin/vigil warm-cache` in `env`).
+ */
+export function spawnAgent(port: number, args: readonly string[], env: NodeJS.ProcessEnv, launcher: 'node' | 'bin/vigil' = 'node'): SpawnedAgent {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(VIGIL|OTEL)_|^GLIBC_TUNABLES$|^NODE_COMPILE_CACHE$/.test(k)));
+  const [command, argv] = launcher === 'node' ? [process.execPath, ['src/main.ts', ...args]] : [new URL('../bin/vigil', import.meta.url).pathname, [...args]];
+  const child = spawn(command, argv, {
     cwd: new URL('..', import.meta.url).pathname,
     env: { ...inherited, VIGIL_PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
