@@ -2,6 +2,7 @@
 // metric rendering. Run as a child process by bench/http.ts:
 //   BASELINE_PORT=… BASELINE_METRICS_BYTES=… node bench/baseline-server.ts
 import Fastify from 'fastify';
+import { closeOnSignals } from './serve-until-signal.ts';
 
 // Loads the modules and exits: warms a compile cache (bench/footprint.ts).
 if (process.env.BASELINE_WARM_ONLY === '1') process.exit(0);
@@ -33,11 +34,4 @@ app.get('/metrics', async (_request, reply) => reply.type(metricsType).send(metr
 
 await app.listen({ host: '127.0.0.1', port });
 
-const close = () => {
-  app.close().then(
-    () => process.exit(0),
-    () => process.exit(1),
-  );
-};
-process.on('SIGTERM', close);
-process.on('SIGINT', close);
+closeOnSignals(app);

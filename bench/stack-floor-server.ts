@@ -4,6 +4,7 @@
 // the agent costs above this is Vigil's own; below it no Vigil on this stack can go.
 //   FLOOR_PORT=… node --max-semi-space-size=1 --max-old-space-size=96 bench/stack-floor-server.ts
 import Fastify from 'fastify';
+import { closeOnSignals } from './serve-until-signal.ts';
 import pino from 'pino';
 import client from 'prom-client';
 
@@ -35,11 +36,4 @@ app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).
 await app.listen({ host: '127.0.0.1', port });
 logger.info({ port }, 'listening');
 
-const close = () => {
-  app.close().then(
-    () => process.exit(0),
-    () => process.exit(1),
-  );
-};
-process.on('SIGTERM', close);
-process.on('SIGINT', close);
+closeOnSignals(app);

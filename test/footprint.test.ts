@@ -1,8 +1,8 @@
 // A guard, not the benchmark (`npm run bench footprint` measures): the zero-config agent as
 // bin/vigil launches it stays far from a gross memory regression. Measured ≈ 83 MiB RSS, heap
 // used ≈ 15 MiB, external ≈ 4 MiB on Node 24; the bounds leave room for any machine.
-import t from 'tap';
-import { execFileSync, spawn } from 'node:child_process';
+import t, { type Test } from 'tap';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -30,22 +30,21 @@ async function get(url: string): Promise<{ status: number; text: string }> {
 
 const gauge = (text: string, name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
 
-t.test('zero-config agent: RSS, heap and external memory within generous bounds', async (t) => {
+/**
+ * bin/vigil on a compile cache warmed as the image build does (`warm-cache`, its output
+ * returned), with `yaml` as its config; killed at the end of the test.
+ */
+async function startWarmAgent(t: Test, yaml: string, logLevel: string): Promise<{ child: ChildProcess; base: string; warmed: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-footprint-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const config = join(dir, 'vigil.yaml');
-  writeFileSync(config, 'http:\n  host: 127.0.0.1\n  drain_delay: 100ms\n');
+  writeFileSync(config, yaml);
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(VIGIL|OTEL)_|^NODE_OPTIONS$|^GLIBC_TUNABLES$/.test(k)));
   const cache = join(dir, 'compile-cache');
-  // Warms the compile cache as the image build does.
-  execFileSync(join(ROOT, 'bin/vigil'), ['warm-cache'], {
-    env: { ...env, NODE_COMPILE_CACHE: cache },
-    stdio: 'ignore',
-  });
-
+  const warmed = execFileSync(join(ROOT, 'bin/vigil'), ['warm-cache'], { env: { ...env, NODE_COMPILE_CACHE: cache }, encoding: 'utf8' });
   const port = await freePort();
   const child = spawn(join(ROOT, 'bin/vigil'), ['--config', config], {
-    env: { ...env, NODE_COMPILE_CACHE: cache, VIGIL_PORT: String(port), VIGIL_LOG_LEVEL: 'warn' },
+    env: { ...env, NODE_COMPILE_CACHE: cache, VIGIL_PORT: String(port), VIGIL_LOG_LEVEL: logLevel },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   t.teardown(() => {
@@ -53,6 +52,11 @@ t.test('zero-config agent: RSS, heap and external memory within generous bounds'
   });
   const base = `http://127.0.0.1:${port}`;
   await waitFor(async () => (await get(`${base}/ready`).catch(() => ({ status: 0 }))).status === 200, 20_000, 100);
+  return { child, base, warmed };
+}
+
+t.test('zero-config agent: RSS, heap and external memory within generous bounds', async (t) => {
+  const { child, base } = await startWarmAgent(t, 'http:\n  host: 127.0.0.1\n  drain_delay: 100ms\n', 'warn');
   await delay(3000); // first probe rounds done
 
   t.match(readlinkSync(`/proc/${child.pid}/exe`), /\/node$/, 'bin/vigil execs node: the PID is the agent itself');
@@ -71,30 +75,13 @@ t.test('zero-config agent: RSS, heap and external memory within generous bounds'
 });
 
 t.test('probes loaded when their first instance starts come from the warm cache too (no TypeScript stripper)', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-footprint-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const config = join(dir, 'vigil.yaml');
   // A closed port on loopback: the tcp probe's code is imported at its first start.
-  writeFileSync(
-    config,
+  const { child, base, warmed } = await startWarmAgent(
+    t,
     'http:\n  host: 127.0.0.1\n  drain_delay: 100ms\ndefaults:\n  interval: 1s\nprobes:\n  tcp:\n    targets:\n      - { name: closed, url: "tcp://127.0.0.1:1" }\n',
+    'error',
   );
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(VIGIL|OTEL)_|^NODE_OPTIONS$|^GLIBC_TUNABLES$/.test(k)));
-  const cache = join(dir, 'compile-cache');
-  t.match(
-    execFileSync(join(ROOT, 'bin/vigil'), ['warm-cache'], { env: { ...env, NODE_COMPILE_CACHE: cache }, encoding: 'utf8' }),
-    /^compile cache .+: \d+ modules$/m,
-  );
-  const port = await freePort();
-  const child = spawn(join(ROOT, 'bin/vigil'), ['--config', config], {
-    env: { ...env, NODE_COMPILE_CACHE: cache, VIGIL_PORT: String(port), VIGIL_LOG_LEVEL: 'error' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  t.teardown(() => {
-    child.kill('SIGKILL');
-  });
-  const base = `http://127.0.0.1:${port}`;
-  await waitFor(async () => (await get(`${base}/ready`).catch(() => ({ status: 0 }))).status === 200, 20_000, 100);
+  t.match(warmed, /^compile cache .+: \d+ modules$/m);
   await waitFor(async () => /^vigil_tcp_/m.test((await get(`${base}/metrics`)).text), 20_000, 200);
   const external = gauge((await get(`${base}/metrics`)).text, 'nodejs_external_memory_bytes');
   t.ok(external >= 0 && external < 8 * MiB, `external ${(external / MiB).toFixed(1)} MiB < 8 MiB once the tcp probe ran (its code was in the cache)`);
