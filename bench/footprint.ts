@@ -45,10 +45,10 @@ const AFTER_LOAD_S = 60;
 const SCRAPE_MS = 10_000;
 const READY_S = 10;
 const READY_CONNECTIONS = 10;
-/** bin/vigil's V8 flags, read from the script, for the stack floor (the agent gets them from bin/vigil itself). */
-const AGENT_V8_FLAGS = readFileSync(join(ROOT, 'bin/vigil'), 'utf8').match(/--max-[a-z-]+-size=\d+/g) ?? [];
-/** bin/vigil's malloc tunables, likewise. */
-const AGENT_GLIBC_TUNABLES = /GLIBC_TUNABLES:-([^}"]+)\}/.exec(readFileSync(join(ROOT, 'bin/vigil'), 'utf8'))?.[1] ?? '';
+const BIN_VIGIL = readFileSync(join(ROOT, 'bin/vigil'), 'utf8');
+/** bin/vigil's V8 flags and malloc tunables, read from the script, for the stack floor (the agent gets them from bin/vigil itself). */
+const AGENT_V8_FLAGS = BIN_VIGIL.match(/--max-[a-z-]+-size=\d+/g) ?? [];
+const AGENT_GLIBC_TUNABLES = /GLIBC_TUNABLES:-([^}"]+)\}/.exec(BIN_VIGIL)?.[1] ?? '';
 
 /** One reading of /proc/PID/smaps_rollup, bytes. */
 interface Rollup {
