@@ -33,6 +33,7 @@ command -v kubectl >/dev/null 2>&1 || need_apt="$need_apt kubernetes-client"
 sh "$(dirname "$0")/apt-install.sh" test-deps $need_apt
 
 # Kafka broker and tools jars from Maven Central, once per version (cached under ~/.cache/vigil/kafka).
-node scripts/kafka.ts fetch >/dev/null
+# The pinned Node 24 (the system one may be older and cannot run .ts), also outside `npm test`.
+"$(dirname "$0")/../node_modules/.bin/node" "$(dirname "$0")/kafka.ts" fetch >/dev/null
 # OpenSearch server jars from Maven Central, once (cached under ~/.cache/vigil/opensearch).
 sh scripts/opensearch-fetch.sh >/dev/null
