@@ -28,7 +28,14 @@ new client.Gauge({
   },
 });
 
-const app = Fastify({ logger: false });
+// As in the agent (src/http/app.ts): no route schema, so no ajv or fast-json-stringify loaded.
+const noRouteSchemas = (): never => {
+  throw new Error('no route schemas');
+};
+const app = Fastify({
+  logger: false,
+  schemaController: { compilersFactory: { buildValidator: noRouteSchemas, buildSerializer: noRouteSchemas } },
+});
 app.get('/health', async () => ({ status: 'pass' }));
 app.get('/ready', async (_request, reply) => reply.type('text/plain; charset=utf-8').send('ok\n'));
 app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));

@@ -48,6 +48,10 @@ const REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
 const ALL_PATHS = ['/health', '/ready', '/health/detailed', '/metrics'];
 const PROBE_PATHS = ['/health', '/ready'];
 
+function noRouteSchemas(): never {
+  throw new Error("Vigil's HTTP routes declare no schema; add a validator and serializer compiler with the first one");
+}
+
 export function buildApp(deps: AppDeps): FastifyInstance {
   const log = componentLogger(deps.logger, 'http');
   const counters = HttpCounters.for(deps.metrics);
@@ -66,6 +70,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     requestTimeout: 10_000,
     keepAliveTimeout: 5_000,
     return503OnClosing: true,
+    // No route declares a schema, so Fastify's default compilers (ajv, fast-json-stringify) would
+    // only be loaded, never used: −2.7 MiB RSS on an idle agent (bench footprint).
+    schemaController: { compilersFactory: { buildValidator: noRouteSchemas, buildSerializer: noRouteSchemas } },
   });
 
   // First, so that the other hooks and the handler run inside the request's span.
