@@ -78,17 +78,25 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // First, so that the other hooks and the handler run inside the request's span.
   traceRoutes(app, deps.tracedRoutes ?? new Set());
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback-style hooks: they run on every request, and an async one costs a promise and a
+  // microtask turn each (/ready req/s, bench footprint).
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     // No route takes a body: refuse one at once and close, rather than wait for a slow sender.
     const length = request.headers['content-length'];
     if (request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')) {
       counters.reject('body');
-      return reply.code(413).header('connection', 'close').type('application/json').send({ error: 'request bodies are not accepted', request_id: request.id });
+      reply.code(413).header('connection', 'close').type('application/json').send({ error: 'request bodies are not accepted', request_id: request.id });
+      return;
     }
+    done();
   });
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
+    logAccess(request, reply);
+    done();
+  });
+  const logAccess = (request: FastifyRequest, reply: FastifyReply): void => {
     const path = request.url.split('?', 1)[0] ?? request.url;
     const status = reply.statusCode;
     const level = accessLevel(path, status);
@@ -112,7 +120,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     if (typeof correlation === 'string' && REQUEST_ID.test(correlation)) fields.correlation_id = correlation;
     // The message names the route, never the client's path: that is in `path`, cut to size.
     log[level](fields, `${request.method} ${request.routeOptions.url ?? '(no such route)'} ${status}`);
-  });
+  };
 
   app.setErrorHandler(async (err: Error & { statusCode?: number }, request, reply) => {
     const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
