@@ -46,7 +46,7 @@ COPY src ./src
 COPY bin ./bin
 # Warms Node's compile cache (node_modules/.cache, read-only at run time): the agent then starts
 # without loading the TypeScript stripper, −20 MiB RSS. Same flags as the entrypoint (bin/vigil).
-# `warm-cache` imports every module, the ones probes and the config worker load later too.
+# `warm-cache` imports every module, the ones probes and the config process load later too.
 RUN bin/vigil warm-cache >/dev/null
 
 # src/version.ts reads the revision from here (there is no .git in the image).

@@ -5,7 +5,7 @@ import { Agent } from './agent.ts';
 import { runCheckCommand } from './check-command.ts';
 import { ENV_OVERRIDES, DEFAULT_PORT } from './config/env.ts';
 import type { ResolvedConfig } from './config/load.ts';
-import { loadConfigInWorker } from './config-worker.ts';
+import { loadConfigInChild } from './config-process.ts';
 import { EXIT, VigilError, type ExitCode } from './errors.ts';
 import { createLogger, type Logger } from './log/logger.ts';
 import { probeSections, type ProbeKind } from './probes/kind.ts';
@@ -76,10 +76,10 @@ export interface CliIo {
   readonly isTty: boolean;
   readonly kinds: readonly ProbeKind[];
   /**
-   * `run` validates the config in a worker thread against the registry's kinds, so the agent
+   * `run` validates the config in a child process against the registry's kinds, so the agent
    * never loads the validator (main sets it); otherwise in this thread against `kinds`.
    */
-  readonly configInWorker?: boolean;
+  readonly configInChild?: boolean;
   /** Called with the running agent so main can wire signals. */
   readonly onAgent?: (agent: Agent, logger: Logger) => void;
 }
@@ -187,8 +187,8 @@ export async function runCli(io: CliIo): Promise<ExitCode | undefined> {
         return await runCheckCommand(config, io.kinds, logger, { json: command.json, color: command.color, write: io.stdout });
       }
       case 'run': {
-        const config = io.configInWorker
-          ? await loadConfigInWorker(command.config ?? (io.env.VIGIL_CONFIG || undefined), io.env)
+        const config = io.configInChild
+          ? await loadConfigInChild(command.config ?? (io.env.VIGIL_CONFIG || undefined), io.env)
           : await loadConfig(command.config, io.env, io.kinds);
         const logger = createLogger({ level: config.log.level, service: config.service.name, host: hostname() });
         const agent = new Agent(config, io.kinds, logger, io.env);

@@ -43,7 +43,7 @@ const code = await runCli({
   stderr: (text) => process.stderr.write(text),
   isTty: process.stdout.isTTY === true,
   kinds: PROBE_KINDS,
-  configInWorker: true,
+  configInChild: true,
   onAgent: (agent, logger) => {
     agentLogger = logger;
     let signalled = false;

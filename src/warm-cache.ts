@@ -1,6 +1,6 @@
 // `vigil warm-cache`: imports every module of the agent once, so Node's compile cache
 // (NODE_COMPILE_CACHE, set by bin/vigil) holds them all. Probe kinds load their code when a
-// first instance starts and the config worker loads the validator: a cache warmed by a plain
+// first instance starts and the config process loads the validator: a cache warmed by a plain
 // start would miss them, and each miss loads Node's TypeScript stripper (≈ 20 MiB RSS) into an
 // agent whose image keeps the cache read-only. The image build runs it.
 import { readdir } from 'node:fs/promises';

@@ -1,6 +1,6 @@
 // A guard, not the benchmark (`npm run bench footprint` measures): the zero-config agent as
-// bin/vigil launches it stays far from a gross memory regression. Measured ≈ 83 MiB RSS, heap
-// used ≈ 15 MiB, external ≈ 4 MiB on Node 24; the bounds leave room for any machine.
+// bin/vigil launches it stays far from a gross memory regression. Measured ≈ 76 MiB RSS, heap
+// used ≈ 12 MiB, external ≈ 4 MiB on Node 24; the bounds leave room for any machine.
 import t, { type Test } from 'tap';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';

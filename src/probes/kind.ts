@@ -5,7 +5,7 @@
 // derived from it.
 //
 // The config side is imported only by what validates a config, not with the kind: the agent
-// validates in a worker thread (src/config-worker.ts), so its own thread never loads zod, yaml
+// validates in a child process (src/config-process.ts), so it never loads zod, yaml
 // and the kinds' schemas, which it would keep for its whole life.
 import type { ReportDeprecated } from '../config/deprecation.ts';
 import type { ProbeSection, ProbeSettings, ReportProblem, ResolveInput } from '../config/probe-config.ts';
@@ -64,7 +64,7 @@ export type KindConfig<Raw, Options> = Pick<ProbeSection<Raw, Options>, 'schema'
 
 /** A probe kind: its facts, a loader of its config side, and how to build its instances. */
 export interface ProbeKind<Raw = unknown, Options = unknown> extends ProbeMetadata {
-  /** Imports the kind's config.ts; only the config loader calls it (for the agent, in a worker thread). */
+  /** Imports the kind's config.ts; only the config loader calls it (for the agent, in a child process). */
   config(): Promise<KindConfig<Raw, Options>>;
   create(settings: ProbeSettings<Options>, ctx: ProbeContext): Probe;
 }
