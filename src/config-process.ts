@@ -23,7 +23,7 @@ type Reply =
 
 /** The child's first argument: what makes this module answer instead of ask. */
 export const CONFIG_CHILD_ARG = '--vigil-config-child';
-/** Validation reads one file and touches no network: this only stops a hung read (a FIFO). */
+/** Validation reads one regular file (≤ 1 MiB) and no network: a backstop for a hung filesystem. */
 const ANSWER_TIMEOUT_MS = 60_000;
 /** Of the child's stderr, kept for the message of a child that died without answering. */
 const STDERR_KEPT = 8 * 1024;
