@@ -5,8 +5,15 @@
 //   FLOOR_PORT=… node --max-semi-space-size=1 --max-old-space-size=96 bench/stack-floor-server.ts
 import Fastify from 'fastify';
 import { closeOnSignals } from './serve-until-signal.ts';
+import { createRequire } from 'node:module';
 import pino from 'pino';
-import client from 'prom-client';
+import type client from 'prom-client';
+
+// As in the agent (src/metrics/family.ts): prom-client's registry and one metric type required
+// alone, not its index (default metrics, Pushgateway, cluster aggregator, the OpenTelemetry API).
+const requireCjs = createRequire(import.meta.url);
+const Registry = requireCjs('prom-client/lib/registry') as typeof client.Registry;
+const Gauge = requireCjs('prom-client/lib/gauge') as typeof client.Gauge;
 
 // Loads the modules and exits: warms a compile cache (bench/footprint.ts).
 if (process.env.FLOOR_WARM_ONLY === '1') process.exit(0);
@@ -15,11 +22,11 @@ const port = Number(process.env.FLOOR_PORT);
 if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error('FLOOR_PORT must be a port number');
 
 const logger = pino({ level: 'warn' });
-const registry = new client.Registry();
-const up = new client.Gauge({ name: 'floor_up', help: 'Always 1.', registers: [registry] });
+const registry = new Registry();
+const up = new Gauge({ name: 'floor_up', help: 'Always 1.', registers: [registry] });
 up.set(1);
 // The figure the suite reads from every process it measures.
-new client.Gauge({
+new Gauge({
   name: 'nodejs_heap_size_used_bytes',
   help: 'V8 heap used.',
   registers: [registry],

@@ -1,5 +1,5 @@
-// An agent carries only what its config uses: database drivers and the OpenTelemetry SDK are
-// loaded when a target connects or tracing starts, not at start-up (about 18 MiB of RSS).
+// An agent carries only what its config uses: database drivers and OpenTelemetry (SDK and API)
+// are loaded when a target connects or tracing starts, not at start-up (about 18 MiB of RSS).
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -20,7 +20,7 @@ const loadedPackages = (): Set<string> => {
   return names;
 };
 
-t.test('a zero-config agent loads no database driver and no tracing SDK', async (t) => {
+t.test('a zero-config agent loads no database driver and nothing of OpenTelemetry', async (t) => {
   const config = resolveConfigText('', null, {}, PROBE_SECTIONS);
   const { logger } = captureLogs();
   assemble(config, PROBE_KINDS, logger);
@@ -30,6 +30,7 @@ t.test('a zero-config agent loads no database driver and no tracing SDK', async 
     'pg',
     'ioredis',
     'kafkajs',
+    '@opentelemetry/api',
     '@opentelemetry/sdk-trace-base',
     '@opentelemetry/sdk-trace',
     '@opentelemetry/core',

@@ -6,7 +6,16 @@
 // the system (a counter from /proc is set, not incremented) and because the same data must
 // render both as Prometheus text and as OpenMetrics, which prom-client only does with one
 // registry per format.
-import client from 'prom-client';
+import { createRequire } from 'node:module';
+import type client from 'prom-client';
+
+// prom-client's index loads all it has: the default metrics (whose CPU counter requires the
+// OpenTelemetry API, for exemplars), the Pushgateway client, the cluster aggregator
+// (node:cluster), Summary and its t-digest. The store needs the registry and the histogram,
+// required alone (CommonJS files of the pinned version; every /metrics test renders through them).
+const requireCjs = createRequire(import.meta.url);
+const Registry = requireCjs('prom-client/lib/registry') as typeof client.Registry;
+const Histogram = requireCjs('prom-client/lib/histogram') as typeof client.Histogram;
 
 export type MetricKind = 'gauge' | 'counter';
 
@@ -102,7 +111,7 @@ interface Registries {
 }
 
 function registries(): Registries {
-  return { prometheus: new client.Registry<client.PrometheusContentType>(), openMetrics: newOpenMetricsRegistry() };
+  return { prometheus: new Registry<client.PrometheusContentType>(), openMetrics: newOpenMetricsRegistry() };
 }
 
 export interface HistogramHandle {
@@ -148,7 +157,7 @@ export class MetricStore {
   histogram(name: string, help: string, labelNames: readonly string[], buckets: readonly number[]): HistogramHandle {
     if (!NAME.test(name)) throw new Error(`metric name ${name} must match ${NAME}`);
     const formats = [this.stored.prometheus, this.stored.openMetrics].map(
-      (registry) => new client.Histogram({ name, help, labelNames: [...labelNames], buckets: [...buckets], registers: [registry] }),
+      (registry) => new Histogram({ name, help, labelNames: [...labelNames], buckets: [...buckets], registers: [registry] }),
     );
     return {
       observe: (labels, value) => {
@@ -271,8 +280,8 @@ function withoutEof(text: string): string {
 }
 
 function newOpenMetricsRegistry(): client.Registry<client.OpenMetricsContentType> {
-  const registry = new client.Registry<client.OpenMetricsContentType>();
-  registry.setContentType(client.Registry.OPENMETRICS_CONTENT_TYPE as client.OpenMetricsContentType);
+  const registry = new Registry<client.OpenMetricsContentType>();
+  registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE as client.OpenMetricsContentType);
   return registry;
 }
 

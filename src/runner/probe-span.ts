@@ -2,13 +2,14 @@
 // the driver spans of traced() are its children) and while the runner logs about the run (so
 // those lines carry its trace_id). It ends with the run's outcome: result, check statuses, the
 // main observed values, and ERROR with the reason when the run failed or found a check failing.
-import { SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import type { Attributes, Span, SpanStatusCode } from '@opentelemetry/api';
 import { STATUS_ORDER, type Status } from '../checks/levels.ts';
 import { observationStatus } from '../checks/store.ts';
 import type { Collection, Probe } from '../probes/types.ts';
-import { VERSION } from '../version.ts';
+import { otelApi, tracer } from '../otel.ts';
 
-const tracer = trace.getTracer('vigil', VERSION);
+/** The API's SpanStatusCode.ERROR, named without loading the API (tracing may be off). */
+const STATUS_ERROR = 2 as SpanStatusCode;
 
 /** What a run ended with (the runner's view). */
 export interface RunOutcome {
@@ -25,13 +26,17 @@ export function traceProbeRun(probe: Pick<Probe, 'kind' | 'name'>, run: () => Pr
   const attributes: Attributes = { 'vigil.probe.kind': probe.kind, 'vigil.probe.name': probe.name };
   // Target kinds name their instances `kind/target`.
   if (probe.name.startsWith(`${probe.kind}/`)) attributes['vigil.probe.target'] = probe.name.slice(probe.kind.length + 1);
-  return tracer.startActiveSpan(`probe ${probe.kind}`, { kind: SpanKind.INTERNAL, attributes }, async (span) => {
+  const api = otelApi();
+  const vigil = tracer();
+  // Tracing off: the run as it is, no span to make.
+  if (api === undefined || vigil === undefined) return run().then(() => undefined);
+  return vigil.startActiveSpan(`probe ${probe.kind}`, { kind: api.SpanKind.INTERNAL, attributes }, async (span) => {
     try {
       const outcome = await run();
       if (span.isRecording()) describeOutcome(span, outcome);
     } catch (err) {
       // The runner never throws; if it ever does, the span still says so and ends.
-      span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+      span.setStatus({ code: STATUS_ERROR, message: err instanceof Error ? err.message : String(err) });
       throw err;
     } finally {
       span.end();
@@ -52,7 +57,7 @@ export function describeOutcome(span: Span, outcome: RunOutcome): void {
   if (outcome.result !== 'success') {
     span.setAttribute('vigil.probe.status', 'fail');
     // An aborted run is the agent stopping, not a failure of the target.
-    if (outcome.result !== 'aborted') span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.reason ?? outcome.result });
+    if (outcome.result !== 'aborted') span.setStatus({ code: STATUS_ERROR, message: outcome.reason ?? outcome.result });
     return;
   }
   const collection = outcome.collection;
@@ -97,7 +102,7 @@ export function describeOutcome(span: Span, outcome: RunOutcome): void {
     span.addEvent('probe.partial_error', e.componentId ? { 'vigil.component_id': e.componentId, message: e.message } : { message: e.message });
   }
   const firstError = collection.errors[0];
-  if (firstFailing !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: firstFailing });
+  if (firstFailing !== undefined) span.setStatus({ code: STATUS_ERROR, message: firstFailing });
   else if (firstError)
-    span.setStatus({ code: SpanStatusCode.ERROR, message: firstError.componentId ? `${firstError.componentId}: ${firstError.message}` : firstError.message });
+    span.setStatus({ code: STATUS_ERROR, message: firstError.componentId ? `${firstError.componentId}: ${firstError.message}` : firstError.message });
 }

@@ -1,11 +1,14 @@
 // SERVER spans for the HTTP routes chosen in tracing.http_routes (by default only
 // /health/detailed: /health, /ready and /metrics are polled by machines every few seconds).
 // The handler runs with the span active, and a W3C traceparent sent by the caller is honoured.
-import { context, propagation, SpanKind, SpanStatusCode, trace, TraceFlags, type Span } from '@opentelemetry/api';
+import type { Span, SpanStatusCode } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { VERSION } from '../version.ts';
+import { otelApi, tracer } from '../otel.ts';
 
-const tracer = trace.getTracer('vigil', VERSION);
+/** The API's STATUS_ERROR, named without loading the API (tracing may be off). */
+const STATUS_ERROR = 2 as SpanStatusCode;
+/** The API's TraceFlags.SAMPLED. */
+const SAMPLED = 1;
 const spans = new WeakMap<FastifyRequest, Span>();
 
 /** Routes whose 503 is an answer (the health is failing), not a server error. */
@@ -16,13 +19,17 @@ export function traceRoutes(app: FastifyInstance, routes: ReadonlySet<string>): 
   if (routes.size === 0) return;
   app.addHook('onRequest', (request, _reply, done) => {
     const route = request.routeOptions.url;
-    if (route === undefined || !routes.has(route)) {
+    const api = otelApi();
+    const vigil = tracer();
+    // Not yet (or no longer: the SDK did not start) traced: the request goes on without a span.
+    if (route === undefined || !routes.has(route) || api === undefined || vigil === undefined) {
       done();
       return;
     }
+    const { context, propagation, SpanKind, trace } = api;
     const parent = propagation.extract(context.active(), request.headers);
     const path = request.url.split('?', 1)[0] ?? request.url;
-    const span = tracer.startSpan(
+    const span = vigil.startSpan(
       `${request.method} ${route}`,
       {
         kind: SpanKind.SERVER,
@@ -50,13 +57,13 @@ export function traceRoutes(app: FastifyInstance, routes: ReadonlySet<string>): 
     const status = reply.statusCode;
     span.setAttribute('http.response.status_code', status);
     const route = request.routeOptions.url ?? '';
-    if (status >= 500 && !(status === 503 && HEALTH_ROUTES.has(route))) span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${status}` });
+    if (status >= 500 && !(status === 503 && HEALTH_ROUTES.has(route))) span.setStatus({ code: STATUS_ERROR, message: `HTTP ${status}` });
     span.end();
   });
   app.addHook('onRequestAbort', async (request) => {
     const span = spans.get(request);
     if (!span?.isRecording()) return;
-    span.setStatus({ code: SpanStatusCode.ERROR, message: 'client closed the connection' });
+    span.setStatus({ code: STATUS_ERROR, message: 'client closed the connection' });
     span.end();
   });
 }
@@ -66,5 +73,6 @@ export function requestTraceFields(request: FastifyRequest): Record<string, stri
   const span = spans.get(request);
   if (!span) return {};
   const ctx = span.spanContext();
-  return trace.isSpanContextValid(ctx) && (ctx.traceFlags & TraceFlags.SAMPLED) !== 0 ? { trace_id: ctx.traceId, span_id: ctx.spanId } : {};
+  const valid = otelApi()?.trace.isSpanContextValid(ctx) ?? false;
+  return valid && (ctx.traceFlags & SAMPLED) !== 0 ? { trace_id: ctx.traceId, span_id: ctx.spanId } : {};
 }

@@ -1,10 +1,8 @@
 // Child spans for the driver calls a probe makes (a query, a Redis command, a Kafka request).
-// Uses only @opentelemetry/api: until an SDK is registered (tracing is off by default) every
-// span is a cheap non-recording one, so probes can call this unconditionally.
-import { SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
-import { VERSION } from '../version.ts';
-
-const tracer = trace.getTracer('vigil', VERSION);
+// While tracing is off (the default) `work` runs at once with the inert span, so probes can
+// call this unconditionally.
+import type { Attributes, Span } from '@opentelemetry/api';
+import { INERT_SPAN, otelApi, tracer } from '../otel.ts';
 
 /**
  * Runs `work` inside a CLIENT span named `name` (OTel convention: `SELECT`, `PING`,
@@ -12,7 +10,11 @@ const tracer = trace.getTracer('vigil', VERSION);
  * hold secrets: pass a target's name and host:port, never its connection string.
  */
 export function traced<T>(name: string, attributes: Attributes, work: (span: Span) => Promise<T>): Promise<T> {
-  return tracer.startActiveSpan(name, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+  const api = otelApi();
+  const vigil = tracer();
+  if (api === undefined || vigil === undefined) return work(INERT_SPAN);
+  const { SpanKind, SpanStatusCode } = api;
+  return vigil.startActiveSpan(name, { kind: SpanKind.CLIENT, attributes }, async (span) => {
     try {
       return await work(span);
     } catch (err) {

@@ -1,12 +1,13 @@
-// Starts the OpenTelemetry SDK when an endpoint is configured; otherwise nothing is loaded and
-// every span in the agent is the API's free no-op. The SDK is assembled from the small packages
-// the OTLP/HTTP traces path needs (not the NodeSDK, which loads every exporter, the metrics and
-// logs SDKs and the instrumentation machinery): a BasicTracerProvider (OTEL_TRACES_SAMPLER and
+// Starts the OpenTelemetry SDK when an endpoint is configured; otherwise nothing is loaded, not
+// even the API, and every span in the agent is the inert one of src/otel.ts. The SDK is
+// assembled from the small packages the OTLP/HTTP traces path needs (not the NodeSDK, which
+// loads every exporter, the metrics and logs SDKs and the instrumentation machinery): a
+// BasicTracerProvider (OTEL_TRACES_SAMPLER and
 // the span limits from the environment), the AsyncLocalStorage context manager (so a probe run's
 // span is the parent of everything its collect() does), the W3C propagators (OTEL_PROPAGATORS),
 // the env resource detector, and the bounded, counted pipeline of pipeline.ts. Probes make their
 // driver spans with traced(): no instrumentation bundle.
-import { context, diag, DiagLogLevel, propagation, trace, type DiagLogger, type TextMapPropagator } from '@opentelemetry/api';
+import type { DiagLogger, TextMapPropagator } from '@opentelemetry/api';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { Identity } from '../config/load.ts';
 import { formatDuration } from '../config/duration.ts';
@@ -14,6 +15,7 @@ import { componentLogger, type Logger } from '../log/logger.ts';
 import type { MetricStore } from '../metrics/family.ts';
 import { redactUrl } from '../redact.ts';
 import { PipelineCounters } from './counters.ts';
+import { loadOtelApi, type Api } from '../otel.ts';
 import type { TracingPlan } from './settings.ts';
 import { WarnLimiter } from './warn-limiter.ts';
 
@@ -59,7 +61,8 @@ export async function startTracing(plan: TracingPlan, deps: TracingDeps): Promis
 async function startSdk(plan: Extract<TracingPlan, { enabled: true }>, deps: TracingDeps, log: Logger, counters: PipelineCounters): Promise<Tracing> {
   // Loaded only when needed: the SDK is a few MiB of modules an agent without a collector
   // should not carry.
-  const [{ BoundedSpanProcessor, GuardedExporter }, resources, semconv, sdkTrace, core, { AsyncLocalStorageContextManager }] = await Promise.all([
+  const [api, { BoundedSpanProcessor, GuardedExporter }, resources, semconv, sdkTrace, core, { AsyncLocalStorageContextManager }] = await Promise.all([
+    loadOtelApi(),
     import('./pipeline.ts'),
     import('@opentelemetry/resources'),
     import('@opentelemetry/semantic-conventions'),
@@ -100,6 +103,7 @@ async function startSdk(plan: Extract<TracingPlan, { enabled: true }>, deps: Tra
       : new sdkTrace.ParentBasedSampler({ root: new sdkTrace.TraceIdRatioBasedSampler(plan.sampler.ratio) });
 
   // Before the SDK, so that its complaints while starting (a bad OTEL_TRACES_SAMPLER…) are heard.
+  const { context, diag, DiagLogLevel, propagation, trace } = api;
   const diagLevel = env.OTEL_LOG_LEVEL ? (core.diagLogLevelFromString(env.OTEL_LOG_LEVEL) ?? DiagLogLevel.WARN) : DiagLogLevel.WARN;
   diag.setLogger(diagToLogger(log, warnings), { logLevel: diagLevel, suppressOverrideMessage: true });
 
@@ -116,7 +120,7 @@ async function startSdk(plan: Extract<TracingPlan, { enabled: true }>, deps: Tra
   });
   const contextManager = new AsyncLocalStorageContextManager().enable();
   context.setGlobalContextManager(contextManager);
-  const propagator = propagatorFromEnv(core, env);
+  const propagator = propagatorFromEnv(api, core, env);
   if (propagator) propagation.setGlobalPropagator(propagator);
   trace.setGlobalTracerProvider(provider);
   counters.enable();
@@ -176,7 +180,7 @@ async function startSdk(plan: Extract<TracingPlan, { enabled: true }>, deps: Tra
  * OTEL_PROPAGATORS as the spec reads it: unset or empty is W3C trace context + baggage, `none`
  * registers nothing. Only the W3C propagators are shipped; b3 and jaeger are refused with a WARN.
  */
-function propagatorFromEnv(core: typeof import('@opentelemetry/core'), env: NodeJS.ProcessEnv): TextMapPropagator | null {
+function propagatorFromEnv(api: Api, core: typeof import('@opentelemetry/core'), env: NodeJS.ProcessEnv): TextMapPropagator | null {
   const names = [
     ...new Set(
       (env.OTEL_PROPAGATORS ?? '')
@@ -192,7 +196,7 @@ function propagatorFromEnv(core: typeof import('@opentelemetry/core'), env: Node
   for (const name of names) {
     if (name === 'tracecontext') propagators.push(new core.W3CTraceContextPropagator());
     else if (name === 'baggage') propagators.push(new core.W3CBaggagePropagator());
-    else diag.warn(`OTEL_PROPAGATORS: propagator "${name}" is not supported (only tracecontext and baggage); it is ignored`);
+    else api.diag.warn(`OTEL_PROPAGATORS: propagator "${name}" is not supported (only tracecontext and baggage); it is ignored`);
   }
   return propagators.length > 0 ? new core.CompositePropagator({ propagators }) : null;
 }

@@ -1,7 +1,7 @@
 // At most one WARN per period about the trace pipeline, however often exports fail: a collector
 // down for an hour is one line a minute, each saying how much was lost since the previous one.
-import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { Logger } from '../log/logger.ts';
+import { otelApi } from '../otel.ts';
 
 export const WARN_PERIOD_MS = 60_000;
 
@@ -31,7 +31,7 @@ export class WarnLimiter {
     if (error !== undefined) fields.error = error;
     // Outside any span: these lines are about the pipeline, not about the run whose span
     // happened to be active when an export was scheduled or a span was dropped.
-    context.with(ROOT_CONTEXT, () => this.log.warn(fields, message));
+    outsideAnySpan(() => this.log.warn(fields, message));
     this.last = now;
     this.suppressed = 0;
     this.troubled = true;
@@ -41,6 +41,13 @@ export class WarnLimiter {
   recovered(event: string, details: Record<string, unknown>, message: string): void {
     if (!this.troubled) return;
     this.troubled = false;
-    context.with(ROOT_CONTEXT, () => this.log.info({ event, details }, message));
+    outsideAnySpan(() => this.log.info({ event, details }, message));
   }
+}
+
+/** Runs `write` in the root context (with tracing off there is no other one). */
+function outsideAnySpan(write: () => void): void {
+  const api = otelApi();
+  if (api === undefined) write();
+  else api.context.with(api.ROOT_CONTEXT, write);
 }

@@ -276,7 +276,7 @@ t.test('in the agent: the token and the URL password appear in no log, /health/d
   });
   const dir = t.testdir({ token: `${token}\n` });
   const url = (path: string) => `http://vigil:${encodeURIComponent(password)}@127.0.0.1:${server.port}${path}`;
-  const spans = captureSpans();
+  const spans = await captureSpans();
   const probes = {
     http: {
       interval: '200ms',

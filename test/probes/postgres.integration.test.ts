@@ -8,7 +8,7 @@ import { anyPostgres, uniqueName, type PgServer } from '../servers/postgres.ts';
 import { captureSpans, metricValue, samplesOf, spansText, startAgent } from '../servers/agent.ts';
 import { waitFor } from '../helpers.ts';
 
-const spans = captureSpans();
+const spans = await captureSpans();
 
 /** A database and a login role with only pg_monitor, both dropped at the end. */
 async function monitorRole(t: { teardown(fn: () => unknown): void }, server: PgServer, password: string): Promise<{ db: string; role: string }> {

@@ -9,7 +9,7 @@ import { captureSpans, metricValue, spansText, startAgent } from '../servers/age
 import { waitFor } from '../helpers.ts';
 import { selfSignedLoopback } from './certificates-openssl.ts';
 
-const spans = captureSpans();
+const spans = await captureSpans();
 const ACL = '+ping +info +client|setname';
 
 t.test('a managed-style server: CONFIG disabled, ACL user with only PING and INFO; figures match INFO', async (t) => {

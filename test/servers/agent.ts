@@ -1,7 +1,6 @@
 // The real agent (config resolution, runner, check store, HTTP app) in-process, for tests that
 // drive datastore probes against real servers. Host probes are off so only the targets under
 // test decide /ready; HTTP goes through app.inject().
-import { trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Agent } from '../../src/agent.ts';
 import { resolveConfig } from '../../src/config/load.ts';
@@ -9,6 +8,7 @@ import type { HealthCheckEntry, HealthDocument } from '../../src/http/health-doc
 import { PROBE_KINDS } from '../../src/probes/registry.ts';
 import { captureLogs, waitFor, type CapturedLogs } from '../helpers.ts';
 import { PROBE_SECTIONS } from '../../src/probes/sections.ts';
+import { loadOtelApi } from '../../src/otel.ts';
 
 interface Teardown {
   teardown(fn: () => unknown): void;
@@ -81,10 +81,10 @@ export async function startAgent(t: Teardown, probes: Record<string, unknown>, e
   };
 }
 
-/** Records every span from now on (the agent's tracing is off in tests; traced() uses the API). */
-export function captureSpans(): InMemorySpanExporter {
+/** Records every span from now on (the agent's tracing is off in tests): loads the API as tracing does and registers a provider. */
+export async function captureSpans(): Promise<InMemorySpanExporter> {
   const exporter = new InMemorySpanExporter();
-  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+  (await loadOtelApi()).trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
   return exporter;
 }
 
