@@ -3,17 +3,24 @@
 // footprint`): spans are then INERT_SPAN, which takes every call and records nothing (what the
 // API's own non-recording span does), and no context is ever active.
 import type * as OtelApi from '@opentelemetry/api';
-import type { Span, SpanContext, Tracer } from '@opentelemetry/api';
+import type { Span, SpanContext, SpanStatusCode, Tracer } from '@opentelemetry/api';
 import { VERSION } from './version.ts';
 
 export type Api = typeof OtelApi;
 
-let api: Api | undefined;
-let vigilTracer: Tracer | undefined;
+/** The API and Vigil's tracer, once tracing has started. */
+export interface Tracing {
+  readonly api: Api;
+  readonly tracer: Tracer;
+}
 
-/** The API once tracing has started; undefined while it is off. */
-export function otelApi(): Api | undefined {
-  return api;
+let api: Api | undefined;
+let tracing: Tracing | undefined;
+
+/** The API and Vigil's tracer once tracing has started; undefined while it is off. */
+export function activeTracing(): Tracing | undefined {
+  if (tracing === undefined && api !== undefined) tracing = { api, tracer: api.trace.getTracer('vigil', VERSION) };
+  return tracing;
 }
 
 /** Loads the API (once); tracing.ts calls it before it registers the SDK. */
@@ -22,11 +29,18 @@ export async function loadOtelApi(): Promise<Api> {
   return api;
 }
 
-/** Vigil's tracer once tracing has started; undefined while it is off. */
-export function tracer(): Tracer | undefined {
-  if (api === undefined) return undefined;
-  vigilTracer ??= api.trace.getTracer('vigil', VERSION);
-  return vigilTracer;
+/** The API's SpanStatusCode.ERROR and TraceFlags.SAMPLED, named without loading it. */
+export const SPAN_STATUS_ERROR = 2 as SpanStatusCode;
+const TRACE_FLAG_SAMPLED = 1;
+
+/**
+ * trace_id and span_id of `span` when it is valid and sampled: a log line then points at a
+ * trace that exists in the tracing backend, never at one that was sampled out.
+ */
+export function sampledTraceFields(span: Span | undefined): Record<string, string> {
+  if (span === undefined || api === undefined) return {};
+  const ctx = span.spanContext();
+  return api.trace.isSpanContextValid(ctx) && (ctx.traceFlags & TRACE_FLAG_SAMPLED) !== 0 ? { trace_id: ctx.traceId, span_id: ctx.spanId } : {};
 }
 
 const INVALID_CONTEXT: SpanContext = Object.freeze({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: 0 });

@@ -2,14 +2,11 @@
 // the driver spans of traced() are its children) and while the runner logs about the run (so
 // those lines carry its trace_id). It ends with the run's outcome: result, check statuses, the
 // main observed values, and ERROR with the reason when the run failed or found a check failing.
-import type { Attributes, Span, SpanStatusCode } from '@opentelemetry/api';
+import type { Attributes, Span } from '@opentelemetry/api';
 import { STATUS_ORDER, type Status } from '../checks/levels.ts';
 import { observationStatus } from '../checks/store.ts';
 import type { Collection, Probe } from '../probes/types.ts';
-import { otelApi, tracer } from '../otel.ts';
-
-/** The API's SpanStatusCode.ERROR, named without loading the API (tracing may be off). */
-const STATUS_ERROR = 2 as SpanStatusCode;
+import { activeTracing, SPAN_STATUS_ERROR } from '../otel.ts';
 
 /** What a run ended with (the runner's view). */
 export interface RunOutcome {
@@ -26,17 +23,16 @@ export function traceProbeRun(probe: Pick<Probe, 'kind' | 'name'>, run: () => Pr
   const attributes: Attributes = { 'vigil.probe.kind': probe.kind, 'vigil.probe.name': probe.name };
   // Target kinds name their instances `kind/target`.
   if (probe.name.startsWith(`${probe.kind}/`)) attributes['vigil.probe.target'] = probe.name.slice(probe.kind.length + 1);
-  const api = otelApi();
-  const vigil = tracer();
+  const tracing = activeTracing();
   // Tracing off: the run as it is, no span to make.
-  if (api === undefined || vigil === undefined) return run().then(() => undefined);
-  return vigil.startActiveSpan(`probe ${probe.kind}`, { kind: api.SpanKind.INTERNAL, attributes }, async (span) => {
+  if (tracing === undefined) return run().then(() => undefined);
+  return tracing.tracer.startActiveSpan(`probe ${probe.kind}`, { kind: tracing.api.SpanKind.INTERNAL, attributes }, async (span) => {
     try {
       const outcome = await run();
       if (span.isRecording()) describeOutcome(span, outcome);
     } catch (err) {
       // The runner never throws; if it ever does, the span still says so and ends.
-      span.setStatus({ code: STATUS_ERROR, message: err instanceof Error ? err.message : String(err) });
+      span.setStatus({ code: SPAN_STATUS_ERROR, message: err instanceof Error ? err.message : String(err) });
       throw err;
     } finally {
       span.end();
@@ -57,7 +53,7 @@ export function describeOutcome(span: Span, outcome: RunOutcome): void {
   if (outcome.result !== 'success') {
     span.setAttribute('vigil.probe.status', 'fail');
     // An aborted run is the agent stopping, not a failure of the target.
-    if (outcome.result !== 'aborted') span.setStatus({ code: STATUS_ERROR, message: outcome.reason ?? outcome.result });
+    if (outcome.result !== 'aborted') span.setStatus({ code: SPAN_STATUS_ERROR, message: outcome.reason ?? outcome.result });
     return;
   }
   const collection = outcome.collection;
@@ -102,7 +98,7 @@ export function describeOutcome(span: Span, outcome: RunOutcome): void {
     span.addEvent('probe.partial_error', e.componentId ? { 'vigil.component_id': e.componentId, message: e.message } : { message: e.message });
   }
   const firstError = collection.errors[0];
-  if (firstFailing !== undefined) span.setStatus({ code: STATUS_ERROR, message: firstFailing });
+  if (firstFailing !== undefined) span.setStatus({ code: SPAN_STATUS_ERROR, message: firstFailing });
   else if (firstError)
-    span.setStatus({ code: STATUS_ERROR, message: firstError.componentId ? `${firstError.componentId}: ${firstError.message}` : firstError.message });
+    span.setStatus({ code: SPAN_STATUS_ERROR, message: firstError.componentId ? `${firstError.componentId}: ${firstError.message}` : firstError.message });
 }

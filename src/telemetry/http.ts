@@ -1,14 +1,9 @@
 // SERVER spans for the HTTP routes chosen in tracing.http_routes (by default only
 // /health/detailed: /health, /ready and /metrics are polled by machines every few seconds).
 // The handler runs with the span active, and a W3C traceparent sent by the caller is honoured.
-import type { Span, SpanStatusCode } from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { otelApi, tracer } from '../otel.ts';
-
-/** The API's STATUS_ERROR, named without loading the API (tracing may be off). */
-const STATUS_ERROR = 2 as SpanStatusCode;
-/** The API's TraceFlags.SAMPLED. */
-const SAMPLED = 1;
+import { activeTracing, sampledTraceFields, SPAN_STATUS_ERROR } from '../otel.ts';
 const spans = new WeakMap<FastifyRequest, Span>();
 
 /** Routes whose 503 is an answer (the health is failing), not a server error. */
@@ -19,17 +14,16 @@ export function traceRoutes(app: FastifyInstance, routes: ReadonlySet<string>): 
   if (routes.size === 0) return;
   app.addHook('onRequest', (request, _reply, done) => {
     const route = request.routeOptions.url;
-    const api = otelApi();
-    const vigil = tracer();
+    const tracing = activeTracing();
     // Not yet (or no longer: the SDK did not start) traced: the request goes on without a span.
-    if (route === undefined || !routes.has(route) || api === undefined || vigil === undefined) {
+    if (route === undefined || !routes.has(route) || tracing === undefined) {
       done();
       return;
     }
-    const { context, propagation, SpanKind, trace } = api;
+    const { context, propagation, SpanKind, trace } = tracing.api;
     const parent = propagation.extract(context.active(), request.headers);
     const path = request.url.split('?', 1)[0] ?? request.url;
-    const span = vigil.startSpan(
+    const span = tracing.tracer.startSpan(
       `${request.method} ${route}`,
       {
         kind: SpanKind.SERVER,
@@ -57,22 +51,18 @@ export function traceRoutes(app: FastifyInstance, routes: ReadonlySet<string>): 
     const status = reply.statusCode;
     span.setAttribute('http.response.status_code', status);
     const route = request.routeOptions.url ?? '';
-    if (status >= 500 && !(status === 503 && HEALTH_ROUTES.has(route))) span.setStatus({ code: STATUS_ERROR, message: `HTTP ${status}` });
+    if (status >= 500 && !(status === 503 && HEALTH_ROUTES.has(route))) span.setStatus({ code: SPAN_STATUS_ERROR, message: `HTTP ${status}` });
     span.end();
   });
   app.addHook('onRequestAbort', async (request) => {
     const span = spans.get(request);
     if (!span?.isRecording()) return;
-    span.setStatus({ code: STATUS_ERROR, message: 'client closed the connection' });
+    span.setStatus({ code: SPAN_STATUS_ERROR, message: 'client closed the connection' });
     span.end();
   });
 }
 
 /** trace_id/span_id of a traced request, for its access line (written after the span's context is gone). */
 export function requestTraceFields(request: FastifyRequest): Record<string, string> {
-  const span = spans.get(request);
-  if (!span) return {};
-  const ctx = span.spanContext();
-  const valid = otelApi()?.trace.isSpanContextValid(ctx) ?? false;
-  return valid && (ctx.traceFlags & SAMPLED) !== 0 ? { trace_id: ctx.traceId, span_id: ctx.spanId } : {};
+  return sampledTraceFields(spans.get(request));
 }

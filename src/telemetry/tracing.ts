@@ -2,11 +2,11 @@
 // even the API, and every span in the agent is the inert one of src/otel.ts. The SDK is
 // assembled from the small packages the OTLP/HTTP traces path needs (not the NodeSDK, which
 // loads every exporter, the metrics and logs SDKs and the instrumentation machinery): a
-// BasicTracerProvider (OTEL_TRACES_SAMPLER and
-// the span limits from the environment), the AsyncLocalStorage context manager (so a probe run's
-// span is the parent of everything its collect() does), the W3C propagators (OTEL_PROPAGATORS),
-// the env resource detector, and the bounded, counted pipeline of pipeline.ts. Probes make their
-// driver spans with traced(): no instrumentation bundle.
+// BasicTracerProvider (OTEL_TRACES_SAMPLER and the span limits from the environment), the
+// AsyncLocalStorage context manager (so a probe run's span is the parent of everything its
+// collect() does), the W3C propagators (OTEL_PROPAGATORS), the env resource detector, and the
+// bounded, counted pipeline of pipeline.ts. Probes make their driver spans with traced(): no
+// instrumentation bundle.
 import type { DiagLogger, TextMapPropagator } from '@opentelemetry/api';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { Identity } from '../config/load.ts';

@@ -1,7 +1,7 @@
 // At most one WARN per period about the trace pipeline, however often exports fail: a collector
 // down for an hour is one line a minute, each saying how much was lost since the previous one.
 import type { Logger } from '../log/logger.ts';
-import { otelApi } from '../otel.ts';
+import { activeTracing } from '../otel.ts';
 
 export const WARN_PERIOD_MS = 60_000;
 
@@ -47,7 +47,7 @@ export class WarnLimiter {
 
 /** Runs `write` in the root context (with tracing off there is no other one). */
 function outsideAnySpan(write: () => void): void {
-  const api = otelApi();
+  const api = activeTracing()?.api;
   if (api === undefined) write();
   else api.context.with(api.ROOT_CONTEXT, write);
 }
